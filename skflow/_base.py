@@ -1,0 +1,336 @@
+"""The sampler contract shared by every skflow estimator.
+
+:class:`BaseSampler` owns everything that is the same for all methods: input
+validation, internal feature scaling, device and dtype resolution, the rules for
+random states, the numpy/DataFrame round trip, ``score`` and cross-device pickling.
+A method implements two hooks on tensors in the scaled feature space:
+
+* ``_fit_scaled(data, rng)`` learns from a ``(n_rows, n_features)`` tensor, sets
+  ``self._tensors`` (a dict of the learned tensors), ``n_iter_`` and ``history_``;
+* ``_sample_scaled(n_samples, tensors, generator)`` draws ``n_samples`` rows with
+  ``tensors`` already on the requested device and dtype.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from abc import ABCMeta, abstractmethod
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted
+from tqdm.auto import tqdm
+
+from . import __version__
+from ._compat import StrOptions, _fit_context, validate_data
+from ._torch_utils import (
+    draw_seed,
+    make_generator,
+    resolve_device,
+    resolve_dtype,
+    tensors_to,
+    to_numpy,
+    to_tensor,
+)
+from .exceptions import NumericalInstabilityError
+
+# A column whose spread is below this fraction of its magnitude is treated as
+# constant: it is not modelled and is written back unchanged by ``sample``.
+_CONSTANT_RTOL = 1e-12
+
+# ``score`` compares held-out rows with at least this many generated rows.
+_SCORE_MIN_SAMPLES = 1000
+
+
+def check_n_samples(n_samples) -> int:
+    """Validate the number of rows asked of ``sample``.
+
+    Accepts Python and numpy integers (not bools); rejects floats such as 2.5 or
+    3.0 and strings such as ``"3"`` with a ``TypeError``, and non-positive
+    values with a ``ValueError``.
+    """
+    if isinstance(n_samples, (bool, np.bool_)) or not isinstance(
+        n_samples, numbers.Integral
+    ):
+        raise TypeError(
+            f"n_samples must be a positive integer, got {n_samples!r} of type "
+            f"{type(n_samples).__name__}; pass e.g. n_samples=100."
+        )
+    if n_samples <= 0:
+        raise ValueError(
+            f"n_samples must be a positive integer, got {n_samples}; ask for at "
+            "least one row."
+        )
+    return int(n_samples)
+
+
+def _non_numeric_columns(X) -> list:
+    """Names of DataFrame columns that are neither numeric nor boolean."""
+    dtypes = getattr(X, "dtypes", None)
+    if dtypes is None or not hasattr(X, "columns"):
+        return []
+    bad = []
+    for name, dtype in zip(X.columns, dtypes):
+        kind = getattr(dtype, "kind", "O")
+        if kind not in "biuf":
+            bad.append(name)
+    return bad
+
+
+class BaseSampler(BaseEstimator, metaclass=ABCMeta):
+    """Base class for skflow samplers: ``fit(X)`` then ``sample(n)``.
+
+    Not for direct use; see the concrete samplers. The contract is described in
+    the user guide ("The sampler contract").
+    """
+
+    _parameter_constraints: dict = {
+        "device": [str],
+        "dtype": [StrOptions({"float32", "float64"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    # ------------------------------------------------------------------ hooks
+    @abstractmethod
+    def _fit_scaled(self, data: torch.Tensor, rng: np.random.RandomState) -> None:
+        """Learn from standardised rows; set ``_tensors``, ``n_iter_``, ``history_``."""
+
+    @abstractmethod
+    def _sample_scaled(
+        self, n_samples: int, tensors: dict, generator: torch.Generator
+    ) -> torch.Tensor:
+        """Draw ``n_samples`` standardised rows using the fitted ``tensors``."""
+
+    # -------------------------------------------------------------- public API
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the sampler to the rows of ``X``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training rows, numeric. Columns may have very different scales: they
+            are standardised internally and restored by ``sample``.
+
+        y : None
+            Ignored; present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted sampler.
+        """
+        X = self._validate_fit_data(X)
+        rng = check_random_state(self.random_state)
+        device = resolve_device(self.device)
+        dtype = resolve_dtype(self.dtype)
+        scaled = self._fit_scaling(X)
+        self._tensors = {}
+        self._tensor_cache = None
+        self._fit_scaled(to_tensor(scaled, device, dtype), rng)
+        self.device_ = str(device)
+        self.random_state_ = np.random.RandomState(draw_seed(rng))
+        return self
+
+    def sample(self, n_samples=1, *, random_state=None):
+        """Generate new rows.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to generate.
+
+        random_state : int, RandomState instance or None, default=None
+            With an int, the same rows on every call. With None, each call
+            advances the fitted ``random_state_``, so repeated calls differ while
+            the whole sequence is reproducible from the constructor's seed.
+
+        Returns
+        -------
+        X_new : ndarray or DataFrame of shape (n_samples, n_features_in_)
+            Generated rows in the original feature space, in the container
+            ``fit`` received (a DataFrame comes back with the same columns).
+        """
+        check_is_fitted(self)
+        n_samples = check_n_samples(n_samples)
+        rng = self.random_state_ if random_state is None else check_random_state(
+            random_state
+        )
+        scaled = to_numpy(self._draw_scaled(n_samples, draw_seed(rng)))
+        return self._to_output(self._unscale(scaled))
+
+    def score(self, X, y=None):
+        """Negative energy distance between ``X`` and generated rows.
+
+        Both sets are compared in the sampler's internal standardised space, so
+        every feature counts equally whatever its unit. The generated set has
+        ``max(len(X), 1000)`` rows drawn with a fixed seed, so repeated calls and
+        competing hyper-parameters are compared on the same draw. Higher is
+        better (0 is a perfect match), as ``GridSearchCV`` expects.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in_)
+            Held-out rows.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+            ``-energy_distance(X, generated)``; see
+            :func:`skflow.metrics.energy_distance`.
+        """
+        from .metrics._pairwise import energy_distance_tensor
+
+        check_is_fitted(self)
+        X = self._validate_data_against_fit(X)
+        n_generated = max(X.shape[0], _SCORE_MIN_SAMPLES)
+        generated = self._draw_scaled(n_generated, seed=0)
+        real = to_tensor(
+            self._scale(X), generated.device, generated.dtype
+        )
+        return -float(energy_distance_tensor(real, generated))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "density_estimator"
+        tags.target_tags.required = False
+        tags.input_tags.allow_nan = False
+        return tags
+
+    # ----------------------------------------------------- persistence hooks
+    def __getstate__(self):
+        state = super().__getstate__()
+        state = dict(state)
+        if "_tensors" in state:
+            # Device-free state: a model fitted on a GPU loads on a CPU-only host.
+            state["_tensors"] = tensors_to(state["_tensors"], "cpu")
+        state["_tensor_cache"] = None
+        state["_skflow_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        version = state.pop("_skflow_version", None)
+        if version is not None and version != __version__:
+            warnings.warn(
+                f"This {type(self).__name__} was saved with skflow {version} and is "
+                f"loaded with skflow {__version__}; refit it if results look wrong.",
+                UserWarning,
+                stacklevel=2,
+            )
+        super().__setstate__(state)
+
+    # ------------------------------------------------------------- internals
+    def _validate_fit_data(self, X):
+        bad = _non_numeric_columns(X)
+        if bad:
+            raise TypeError(
+                f"{type(self).__name__} needs numeric features, but columns "
+                f"{bad} are not numeric. Encode them first, e.g. with "
+                "sklearn.preprocessing.OneHotEncoder in a ColumnTransformer."
+            )
+        self._output_columns = list(X.columns) if hasattr(X, "columns") else None
+        self._output_dtypes = (
+            [dtype if dtype.kind == "f" else np.dtype(np.float64) for dtype in X.dtypes]
+            if self._output_columns is not None
+            else None
+        )
+        return self._validate_array(X, reset=True, ensure_min_samples=2)
+
+    def _validate_data_against_fit(self, X):
+        return self._validate_array(X, reset=False, ensure_min_samples=1)
+
+    def _validate_array(self, X, *, reset, ensure_min_samples):
+        try:
+            return validate_data(
+                self,
+                X,
+                reset=reset,
+                dtype=np.float64,
+                ensure_min_samples=ensure_min_samples,
+            )
+        except (TypeError, ValueError) as exc:
+            if "convert" in str(exc) or "argument must be" in str(exc):
+                raise type(exc)(
+                    f"{exc}. skflow samplers model numeric features: encode "
+                    "non-numeric columns first (e.g. OneHotEncoder)."
+                ) from exc
+            raise
+
+    def _fit_scaling(self, X: np.ndarray) -> np.ndarray:
+        """Standardise the columns of ``X``; remember constant columns."""
+        center = X.mean(axis=0)
+        spread = X.std(axis=0)
+        constant = spread <= _CONSTANT_RTOL * np.maximum(1.0, np.abs(center))
+        if constant.all():
+            raise ValueError(
+                f"All {X.shape[1]} columns of X are constant: there is no "
+                "distribution to learn. Drop constant columns, or repeat the row."
+            )
+        self._center = center
+        self._spread = np.where(constant, 1.0, spread)
+        self._varying = ~constant
+        return self._scale(X)
+
+    def _scale(self, X: np.ndarray) -> np.ndarray:
+        return ((X - self._center) / self._spread)[:, self._varying]
+
+    def _unscale(self, scaled: np.ndarray) -> np.ndarray:
+        X = np.tile(self._center, (scaled.shape[0], 1))
+        X[:, self._varying] = scaled * self._spread[self._varying] + self._center[
+            self._varying
+        ]
+        return X
+
+    def _to_output(self, X: np.ndarray):
+        if self._output_columns is None:
+            return X
+        import pandas as pd
+
+        frame = pd.DataFrame(X, columns=self._output_columns)
+        return frame.astype(dict(zip(self._output_columns, self._output_dtypes)))
+
+    def _tensors_on(self, device: torch.device, dtype: torch.dtype) -> dict:
+        """The fitted tensors on ``device``/``dtype``, moved once and cached."""
+        key = (str(device), dtype)
+        if self._tensor_cache is None or self._tensor_cache[0] != key:
+            moved = {
+                name: (
+                    value.to(device=device, dtype=dtype)
+                    if torch.is_floating_point(value)
+                    else value.to(device)
+                )
+                for name, value in self._tensors.items()
+            }
+            self._tensor_cache = (key, moved)
+        return self._tensor_cache[1]
+
+    def _draw_scaled(self, n_samples: int, seed: int) -> torch.Tensor:
+        """``n_samples`` standardised rows on the current device; never non-finite."""
+        device = resolve_device(self.device)
+        dtype = resolve_dtype(self.dtype)
+        generator = make_generator(seed, device)
+        rows = self._sample_scaled(
+            n_samples, self._tensors_on(device, dtype), generator
+        )
+        if not bool(torch.isfinite(rows).all()):
+            raise NumericalInstabilityError(
+                f"{type(self).__name__} generated non-finite rows; refit with "
+                "dtype='float64' or a smaller step size."
+            )
+        return rows
+
+    def _progress(self, total: int):
+        """A tqdm bar when ``verbose`` is truthy; silent otherwise."""
+        return tqdm(
+            total=total,
+            desc=type(self).__name__,
+            disable=not self.verbose,
+            leave=bool(self.verbose),
+        )

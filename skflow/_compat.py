@@ -1,0 +1,11 @@
+"""The one place that imports scikit-learn's private helpers.
+
+scikit-learn >= 1.6 is required; if one of these moves in a later release, only this
+module changes.
+"""
+
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import validate_data
+
+__all__ = ["Interval", "StrOptions", "_fit_context", "validate_data"]

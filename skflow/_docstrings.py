@@ -1,0 +1,50 @@
+"""Docstring text shared by every sampler, written once."""
+
+SAMPLER_PARAMETERS = """\
+device : str, default="auto"
+        Torch device: ``"auto"`` (CUDA when available, else CPU), ``"cpu"``,
+        ``"cuda"`` or ``"cuda:<index>"``. An unavailable device warns with
+        :class:`~skflow.exceptions.DeviceWarning` and falls back to the CPU. Like
+        ``n_jobs``, changing it with ``set_params`` after ``fit`` takes effect at
+        the next ``sample`` without refitting.
+
+    dtype : {"float32", "float64"}, default="float32"
+        Floating-point precision of the torch computation. Samples are always
+        returned as float64 arrays (or the DataFrame's float columns).
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the fit and the sequence of draws made by ``sample`` when it is
+        called without its own ``random_state``. Pass an int for reproducible
+        fits. The global numpy and torch random states are never touched.
+
+    verbose : int, default=0
+        0 prints nothing; 1 shows a tqdm progress bar with the current loss."""
+
+SAMPLER_ATTRIBUTES = """\
+n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``. Defined only when ``X`` has
+        feature names that are all strings.
+
+    device_ : str
+        The torch device the model was fitted on.
+
+    random_state_ : numpy.random.RandomState
+        The stream that seeds successive ``sample`` calls made without a
+        ``random_state``; reproducible from the constructor's ``random_state``."""
+
+
+def fill_sampler_docstring(cls):
+    """Insert the shared parameter and attribute text into ``cls.__doc__``.
+
+    The class docstring marks the spots with ``{sampler_parameters}`` and
+    ``{sampler_attributes}`` (plain ``str.replace``, so other braces in the
+    docstring, e.g. in math, are left alone).
+    """
+    if cls.__doc__:
+        cls.__doc__ = cls.__doc__.replace(
+            "{sampler_parameters}", SAMPLER_PARAMETERS
+        ).replace("{sampler_attributes}", SAMPLER_ATTRIBUTES)
+    return cls

@@ -1,0 +1,122 @@
+"""Device, dtype and random-number plumbing between numpy and torch.
+
+Everything that decides *where* and *in what precision* torch runs lives here, so
+that estimators resolve these once in ``fit`` and the functional cores only follow
+the tensors they are given.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+
+import numpy as np
+import torch
+
+from .exceptions import DeviceWarning
+
+_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+# Seeds handed to torch.Generator.manual_seed are drawn below this bound.
+_SEED_BOUND = np.iinfo(np.int32).max
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """Turn a user's ``device`` parameter into an available ``torch.device``.
+
+    ``"auto"`` picks CUDA when available, else the CPU. A device that exists on
+    paper but not on this machine (``"cuda"`` without a GPU, ``"cuda:3"`` on a
+    one-GPU host, ``"mps"`` off a Mac) warns with :class:`DeviceWarning` and falls
+    back to the CPU, so a model fitted on a GPU server still runs on a laptop.
+
+    Raises
+    ------
+    ValueError
+        If ``device`` is not a device string torch understands.
+    """
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(
+            f"device={device!r} is not a valid torch device; use 'auto', 'cpu', "
+            "'cuda' or 'cuda:<index>'."
+        ) from exc
+    if resolved.type == "cpu":
+        return resolved
+    if resolved.type == "cuda":
+        n_gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        index = 0 if resolved.index is None else resolved.index
+        if index < n_gpus:
+            return resolved
+        reason = f"only {n_gpus} CUDA device(s) are available"
+    elif resolved.type == "mps":
+        backend = getattr(torch.backends, "mps", None)
+        if backend is not None and backend.is_available():
+            return resolved
+        reason = "the MPS backend is not available"
+    else:
+        reason = f"device type {resolved.type!r} is not supported by skflow"
+    warnings.warn(
+        f"device={device!r} requested but {reason}; falling back to 'cpu'. "
+        "Pass device='cpu' (or 'auto') to silence this warning.",
+        DeviceWarning,
+        stacklevel=3,
+    )
+    return torch.device("cpu")
+
+
+def resolve_dtype(dtype: str) -> torch.dtype:
+    """Map ``"float32"``/``"float64"`` to the torch dtype."""
+    try:
+        return _DTYPES[dtype]
+    except KeyError:
+        raise ValueError(
+            f"dtype={dtype!r} is not supported; use 'float32' or 'float64'."
+        ) from None
+
+
+def draw_seed(rng: np.random.RandomState) -> int:
+    """Draw a seed for a torch stream from a numpy ``RandomState``."""
+    return int(rng.randint(_SEED_BOUND))
+
+
+def make_generator(seed: int, device: torch.device) -> torch.Generator:
+    """A ``torch.Generator`` on ``device`` seeded with ``seed``.
+
+    Generators are made on demand and never stored on an estimator: they do not
+    pickle across devices.
+    """
+    generator = torch.Generator(device=device)
+    generator.manual_seed(seed)
+    return generator
+
+
+def to_tensor(
+    array: np.ndarray, device: torch.device, dtype: torch.dtype
+) -> torch.Tensor:
+    """Copy a numpy array to a contiguous tensor on ``device`` with ``dtype``."""
+    return torch.as_tensor(np.ascontiguousarray(array), dtype=dtype, device=device)
+
+
+def to_numpy(tensor: torch.Tensor) -> np.ndarray:
+    """Bring a tensor back to the host as a float64 numpy array."""
+    return tensor.detach().to(device="cpu", dtype=torch.float64).numpy()
+
+
+def iter_chunks(n_rows: int, chunk_size: int) -> Iterator[slice]:
+    """Slices covering ``range(n_rows)`` in pieces of at most ``chunk_size``."""
+    for start in range(0, n_rows, chunk_size):
+        yield slice(start, min(start + chunk_size, n_rows))
+
+
+def tensors_to(obj, device: torch.device | str):
+    """Move every tensor in a nest of dicts, lists and tuples to ``device``."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to(device)
+    if isinstance(obj, dict):
+        return {key: tensors_to(value, device) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(tensors_to(value, device) for value in obj)
+    return obj

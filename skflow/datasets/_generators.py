@@ -1,0 +1,207 @@
+"""Synthetic distributions with known structure: heavy tails, mixtures, manifolds."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.utils import check_random_state
+
+
+def _check_positive_int(value, name, minimum=1):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(
+        value, (int, np.integer)
+    ):
+        raise TypeError(f"{name} must be an integer, got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}.")
+    return int(value)
+
+
+def _component_labels(n_samples, n_components, rng):
+    """Balanced labels: component sizes differ by at most one, then shuffled."""
+    labels = np.arange(n_samples) % n_components
+    rng.shuffle(labels)
+    return labels
+
+
+def make_gaussian_mixture(
+    n_samples=1000,
+    n_features=2,
+    n_components=3,
+    *,
+    center_box=(-5.0, 5.0),
+    cluster_std=1.0,
+    random_state=None,
+):
+    """Rows from a mixture of Gaussians with random full covariances.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+    n_features : int, default=2
+    n_components : int, default=3
+        Components of equal weight.
+    center_box : tuple of float, default=(-5.0, 5.0)
+        Component means are uniform in this box.
+    cluster_std : float, default=1.0
+        Typical standard deviation within a component; each covariance is
+        ``cluster_std**2 * A A^T / n_features`` for a standard normal ``A``.
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+        Component of each row.
+    """
+    n_samples = _check_positive_int(n_samples, "n_samples")
+    n_features = _check_positive_int(n_features, "n_features")
+    n_components = _check_positive_int(n_components, "n_components")
+    rng = check_random_state(random_state)
+    means = rng.uniform(*center_box, size=(n_components, n_features))
+    factors = rng.standard_normal((n_components, n_features, n_features))
+    factors *= cluster_std / np.sqrt(n_features)
+    y = _component_labels(n_samples, n_components, rng)
+    noise = rng.standard_normal((n_samples, n_features))
+    X = means[y] + np.einsum("nij,nj->ni", factors[y], noise)
+    return X, y
+
+
+def make_student_t_mixture(
+    n_samples=1000,
+    n_features=2,
+    n_components=2,
+    *,
+    df=1.5,
+    center_box=(-10.0, 10.0),
+    scale=1.0,
+    random_state=None,
+):
+    """Rows from a mixture of multivariate Student-t distributions (heavy tails).
+
+    With ``df <= 2`` the variance is infinite and with ``df <= 1`` even the mean
+    is undefined: moment-based methods and exponential critics (KL) struggle,
+    which is what this dataset is for.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+    n_features : int, default=2
+    n_components : int, default=2
+    df : float, default=1.5
+        Degrees of freedom, > 0. Smaller is heavier-tailed.
+    center_box : tuple of float, default=(-10.0, 10.0)
+    scale : float, default=1.0
+        Scale of each component (identity shape matrix times ``scale**2``).
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+    """
+    n_samples = _check_positive_int(n_samples, "n_samples")
+    n_features = _check_positive_int(n_features, "n_features")
+    n_components = _check_positive_int(n_components, "n_components")
+    if not df > 0:
+        raise ValueError(f"df must be positive, got {df}.")
+    rng = check_random_state(random_state)
+    means = rng.uniform(*center_box, size=(n_components, n_features))
+    y = _component_labels(n_samples, n_components, rng)
+    # t = z / sqrt(chi2_df / df): a Gaussian scaled by an inverse-gamma mixing.
+    z = rng.standard_normal((n_samples, n_features))
+    mixing = np.sqrt(rng.chisquare(df, size=n_samples) / df)
+    return means[y] + scale * z / mixing[:, None], y
+
+
+def make_sphere(
+    n_samples=1000,
+    n_features=50,
+    *,
+    intrinsic_dim=2,
+    radius=1.0,
+    noise=0.0,
+    random_state=None,
+):
+    """Points on a low-dimensional sphere embedded in a high-dimensional space.
+
+    Uniform points on the unit sphere ``S^k`` in ``R^{k+1}`` (``k =
+    intrinsic_dim``) are mapped into ``R^n_features`` by a random isometry (an
+    orthonormal frame), so the data lie on a ``k``-dimensional manifold in every
+    coordinate system.
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+    n_features : int, default=50
+        Ambient dimension, at least ``intrinsic_dim + 1``.
+    intrinsic_dim : int, default=2
+    radius : float, default=1.0
+    noise : float, default=0.0
+        Standard deviation of isotropic Gaussian noise added in ambient space.
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    """
+    n_samples = _check_positive_int(n_samples, "n_samples")
+    intrinsic_dim = _check_positive_int(intrinsic_dim, "intrinsic_dim")
+    n_features = _check_positive_int(n_features, "n_features", intrinsic_dim + 1)
+    rng = check_random_state(random_state)
+    points = rng.standard_normal((n_samples, intrinsic_dim + 1))
+    points /= np.linalg.norm(points, axis=1, keepdims=True)
+    frame, _ = np.linalg.qr(rng.standard_normal((n_features, intrinsic_dim + 1)))
+    X = radius * points @ frame.T
+    if noise > 0:
+        X += noise * rng.standard_normal(X.shape)
+    return X
+
+
+def make_pinwheel(
+    n_samples=1000,
+    n_arms=5,
+    *,
+    n_features=2,
+    radial_std=0.3,
+    tangential_std=0.1,
+    rate=0.25,
+    random_state=None,
+):
+    """The pinwheel: curved, elongated arms around the origin.
+
+    Each arm is a Gaussian stretched along the x-axis and rotated by an angle that
+    grows with the distance from the origin, so the arms spiral. With
+    ``n_features > 2`` the pinwheel fills the first two coordinates and the
+    others are zero: a two-dimensional distribution embedded in a
+    higher-dimensional space (a low-dimensional manifold).
+
+    Parameters
+    ----------
+    n_samples : int, default=1000
+    n_arms : int, default=5
+    n_features : int, default=2
+    radial_std, tangential_std : float, default=0.3, 0.1
+        Spread along and across each arm.
+    rate : float, default=0.25
+        How fast the arms curl.
+    random_state : int, RandomState instance or None, default=None
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray of shape (n_samples,)
+        Arm of each row.
+    """
+    n_samples = _check_positive_int(n_samples, "n_samples")
+    n_arms = _check_positive_int(n_arms, "n_arms")
+    n_features = _check_positive_int(n_features, "n_features", 2)
+    rng = check_random_state(random_state)
+    y = _component_labels(n_samples, n_arms, rng)
+    along = rng.standard_normal(n_samples) * radial_std + 1.0
+    across = rng.standard_normal(n_samples) * tangential_std
+    angle = 2 * np.pi * y / n_arms + rate * np.exp(along)
+    cos, sin = np.cos(angle), np.sin(angle)
+    X = np.zeros((n_samples, n_features))
+    X[:, 0] = cos * along - sin * across
+    X[:, 1] = sin * along + cos * across
+    return X, y

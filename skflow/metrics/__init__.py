@@ -1,0 +1,23 @@
+"""Sample-quality metrics for generated rows: numpy in, float out."""
+
+from ._metrics import (
+    c2st_auc,
+    coverage,
+    dcr,
+    energy_distance,
+    mmd,
+    sample_report,
+    sliced_wasserstein,
+    wasserstein1,
+)
+
+__all__ = [
+    "c2st_auc",
+    "coverage",
+    "dcr",
+    "energy_distance",
+    "mmd",
+    "sample_report",
+    "sliced_wasserstein",
+    "wasserstein1",
+]

@@ -1,0 +1,347 @@
+"""Sample-quality metrics: numpy in, float out.
+
+All metrics compare rows as they are given: scale features first (or use
+:func:`sample_report`, which standardises with the training rows) so that no
+column dominates the distances.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import ot
+import torch
+from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.neighbors import NearestNeighbors
+from sklearn.utils import check_array, check_random_state
+
+from ._pairwise import energy_distance_tensor, rbf_mmd_tensor
+
+# Rows used to estimate the median pairwise distance (MMD bandwidth).
+_MEDIAN_HEURISTIC_ROWS = 1000
+
+
+def _check_pair(X, Y, *, min_samples=1):
+    X = check_array(X, dtype=np.float64, ensure_min_samples=min_samples)
+    Y = check_array(Y, dtype=np.float64, ensure_min_samples=min_samples)
+    if X.shape[1] != Y.shape[1]:
+        raise ValueError(
+            f"The two samples have different numbers of features ({X.shape[1]} and "
+            f"{Y.shape[1]}); pass rows of the same columns."
+        )
+    return X, Y
+
+
+def _subsample(X, max_samples, rng):
+    if max_samples is None or X.shape[0] <= max_samples:
+        return X
+    return X[rng.choice(X.shape[0], size=max_samples, replace=False)]
+
+
+def _as_cpu_tensor(X: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(np.ascontiguousarray(X))
+
+
+def energy_distance(X, Y, *, max_samples=None, random_state=None):
+    """Energy distance between two samples.
+
+    ``sqrt(2 E|X - Y| - E|X - X'| - E|Y - Y'|)`` with Euclidean norms, computed
+    over all pairs (V-statistics) in bounded-memory chunks. It is zero for
+    identical samples, a metric between distributions, and equals
+    :func:`scipy.stats.energy_distance` in one dimension.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples_X, n_features)
+    Y : array-like of shape (n_samples_Y, n_features)
+    max_samples : int or None, default=None
+        If set, each sample is randomly subsampled to at most this many rows
+        (cost is quadratic in the rows).
+    random_state : int, RandomState instance or None, default=None
+        Used only for subsampling.
+
+    Returns
+    -------
+    distance : float
+    """
+    X, Y = _check_pair(X, Y)
+    rng = check_random_state(random_state)
+    X, Y = _subsample(X, max_samples, rng), _subsample(Y, max_samples, rng)
+    return float(energy_distance_tensor(_as_cpu_tensor(X), _as_cpu_tensor(Y)))
+
+
+def median_heuristic(X, Y, *, random_state=0):
+    """Median Euclidean distance between rows of the pooled sample."""
+    X, Y = _check_pair(X, Y)
+    rng = check_random_state(random_state)
+    pooled = _subsample(np.vstack([X, Y]), _MEDIAN_HEURISTIC_ROWS, rng)
+    distances = torch.pdist(_as_cpu_tensor(pooled))
+    median = float(distances.median()) if distances.numel() else 0.0
+    return median if median > 0 else 1.0
+
+
+def mmd(X, Y, *, bandwidth=None, max_samples=None, random_state=None):
+    """Maximum mean discrepancy with a Gaussian (RBF) kernel.
+
+    ``sqrt(E k(X,X') + E k(Y,Y') - 2 E k(X,Y))`` with
+    ``k(x, y) = exp(-|x - y|^2 / (2 h^2))``, V-statistics, chunked.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples_X, n_features)
+    Y : array-like of shape (n_samples_Y, n_features)
+    bandwidth : float or None, default=None
+        Kernel width ``h``. None uses the median heuristic: the median distance
+        between rows of the pooled sample (at most 1000 rows).
+    max_samples : int or None, default=None
+        Subsample each set to at most this many rows.
+    random_state : int, RandomState instance or None, default=None
+        Used for subsampling.
+
+    Returns
+    -------
+    distance : float
+    """
+    X, Y = _check_pair(X, Y)
+    rng = check_random_state(random_state)
+    X, Y = _subsample(X, max_samples, rng), _subsample(Y, max_samples, rng)
+    if bandwidth is None:
+        bandwidth = median_heuristic(X, Y)
+    elif not bandwidth > 0:
+        raise ValueError(f"bandwidth must be positive, got {bandwidth}.")
+    return float(rbf_mmd_tensor(_as_cpu_tensor(X), _as_cpu_tensor(Y), bandwidth))
+
+
+def sliced_wasserstein(X, Y, *, n_projections=200, p=2, random_state=None):
+    """Sliced Wasserstein distance ``SW_p`` (POT's Monte Carlo estimate).
+
+    The mean over random unit directions of the ``p``-Wasserstein distance
+    between the projected samples, to the power ``1/p`` (POT returns ``SW_p``,
+    not ``SW_p^p``). In one dimension it equals the exact ``W_p``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples_X, n_features)
+    Y : array-like of shape (n_samples_Y, n_features)
+    n_projections : int, default=200
+    p : float, default=2
+    random_state : int, RandomState instance or None, default=None
+        Draws the projection directions.
+
+    Returns
+    -------
+    distance : float
+    """
+    X, Y = _check_pair(X, Y)
+    return float(
+        ot.sliced_wasserstein_distance(
+            X, Y, n_projections=n_projections, p=p, seed=check_random_state(random_state)
+        )
+    )
+
+
+def wasserstein1(X, Y, *, metric="euclidean", max_samples=3000, random_state=None):
+    """Exact Wasserstein-1 distance between two samples (POT ``emd2``).
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples_X, n_features)
+    Y : array-like of shape (n_samples_Y, n_features)
+    metric : {"euclidean", "cityblock"}, default="euclidean"
+        Ground cost: L2 or L1 distance between rows.
+    max_samples : int or None, default=3000
+        Each sample is randomly subsampled to at most this many rows: the exact
+        solver needs a dense ``n_X x n_Y`` cost matrix and super-quadratic time.
+    random_state : int, RandomState instance or None, default=None
+        Used for subsampling.
+
+    Returns
+    -------
+    distance : float
+    """
+    if metric not in ("euclidean", "cityblock"):
+        raise ValueError(
+            f"metric must be 'euclidean' or 'cityblock', got {metric!r}."
+        )
+    X, Y = _check_pair(X, Y)
+    rng = check_random_state(random_state)
+    X, Y = _subsample(X, max_samples, rng), _subsample(Y, max_samples, rng)
+    cost = ot.dist(X, Y, metric=metric)
+    weights_x = np.full(X.shape[0], 1.0 / X.shape[0])
+    weights_y = np.full(Y.shape[0], 1.0 / Y.shape[0])
+    return float(ot.emd2(weights_x, weights_y, cost, numItermax=10_000_000))
+
+
+def coverage(X_real, X_synth, *, n_neighbors=5, metric="euclidean"):
+    """Coverage of the real rows by the synthetic ones (Naeem et al., 2020).
+
+    The fraction of real rows whose ``n_neighbors``-nearest-neighbour ball among
+    the real rows contains at least one synthetic row. 1 means every region of
+    the real data is reached; unlike recall it is robust to outliers.
+
+    Parameters
+    ----------
+    X_real : array-like of shape (n_real, n_features)
+    X_synth : array-like of shape (n_synth, n_features)
+    n_neighbors : int, default=5
+    metric : str, default="euclidean"
+        Any metric of :class:`sklearn.neighbors.NearestNeighbors`.
+
+    Returns
+    -------
+    coverage : float in [0, 1]
+
+    References
+    ----------
+    .. [1] M. F. Naeem, S. J. Oh, Y. Uh, Y. Choi and J. Yoo, "Reliable fidelity
+       and diversity metrics for generative models", ICML 2020.
+       arXiv:2002.09797.
+    """
+    X_real, X_synth = _check_pair(X_real, X_synth)
+    if not 1 <= n_neighbors < X_real.shape[0]:
+        raise ValueError(
+            f"n_neighbors must be in [1, {X_real.shape[0] - 1}] for "
+            f"{X_real.shape[0]} real rows, got {n_neighbors}."
+        )
+    real_knn = NearestNeighbors(n_neighbors=n_neighbors + 1, metric=metric)
+    radii = real_knn.fit(X_real).kneighbors(X_real)[0][:, -1]
+    synth_nn = NearestNeighbors(n_neighbors=1, metric=metric).fit(X_synth)
+    nearest_synth = synth_nn.kneighbors(X_real)[0][:, 0]
+    return float(np.mean(nearest_synth <= radii))
+
+
+def c2st_auc(X_real, X_synth, *, classifier=None, cv=5, random_state=None):
+    """Classifier two-sample test: cross-validated ROC AUC of real vs synthetic.
+
+    The larger set is subsampled to the size of the smaller, a classifier
+    learns to tell them apart, and the mean out-of-fold ROC AUC is returned.
+    0.5 means the classifier cannot tell them apart; 1.0 means it always can.
+
+    Parameters
+    ----------
+    X_real : array-like of shape (n_real, n_features)
+    X_synth : array-like of shape (n_synth, n_features)
+    classifier : estimator or None, default=None
+        Any classifier with ``predict_proba`` or ``decision_function``. None uses
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`.
+    cv : int, default=5
+        Stratified folds.
+    random_state : int, RandomState instance or None, default=None
+        Subsampling, fold shuffling and the default classifier's seed.
+
+    Returns
+    -------
+    auc : float in [0, 1]
+
+    References
+    ----------
+    .. [1] D. Lopez-Paz and M. Oquab, "Revisiting classifier two-sample tests",
+       ICLR 2017. arXiv:1610.06545.
+    """
+    X_real, X_synth = _check_pair(X_real, X_synth, min_samples=cv)
+    rng = check_random_state(random_state)
+    n = min(X_real.shape[0], X_synth.shape[0])
+    X = np.vstack([_subsample(X_real, n, rng), _subsample(X_synth, n, rng)])
+    y = np.r_[np.zeros(n), np.ones(n)]
+    seed = int(rng.randint(np.iinfo(np.int32).max))
+    if classifier is None:
+        classifier = HistGradientBoostingClassifier(random_state=seed)
+    folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
+    scores = cross_val_score(clone(classifier), X, y, cv=folds, scoring="roc_auc")
+    return float(np.mean(scores))
+
+
+def dcr(X_train, X_synth, X_holdout, *, quantile=0.5, metric="euclidean"):
+    """Distance-to-closest-record ratio: a memorisation check.
+
+    For every synthetic row, the distance to its closest training row; the same
+    for every held-out real row; the ratio of the two ``quantile``-quantiles.
+    About 1 (or more) means synthetic rows are no closer to the training rows
+    than fresh real rows are; well below 1 means the generator copies training
+    rows (0 when it returns them verbatim).
+
+    Parameters
+    ----------
+    X_train : array-like of shape (n_train, n_features)
+        Rows the generator was fitted on.
+    X_synth : array-like of shape (n_synth, n_features)
+    X_holdout : array-like of shape (n_holdout, n_features)
+        Real rows the generator never saw.
+    quantile : float in (0, 1), default=0.5
+        0.5 compares medians; smaller values look at the closest rows.
+    metric : str, default="euclidean"
+
+    Returns
+    -------
+    ratio : float
+        ``inf`` when the held-out rows are themselves copies of training rows
+        (zero denominator) and the synthetic rows are not.
+    """
+    X_train, X_synth = _check_pair(X_train, X_synth)
+    X_train, X_holdout = _check_pair(X_train, X_holdout)
+    if not 0 < quantile < 1:
+        raise ValueError(f"quantile must be in (0, 1), got {quantile}.")
+    nearest = NearestNeighbors(n_neighbors=1, metric=metric).fit(X_train)
+    synth = np.quantile(nearest.kneighbors(X_synth)[0][:, 0], quantile)
+    holdout = np.quantile(nearest.kneighbors(X_holdout)[0][:, 0], quantile)
+    if holdout == 0:
+        return 1.0 if synth == 0 else float("inf")
+    return float(synth / holdout)
+
+
+def sample_report(
+    X_train, X_test, X_synth, *, standardize=True, max_samples=2000, random_state=0
+):
+    """Every skflow metric for one synthetic set, against held-out rows.
+
+    Parameters
+    ----------
+    X_train : array-like of shape (n_train, n_features)
+        Rows the generator was fitted on (for ``dcr`` and the scaling).
+    X_test : array-like of shape (n_test, n_features)
+        Held-out real rows: the reference for every distance.
+    X_synth : array-like of shape (n_synth, n_features)
+        Generated rows.
+    standardize : bool, default=True
+        Standardise every set with the training rows' mean and standard
+        deviation first, so that no feature dominates the distances.
+    max_samples : int, default=2000
+        Row cap per set for the quadratic-cost metrics.
+    random_state : int, RandomState instance or None, default=0
+
+    Returns
+    -------
+    report : dict of str to float
+        ``energy_distance``, ``mmd``, ``sliced_wasserstein``, ``wasserstein1``
+        (lower is better), ``coverage`` (higher is better), ``c2st_auc``
+        (0.5 is best) and ``dcr`` (about 1 or more: no memorisation).
+    """
+    X_train, X_test = _check_pair(X_train, X_test, min_samples=2)
+    X_train, X_synth = _check_pair(X_train, X_synth, min_samples=2)
+    if standardize:
+        center = X_train.mean(axis=0)
+        spread = X_train.std(axis=0)
+        spread[spread == 0] = 1.0
+        X_train, X_test, X_synth = (
+            (X - center) / spread for X in (X_train, X_test, X_synth)
+        )
+    rng = check_random_state(random_state)
+    seeds = rng.randint(np.iinfo(np.int32).max, size=5)
+    n_neighbors = min(5, X_test.shape[0] - 1)
+    cv = int(min(5, X_test.shape[0], X_synth.shape[0]))
+    return {
+        "energy_distance": energy_distance(
+            X_test, X_synth, max_samples=max_samples, random_state=seeds[0]
+        ),
+        "mmd": mmd(X_test, X_synth, max_samples=max_samples, random_state=seeds[1]),
+        "sliced_wasserstein": sliced_wasserstein(
+            X_test, X_synth, random_state=seeds[2]
+        ),
+        "wasserstein1": wasserstein1(
+            X_test, X_synth, max_samples=max_samples, random_state=seeds[3]
+        ),
+        "coverage": coverage(X_test, X_synth, n_neighbors=n_neighbors),
+        "c2st_auc": c2st_auc(X_test, X_synth, cv=cv, random_state=seeds[4]),
+        "dcr": dcr(X_train, X_synth, X_test),
+    }

@@ -1,0 +1,5 @@
+"""Lipschitz-regularised particle flows (seed 000)."""
+
+from ._lipschitz import LipschitzParticleSampler
+
+__all__ = ["LipschitzParticleSampler"]
