@@ -43,23 +43,33 @@ latent = pca.transform(X_train)
 
 sampler = LipschitzParticleSampler(device=device, random_state=0).fit(latent)
 # Pixels are integer intensities 0..16: round the decoded rows back onto that grid.
-generated = np.clip(np.rint(pca.inverse_transform(sampler.sample(1000, random_state=0))), 0, 16)
-print(f"latent shape {latent.shape}; {sampler.n_iter_} iterations "
-      f"({sampler.stop_reason_}); generated shape {generated.shape}")
+generated = np.clip(
+    np.rint(pca.inverse_transform(sampler.sample(1000, random_state=0))), 0, 16
+)
+print(
+    f"latent shape {latent.shape}; {sampler.n_iter_} iterations "
+    f"({sampler.stop_reason_}); generated shape {generated.shape}"
+)
 
 mixture = GaussianMixture(10, random_state=0).fit(latent)
 baseline = np.clip(np.rint(pca.inverse_transform(mixture.sample(1000)[0])), 0, 16)
 
 # %%
 # Score both against held-out digits in pixel space (pixels share one scale).
-for name, rows in [("LipschitzParticleSampler", generated),
-                   ("GaussianMixture(10)", baseline)]:
-    print(f"{name:26s} energy distance {energy_distance(X_test, rows):6.2f}  "
-          f"C2ST AUC {c2st_auc(X_test, rows, random_state=0):.2f}")
+for name, rows in [
+    ("LipschitzParticleSampler", generated),
+    ("GaussianMixture(10)", baseline),
+]:
+    print(
+        f"{name:26s} energy distance {energy_distance(X_test, rows):6.2f}  "
+        f"C2ST AUC {c2st_auc(X_test, rows, random_state=0):.2f}"
+    )
 
 # %%
 # Real digits (top) and generated ones (bottom).
-fig, axes = plt.subplots(4, 10, figsize=(8, 3.6), subplot_kw={"xticks": [], "yticks": []})
+fig, axes = plt.subplots(
+    4, 10, figsize=(8, 3.6), subplot_kw={"xticks": [], "yticks": []}
+)
 for ax, image in zip(axes[:2].ravel(), X_test[:20]):
     ax.imshow(image.reshape(8, 8), cmap="binary", vmin=0, vmax=16)
 for ax, image in zip(axes[2:].ravel(), generated[:20]):

@@ -157,8 +157,10 @@ class BaseSampler(BaseEstimator, metaclass=ABCMeta):
         """
         check_is_fitted(self)
         n_samples = check_n_samples(n_samples)
-        rng = self.random_state_ if random_state is None else check_random_state(
-            random_state
+        rng = (
+            self.random_state_
+            if random_state is None
+            else check_random_state(random_state)
         )
         scaled = to_numpy(self._draw_scaled(n_samples, draw_seed(rng)))
         return self._to_output(self._unscale(scaled))
@@ -192,9 +194,7 @@ class BaseSampler(BaseEstimator, metaclass=ABCMeta):
         X = self._validate_data_against_fit(X)
         n_generated = max(X.shape[0], _SCORE_MIN_SAMPLES)
         generated = self._draw_scaled(n_generated, seed=0)
-        real = to_tensor(
-            self._scale(X), generated.device, generated.dtype
-        )
+        real = to_tensor(self._scale(X), generated.device, generated.dtype)
         return -float(energy_distance_tensor(real, generated))
 
     def __sklearn_tags__(self):
@@ -283,9 +283,9 @@ class BaseSampler(BaseEstimator, metaclass=ABCMeta):
 
     def _unscale(self, scaled: np.ndarray) -> np.ndarray:
         X = np.tile(self._center, (scaled.shape[0], 1))
-        X[:, self._varying] = scaled * self._spread[self._varying] + self._center[
-            self._varying
-        ]
+        X[:, self._varying] = (
+            scaled * self._spread[self._varying] + self._center[self._varying]
+        )
         return X
 
     def _to_output(self, X: np.ndarray):

@@ -35,7 +35,9 @@ def resolve_device(device: str | torch.device) -> torch.device:
         If ``device`` is not a device string torch understands.
     """
     if isinstance(device, str) and device == "auto":
-        return torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+        return (
+            torch.device("cuda") if torch.cuda.is_available() else torch.device("cpu")
+        )
     try:
         resolved = torch.device(device)
     except (RuntimeError, TypeError) as exc:

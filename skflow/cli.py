@@ -46,8 +46,9 @@ def _gaussian_mixture_by_bic(X: np.ndarray, random_state: int):
     Z = scaler.transform(X)
     max_components = max(1, min(10, X.shape[0] // (X.shape[1] + 1)))
     candidates = [
-        GaussianMixture(k, covariance_type="full", reg_covar=1e-4,
-                        random_state=random_state).fit(Z)
+        GaussianMixture(
+            k, covariance_type="full", reg_covar=1e-4, random_state=random_state
+        ).fit(Z)
         for k in range(1, max_components + 1)
     ]
     best = min(candidates, key=lambda model: model.bic(Z))
@@ -60,8 +61,10 @@ def _format_table(rows: list[dict], columns: list[str]) -> str:
         [row["method"], *(f"{row[column]:.3f}" for column in columns)] for row in rows
     ]
     widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(line, widths))
-             for line in [header, *body]]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths))
+        for line in [header, *body]
+    ]
     lines.insert(1, "  ".join("-" * width for width in widths))
     return "\n".join(lines)
 
@@ -76,8 +79,10 @@ def run_demo(dataset: str, output: str | None, seed: int, device: str) -> int:
 
     X = _load_dataset(dataset)
     X_train, X_test = train_test_split(X, test_size=0.5, random_state=seed)
-    print(f"skflow demo: {dataset}, {X_train.shape[0]} training rows x "
-          f"{X.shape[1]} features, {X_test.shape[0]} held out.")
+    print(
+        f"skflow demo: {dataset}, {X_train.shape[0]} training rows x "
+        f"{X.shape[1]} features, {X_test.shape[0]} held out."
+    )
 
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -86,8 +91,10 @@ def run_demo(dataset: str, output: str | None, seed: int, device: str) -> int:
         sampler.fit(X_train)
         generated = sampler.sample(_N_GENERATED, random_state=seed)
     skflow_seconds = time.perf_counter() - start
-    print(f"LipschitzParticleSampler: {sampler.n_iter_} iterations "
-          f"({sampler.stop_reason_}) on {sampler.device_}, {skflow_seconds:.1f} s.")
+    print(
+        f"LipschitzParticleSampler: {sampler.n_iter_} iterations "
+        f"({sampler.stop_reason_}) on {sampler.device_}, {skflow_seconds:.1f} s."
+    )
 
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -99,18 +106,24 @@ def run_demo(dataset: str, output: str | None, seed: int, device: str) -> int:
     rows = []
     for name, synth, seconds in [
         ("LipschitzParticleSampler", generated, skflow_seconds),
-        (f"GaussianMixture ({mixture.n_components} comp., BIC)", baseline, mixture_seconds),
+        (
+            f"GaussianMixture ({mixture.n_components} comp., BIC)",
+            baseline,
+            mixture_seconds,
+        ),
     ]:
         report = sample_report(X_train, X_test, synth, random_state=seed)
         rows.append({"method": name, **report, "seconds": seconds})
     columns = ["energy_distance", "mmd", "c2st_auc", "coverage", "dcr", "seconds"]
     print()
     print(_format_table(rows, columns))
-    print(f"\nEach method generated {_N_GENERATED} rows, scored against the "
-          "held-out rows (standardised by the training rows).\nLower is better "
-          "for energy_distance and mmd; c2st_auc is best at 0.5; coverage at 1;\n"
-          "dcr near 1 or above means generated rows are no closer to the "
-          "training rows than new real rows are.")
+    print(
+        f"\nEach method generated {_N_GENERATED} rows, scored against the "
+        "held-out rows (standardised by the training rows).\nLower is better "
+        "for energy_distance and mmd; c2st_auc is best at 0.5; coverage at 1;\n"
+        "dcr near 1 or above means generated rows are no closer to the "
+        "training rows than new real rows are."
+    )
 
     if output is not None:
         saved = _save_figure(X_train, X_test, generated, baseline, output)
@@ -142,8 +155,9 @@ def _save_figure(X_train, X_test, generated, baseline, path: str) -> str:
         (axes[1], baseline, "GaussianMixture (BIC)"),
     ]:
         ax.scatter(*real.T, s=10, alpha=0.5, label="real rows", color="tab:gray")
-        ax.scatter(*project(rows).T, s=10, alpha=0.7, label="generated",
-                   color="tab:orange")
+        ax.scatter(
+            *project(rows).T, s=10, alpha=0.7, label="generated", color="tab:orange"
+        )
         ax.set_title(title)
         ax.set_xlabel("principal component 1")
         ax.legend(loc="best")
@@ -163,19 +177,28 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     demo = commands.add_parser(
         "demo",
-        help="fit a sampler on a bundled dataset and compare it with a "
-        "GaussianMixture",
+        help="fit a sampler on a bundled dataset and compare it with a GaussianMixture",
         description="Fit LipschitzParticleSampler on half of a bundled "
         "scikit-learn dataset, score it and a GaussianMixture baseline on the "
         "other half, and save a figure of real vs generated rows.",
     )
-    demo.add_argument("--dataset", choices=_DATASETS, default="wine",
-                      help="bundled dataset (default: wine)")
-    demo.add_argument("--output", default="skflow_demo.png",
-                      help="figure path (default: skflow_demo.png); 'none' to skip")
+    demo.add_argument(
+        "--dataset",
+        choices=_DATASETS,
+        default="wine",
+        help="bundled dataset (default: wine)",
+    )
+    demo.add_argument(
+        "--output",
+        default="skflow_demo.png",
+        help="figure path (default: skflow_demo.png); 'none' to skip",
+    )
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    demo.add_argument("--device", default="auto",
-                      help="torch device: auto, cpu, cuda, cuda:N (default: auto)")
+    demo.add_argument(
+        "--device",
+        default="auto",
+        help="torch device: auto, cpu, cuda, cuda:N (default: auto)",
+    )
     return parser
 
 

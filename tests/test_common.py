@@ -77,8 +77,15 @@ def test_not_fitted(estimator):
 @pytest.mark.parametrize("estimator", SAMPLERS, ids=_id)
 @pytest.mark.parametrize(
     "n_samples, error",
-    [(0, ValueError), (-1, ValueError), (2.5, TypeError), (3.0, TypeError),
-     ("3", TypeError), (True, TypeError), (None, TypeError)],
+    [
+        (0, ValueError),
+        (-1, ValueError),
+        (2.5, TypeError),
+        (3.0, TypeError),
+        ("3", TypeError),
+        (True, TypeError),
+        (None, TypeError),
+    ],
 )
 def test_n_samples_validated(estimator, blobs_data, n_samples, error):
     sampler = _fit(estimator, blobs_data)
@@ -96,8 +103,12 @@ def test_random_state_rules(estimator, blobs_data):
     a = _fit(estimator, blobs_data)
     b = _fit(estimator, blobs_data)
     # Same seed, same draw, every call.
-    np.testing.assert_array_equal(a.sample(50, random_state=3), a.sample(50, random_state=3))
-    assert not np.array_equal(a.sample(50, random_state=3), a.sample(50, random_state=4))
+    np.testing.assert_array_equal(
+        a.sample(50, random_state=3), a.sample(50, random_state=3)
+    )
+    assert not np.array_equal(
+        a.sample(50, random_state=3), a.sample(50, random_state=4)
+    )
     # Without a seed, successive draws differ...
     first, second = a.sample(50), a.sample(50)
     assert not np.array_equal(first, second)
@@ -119,14 +130,14 @@ def test_fit_is_deterministic(estimator, blobs_data):
 
 @pytest.mark.parametrize("estimator", SAMPLERS, ids=_id)
 def test_no_global_rng_side_effects(estimator, blobs_data):
-    np_state = np.random.get_state()
+    np_state = np.random.get_state()  # noqa: NPY002 (the legacy global state)
     torch_state = torch.get_rng_state()
     sampler = _fit(estimator, blobs_data)
     sampler.sample(20)
     sampler.sample(20, random_state=1)
     sampler.score(blobs_data)
     assert torch.equal(torch.get_rng_state(), torch_state)
-    after = np.random.get_state()
+    after = np.random.get_state()  # noqa: NPY002
     assert after[0] == np_state[0] and np.array_equal(after[1], np_state[1])
     assert after[2:] == np_state[2:]
 
@@ -239,9 +250,7 @@ def test_constant_column_is_kept(estimator, blobs_data):
 def test_raw_scales_are_restored(estimator):
     # One column in thousands, one in hundredths: scaled internally, restored out.
     rng = np.random.RandomState(0)
-    X = np.column_stack(
-        [rng.normal(5000.0, 800.0, 300), rng.normal(0.03, 0.01, 300)]
-    )
+    X = np.column_stack([rng.normal(5000.0, 800.0, 300), rng.normal(0.03, 0.01, 300)])
     X_new = _fit(estimator, X).sample(2000, random_state=0)
     # Each column's mean within half a standard deviation and spread within a
     # factor of two: a scale mix-up is off by orders of magnitude.

@@ -41,7 +41,9 @@ def test_critic_is_one_lipschitz(activation, device):
     y = x + 0.3 * torch.randn(
         2000, 5, generator=generator, dtype=torch.float64, device=device
     )
-    ratio = (critic_forward(x, critic, activation) - critic_forward(y, critic, activation)).abs() / (x - y).norm(dim=1)
+    ratio = (
+        critic_forward(x, critic, activation) - critic_forward(y, critic, activation)
+    ).abs() / (x - y).norm(dim=1)
     assert float(ratio.max()) <= 1.0 + 1e-3
     gradient_norms = critic_input_gradient(x, critic, activation).norm(dim=1)
     assert float(gradient_norms.max()) <= 1.0 + 1e-3

@@ -136,7 +136,11 @@ def sliced_wasserstein(X, Y, *, n_projections=200, p=2, random_state=None):
     X, Y = _check_pair(X, Y)
     return float(
         ot.sliced_wasserstein_distance(
-            X, Y, n_projections=n_projections, p=p, seed=check_random_state(random_state)
+            X,
+            Y,
+            n_projections=n_projections,
+            p=p,
+            seed=check_random_state(random_state),
         )
     )
 
@@ -161,9 +165,7 @@ def wasserstein1(X, Y, *, metric="euclidean", max_samples=3000, random_state=Non
     distance : float
     """
     if metric not in ("euclidean", "cityblock"):
-        raise ValueError(
-            f"metric must be 'euclidean' or 'cityblock', got {metric!r}."
-        )
+        raise ValueError(f"metric must be 'euclidean' or 'cityblock', got {metric!r}.")
     X, Y = _check_pair(X, Y)
     rng = check_random_state(random_state)
     X, Y = _subsample(X, max_samples, rng), _subsample(Y, max_samples, rng)

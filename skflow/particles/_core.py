@@ -245,7 +245,9 @@ def lipschitz_particle_flow(
             normalized, vectors = spectral_normalize(weights, vectors)
             critic = _scaled(Critic(normalized, biases), lipschitz_constant)
             objective = critic_objective(
-                critic_forward(_batch(particles, batch_size, generator), critic, activation),
+                critic_forward(
+                    _batch(particles, batch_size, generator), critic, activation
+                ),
                 critic_forward(_batch(data, batch_size, generator), critic, activation),
                 divergence,
                 alpha,
@@ -258,8 +260,10 @@ def lipschitz_particle_flow(
         with torch.no_grad():
             normalized, _ = spectral_normalize(weights, vectors, update=False)
             critic = _scaled(Critic(normalized, list(biases)), lipschitz_constant)
-            critic = Critic([w.detach() for w in critic.weights],
-                            [b.detach() for b in critic.biases])
+            critic = Critic(
+                [w.detach() for w in critic.weights],
+                [b.detach() for b in critic.biases],
+            )
             velocity = critic_gradient(
                 particles, critic, activation, GRADIENT_CHUNK_ROWS
             )

@@ -193,7 +193,10 @@ class LipschitzParticleSampler(BaseSampler):
         "divergence": [StrOptions(set(DIVERGENCES))],
         "alpha": [Interval(Real, 1.0, None, closed="neither")],
         "lipschitz_constant": [Interval(Real, 0.0, None, closed="neither")],
-        "n_particles": [Interval(Integral, 2, None, closed="left"), StrOptions({"auto"})],
+        "n_particles": [
+            Interval(Integral, 2, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
         "step_size": [Interval(Real, 0.0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "n_critic_steps": [Interval(Integral, 1, None, closed="left")],
@@ -256,9 +259,7 @@ class LipschitzParticleSampler(BaseSampler):
         n_rows, n_features = data.shape
         device, dtype = data.device, data.dtype
         generator = make_generator(draw_seed(rng), device)
-        start, start_mean, start_cholesky = self._starting_particles(
-            data, generator
-        )
+        start, start_mean, start_cholesky = self._starting_particles(data, generator)
         self.n_particles_ = start.shape[0]
         if self.n_particles_ == n_rows:
             warnings.warn(

@@ -25,7 +25,9 @@ def samples():
     return rng.normal(size=(300, 4)), rng.normal(size=(250, 4)) + 0.5
 
 
-@pytest.mark.parametrize("metric", [energy_distance, mmd, sliced_wasserstein, wasserstein1])
+@pytest.mark.parametrize(
+    "metric", [energy_distance, mmd, sliced_wasserstein, wasserstein1]
+)
 def test_distance_of_sample_to_itself_is_zero(metric, samples):
     X, _ = samples
     assert metric(X, X) == pytest.approx(0.0, abs=1e-7)
@@ -167,8 +169,13 @@ def test_sample_report_keys_and_ranges():
     synth = rng.normal(size=(150, 3))
     report = sample_report(train, test, synth)
     assert set(report) == {
-        "energy_distance", "mmd", "sliced_wasserstein", "wasserstein1",
-        "coverage", "c2st_auc", "dcr",
+        "energy_distance",
+        "mmd",
+        "sliced_wasserstein",
+        "wasserstein1",
+        "coverage",
+        "c2st_auc",
+        "dcr",
     }
     assert all(np.isfinite(v) for v in report.values())
     assert 0 <= report["coverage"] <= 1 and 0 <= report["c2st_auc"] <= 1

@@ -71,9 +71,16 @@ def _flow(start, data, *, max_iter=60, lipschitz_constant=1.0, step_size=0.1, **
         data.shape[1], (32, 32), generator, data.device, data.dtype
     )
     result = lipschitz_particle_flow(
-        start, data, weights, biases, vectors, generator=generator,
-        max_iter=max_iter, lipschitz_constant=lipschitz_constant,
-        step_size=step_size, **kw,
+        start,
+        data,
+        weights,
+        biases,
+        vectors,
+        generator=generator,
+        max_iter=max_iter,
+        lipschitz_constant=lipschitz_constant,
+        step_size=step_size,
+        **kw,
     )
     return result, [tuple(w.shape) for w in weights]
 
@@ -81,10 +88,12 @@ def _flow(start, data, *, max_iter=60, lipschitz_constant=1.0, step_size=0.1, **
 @pytest.fixture(scope="module")
 def gaussian_to_mixture():
     generator = torch.Generator().manual_seed(0)
-    data = torch.cat([
-        torch.randn(150, 2, generator=generator, dtype=torch.float64) * 0.4 + 1.5,
-        torch.randn(150, 2, generator=generator, dtype=torch.float64) * 0.4 - 1.5,
-    ])
+    data = torch.cat(
+        [
+            torch.randn(150, 2, generator=generator, dtype=torch.float64) * 0.4 + 1.5,
+            torch.randn(150, 2, generator=generator, dtype=torch.float64) * 0.4 - 1.5,
+        ]
+    )
     start = torch.randn(400, 2, generator=generator, dtype=torch.float64)
     return start, data
 
@@ -99,10 +108,13 @@ def test_replaying_the_recorded_flow_reproduces_the_particles(gaussian_to_mixtur
 
 
 @pytest.mark.parametrize("bound, step", [(1.0, 0.1), (0.5, 0.3)])
-def test_no_particle_moves_faster_than_the_lipschitz_bound(gaussian_to_mixture, bound, step):
+def test_no_particle_moves_faster_than_the_lipschitz_bound(
+    gaussian_to_mixture, bound, step
+):
     start, data = gaussian_to_mixture
-    result, shapes = _flow(start, data, max_iter=20, lipschitz_constant=bound,
-                           step_size=step)
+    result, shapes = _flow(
+        start, data, max_iter=20, lipschitz_constant=bound, step_size=step
+    )
     x = start
     for flat in result.critic_trajectory:
         moved = transport(x, flat[None], shapes, activation="relu", step_size=step)
@@ -130,8 +142,13 @@ def test_flow_decreases_distance_to_data(gaussian_to_mixture, divergence):
 def test_memorization_reference_stops_the_flow(gaussian_to_mixture):
     start, data = gaussian_to_mixture
     spacing = median_nearest_distance(data, data, exclude_self=True)
-    result, _ = _flow(start, data, max_iter=2000, step_size=0.2,
-                      memorization_reference=(data, spacing))
+    result, _ = _flow(
+        start,
+        data,
+        max_iter=2000,
+        step_size=0.2,
+        memorization_reference=(data, spacing),
+    )
     assert result.stop_reason == "memorization"
     assert result.n_iter < 2000
     assert float(median_nearest_distance(result.particles, data)) <= float(spacing)

@@ -12,8 +12,13 @@ from skflow.metrics import energy_distance
 
 
 def _sampler(**params):
-    defaults = dict(max_iter=40, n_critic_steps=3, hidden_layer_sizes=(32, 32),
-                    device="cpu", random_state=0)
+    defaults = dict(
+        max_iter=40,
+        n_critic_steps=3,
+        hidden_layer_sizes=(32, 32),
+        device="cpu",
+        random_state=0,
+    )
     return LipschitzParticleSampler(**{**defaults, **params})
 
 
@@ -125,17 +130,25 @@ def test_early_stopping_prevents_copying():
 
 
 def test_blow_up_raises_with_remedy(mixture):
-    sampler = _sampler(lipschitz_constant=1e20, step_size=1e20, max_iter=20,
-                       early_stopping=False)
+    sampler = _sampler(
+        lipschitz_constant=1e20, step_size=1e20, max_iter=20, early_stopping=False
+    )
     with pytest.raises(NumericalInstabilityError, match="lower step_size"):
         sampler.fit(mixture)
 
 
 @pytest.mark.parametrize(
     "params",
-    [{"divergence": "hellinger"}, {"alpha": 1.0}, {"lipschitz_constant": 0},
-     {"n_particles": 1}, {"hidden_layer_sizes": (0,)}, {"activation": "gelu"},
-     {"dtype": "float16"}, {"device": "tpu"}],
+    [
+        {"divergence": "hellinger"},
+        {"alpha": 1.0},
+        {"lipschitz_constant": 0},
+        {"n_particles": 1},
+        {"hidden_layer_sizes": (0,)},
+        {"activation": "gelu"},
+        {"dtype": "float16"},
+        {"device": "tpu"},
+    ],
 )
 def test_invalid_parameters_raise(mixture, params):
     with pytest.raises(ValueError):
