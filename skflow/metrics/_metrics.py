@@ -39,6 +39,12 @@ def _subsample(X, max_samples, rng):
     return X[rng.choice(X.shape[0], size=max_samples, replace=False)]
 
 
+def _check_and_subsample(X, Y, max_samples, random_state):
+    X, Y = _check_pair(X, Y)
+    rng = check_random_state(random_state)
+    return _subsample(X, max_samples, rng), _subsample(Y, max_samples, rng)
+
+
 def _as_cpu_tensor(X: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(X))
 
@@ -65,9 +71,7 @@ def energy_distance(X, Y, *, max_samples=None, random_state=None):
     -------
     distance : float
     """
-    X, Y = _check_pair(X, Y)
-    rng = check_random_state(random_state)
-    X, Y = _subsample(X, max_samples, rng), _subsample(Y, max_samples, rng)
+    X, Y = _check_and_subsample(X, Y, max_samples, random_state)
     return float(energy_distance_tensor(_as_cpu_tensor(X), _as_cpu_tensor(Y)))
 
 
@@ -103,9 +107,7 @@ def mmd(X, Y, *, bandwidth=None, max_samples=None, random_state=None):
     -------
     distance : float
     """
-    X, Y = _check_pair(X, Y)
-    rng = check_random_state(random_state)
-    X, Y = _subsample(X, max_samples, rng), _subsample(Y, max_samples, rng)
+    X, Y = _check_and_subsample(X, Y, max_samples, random_state)
     if bandwidth is None:
         bandwidth = median_heuristic(X, Y)
     elif not bandwidth > 0:
@@ -166,9 +168,7 @@ def wasserstein1(X, Y, *, metric="euclidean", max_samples=3000, random_state=Non
     """
     if metric not in ("euclidean", "cityblock"):
         raise ValueError(f"metric must be 'euclidean' or 'cityblock', got {metric!r}.")
-    X, Y = _check_pair(X, Y)
-    rng = check_random_state(random_state)
-    X, Y = _subsample(X, max_samples, rng), _subsample(Y, max_samples, rng)
+    X, Y = _check_and_subsample(X, Y, max_samples, random_state)
     cost = ot.dist(X, Y, metric=metric)
     weights_x = np.full(X.shape[0], 1.0 / X.shape[0])
     weights_y = np.full(Y.shape[0], 1.0 / Y.shape[0])
