@@ -20,13 +20,13 @@ from abc import ABCMeta, abstractmethod
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from . import __version__
 from ._compat import StrOptions, _fit_context, validate_data
 from ._torch_utils import (
+    check_random_state,
     draw_seed,
     make_generator,
     resolve_device,
@@ -277,6 +277,17 @@ class BaseSampler(BaseEstimator, metaclass=ABCMeta):
         self._spread = np.where(constant, 1.0, spread)
         self._varying = ~constant
         return self._scale(X)
+
+    def _fit_identity_scaling(self, n_features: int) -> None:
+        """No scaling: for models fitted without data (e.g. to a density)."""
+        if hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
+        self.n_features_in_ = n_features
+        self._center = np.zeros(n_features)
+        self._spread = np.ones(n_features)
+        self._varying = np.ones(n_features, dtype=bool)
+        self._output_columns = None
+        self._output_dtypes = None
 
     def _scale(self, X: np.ndarray) -> np.ndarray:
         return ((X - self._center) / self._spread)[:, self._varying]

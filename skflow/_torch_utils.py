@@ -79,6 +79,18 @@ def resolve_dtype(dtype: str) -> torch.dtype:
         ) from None
 
 
+def check_random_state(seed) -> np.random.RandomState:
+    """Like :func:`sklearn.utils.check_random_state`, but ``None`` gives a fresh
+    ``RandomState`` seeded from the operating system instead of numpy's global
+    one: skflow never reads or advances the global random state.
+    """
+    if seed is None:
+        return np.random.RandomState()
+    from sklearn.utils import check_random_state as sklearn_check_random_state
+
+    return sklearn_check_random_state(seed)
+
+
 def draw_seed(rng: np.random.RandomState) -> int:
     """Draw a seed for a torch stream from a numpy ``RandomState``."""
     return int(rng.randint(_SEED_BOUND))

@@ -16,7 +16,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skflow import LipschitzParticleSampler
+from skflow import LipschitzParticleSampler, SlicedWassersteinFlow
 from skflow.exceptions import DeviceWarning
 
 
@@ -31,11 +31,42 @@ def fast_samplers():
             device="cpu",
             random_state=0,
         ),
+        SlicedWassersteinFlow(
+            max_iter=3,
+            n_inner_steps=2,
+            hidden_layer_sizes=(16,),
+            batch_size=64,
+            n_projections=20,
+            device="cpu",
+            random_state=0,
+        ),
+        SlicedWassersteinFlow(
+            parameterization="normalizing_flow",
+            max_iter=3,
+            n_inner_steps=2,
+            hidden_layer_sizes=(8,),
+            n_layers=2,
+            batch_size=64,
+            n_projections=20,
+            entropy_weight=0.01,
+            device="cpu",
+            random_state=0,
+        ),
+        SlicedWassersteinFlow(
+            parameterization="particles",
+            max_iter=3,
+            n_inner_steps=2,
+            n_particles=80,
+            n_projections=20,
+            device="cpu",
+            random_state=0,
+        ),
     ]
 
 
 def _id(estimator):
-    return type(estimator).__name__
+    kind = getattr(estimator, "parameterization", "")
+    return type(estimator).__name__ + (f"-{kind}" if kind else "")
 
 
 SAMPLERS = fast_samplers()
@@ -129,10 +160,11 @@ def test_fit_is_deterministic(estimator, blobs_data):
 
 
 @pytest.mark.parametrize("estimator", SAMPLERS, ids=_id)
-def test_no_global_rng_side_effects(estimator, blobs_data):
+@pytest.mark.parametrize("seed", [0, None])
+def test_no_global_rng_side_effects(estimator, blobs_data, seed):
     np_state = np.random.get_state()  # noqa: NPY002 (the legacy global state)
     torch_state = torch.get_rng_state()
-    sampler = _fit(estimator, blobs_data)
+    sampler = _fit(estimator.set_params(random_state=seed), blobs_data)
     sampler.sample(20)
     sampler.sample(20, random_state=1)
     sampler.score(blobs_data)
@@ -316,3 +348,26 @@ def test_verbose_one_shows_progress(estimator, blobs_data, capsys):
     captured = capsys.readouterr()
     assert captured.out == ""
     assert type(estimator).__name__ in captured.err
+
+
+@pytest.mark.gpu
+@pytest.mark.parametrize("estimator", SAMPLERS, ids=_id)
+def test_gpu_fitted_model_loads_on_a_cpu_only_process(estimator, blobs_data, tmp_path):
+    import subprocess
+    import sys
+
+    sampler = _fit(estimator, blobs_data, "cuda")
+    assert sampler.device_.startswith("cuda")
+    path = tmp_path / "model.joblib"
+    joblib.dump(sampler, path)
+    expected = sampler.set_params(device="cpu").sample(20, random_state=0)
+    np.save(tmp_path / "expected.npy", expected)
+    script = (
+        "import joblib, numpy as np, torch; "
+        "assert not torch.cuda.is_available(); "
+        f"m = joblib.load(r'{path}'); m.set_params(device='cpu'); "
+        f"np.testing.assert_allclose(m.sample(20, random_state=0), "
+        f"np.load(r'{tmp_path / 'expected.npy'}'), rtol=1e-5, atol=1e-5)"
+    )
+    env = {**__import__("os").environ, "CUDA_VISIBLE_DEVICES": ""}
+    subprocess.run([sys.executable, "-c", script], check=True, env=env)

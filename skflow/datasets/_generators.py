@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.utils import check_random_state
+
+from .._torch_utils import check_random_state
 
 
 def _check_positive_int(value, name, minimum=1):

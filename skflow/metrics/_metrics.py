@@ -14,8 +14,9 @@ from sklearn.base import clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.neighbors import NearestNeighbors
-from sklearn.utils import check_array, check_random_state
+from sklearn.utils import check_array
 
+from .._torch_utils import check_random_state
 from ._pairwise import energy_distance_tensor, rbf_mmd_tensor
 
 # Rows used to estimate the median pairwise distance (MMD bandwidth).

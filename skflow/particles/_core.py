@@ -13,8 +13,8 @@ The divergence between the particles :math:`P` and the data :math:`Q` is
 and the particles follow its gradient flow ``Y <- Y - dt * grad phi(Y)``, where
 ``phi`` is the optimal critic. Because ``|grad phi| <= L``, no particle moves more
 than ``L * dt`` per step: the Lipschitz bound is the CFL condition of the explicit
-scheme. ``0.5 * E_P |grad phi|^2`` (the regularised Fisher information, or kinetic
-energy) is the rate at which the divergence decreases.
+scheme. Along the flow ``dD/dt = -E_P |grad phi|^2`` (the regularised Fisher
+information); we record the kinetic energy ``0.5 * E_P |grad phi|^2``.
 """
 
 from __future__ import annotations
@@ -335,29 +335,3 @@ def transport(
             critic = unflatten_critic(flat, shapes)
             x -= step_size * critic_gradient(x, critic, activation, GRADIENT_CHUNK_ROWS)
     return x
-
-
-def gaussian_start(
-    data: torch.Tensor, shrinkage: float = 0.05
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Mean and Cholesky factor of the data's Gaussian, shrunk toward identity.
-
-    ``cov_s = (1 - s) * cov + s * I`` (data are standardised, so ``I`` is the
-    natural target) keeps the factor full-rank with fewer rows than features.
-    """
-    mean = data.mean(dim=0)
-    centered = data - mean
-    cov = centered.t() @ centered / max(data.shape[0] - 1, 1)
-    eye = torch.eye(data.shape[1], device=data.device, dtype=data.dtype)
-    cov = (1.0 - shrinkage) * cov + shrinkage * eye
-    return mean, torch.linalg.cholesky(cov)
-
-
-def draw_gaussian(
-    n: int, mean: torch.Tensor, cholesky: torch.Tensor, generator: torch.Generator
-) -> torch.Tensor:
-    """``n`` rows of ``N(mean, L L^T)``."""
-    noise = torch.randn(
-        n, mean.shape[0], generator=generator, device=mean.device, dtype=mean.dtype
-    )
-    return mean + noise @ cholesky.t()

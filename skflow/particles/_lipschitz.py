@@ -12,13 +12,12 @@ from sklearn.exceptions import ConvergenceWarning
 from .._base import BaseSampler
 from .._compat import Interval, StrOptions
 from .._docstrings import fill_sampler_docstring
+from .._gaussian import draw_gaussian, gaussian_start
 from .._nn import ACTIVATIONS, init_critic
 from .._torch_utils import draw_seed, make_generator, to_numpy, to_tensor
 from ..exceptions import NumericalInstabilityError
 from ._core import (
     DIVERGENCES,
-    draw_gaussian,
-    gaussian_start,
     lipschitz_particle_flow,
     median_nearest_distance,
     transport,
@@ -149,7 +148,8 @@ class LipschitzParticleSampler(BaseSampler):
 
     which for KL is ``E_P[phi] - log E_Q[exp(phi)]``. Each iteration takes a
     few ascent steps on ``phi`` and moves every particle by ``-dt * grad phi``;
-    ``0.5 * E_P|grad phi|^2`` is the rate at which ``D`` decreases.
+    ``D`` decreases at the rate ``E_P|grad phi|^2``, twice the kinetic energy
+    ``0.5 * E_P|grad phi|^2`` recorded in ``history_``.
 
     The Lipschitz bound is enforced by spectral normalisation of every critic
     layer (power iteration, warm-started) with 1-Lipschitz activations: the
@@ -170,8 +170,8 @@ class LipschitzParticleSampler(BaseSampler):
 
     References
     ----------
-    .. [1] P. Birmpa, J. Feng, M. A. Katsoulakis, L. Rey-Bellet and P.
-       Dupuis, "Lipschitz regularized gradient flows and generative particle
+    .. [1] H. Gu, P. Birmpa, Y. Pantazis, L. Rey-Bellet and M. A. Katsoulakis,
+       "Lipschitz-regularized gradient flows and generative particle
        algorithms for high-dimensional scarce data", SIAM Journal on
        Mathematics of Data Science, 2024. arXiv:2210.17230.
     .. [2] T. Miyato, T. Kataoka, M. Koyama and Y. Yoshida, "Spectral

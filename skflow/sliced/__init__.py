@@ -1,0 +1,5 @@
+"""JKO gradient flows in sliced-Wasserstein space (seed 001)."""
+
+from ._flow import SlicedWassersteinFlow
+
+__all__ = ["SlicedWassersteinFlow"]
