@@ -16,7 +16,8 @@ the synthetic rows are scored against the test half with
 * ``skflow.metrics.dcr`` (about 1 or more: no memorisation; near 0: copying),
 * the wall-clock seconds of fit + sample.
 
-Methods: ``LipschitzParticleSampler`` with default settings, three baselines
+Methods: ``LipschitzParticleSampler`` and ``SlicedWassersteinFlow`` with default
+settings, three baselines
 written here with scikit-learn only (GaussianMixture with components chosen by
 BIC, KernelDensity with a cross-validated bandwidth, SMOTE-style interpolation
 between nearest neighbours) and an "oracle" that returns the training half
@@ -58,6 +59,7 @@ from skflow.metrics import c2st_auc, dcr, energy_distance
 Method = Callable[[np.ndarray, int, int], tuple[np.ndarray, float]]
 
 SKFLOW = "LipschitzParticleSampler"
+SLICED = "SlicedWassersteinFlow"
 GMM = "GaussianMixture(BIC)"
 KDE = "KernelDensity(CV)"
 SMOTE = "SMOTE-interp(k=5)"
@@ -171,14 +173,16 @@ def oracle_method(X_train: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, f
     return X_train.copy(), 0.0
 
 
-def make_skflow_method(device: str) -> Method:
-    """LipschitzParticleSampler with default settings on ``device``."""
+def make_skflow_method(device: str, estimator=None) -> Method:
+    """An skflow sampler class (default LipschitzParticleSampler) with default
+    settings on ``device``."""
+    estimator = estimator or skflow.LipschitzParticleSampler
 
     def skflow_method(
         X_train: np.ndarray, n: int, seed: int
     ) -> tuple[np.ndarray, float]:
         start = time.perf_counter()
-        sampler = skflow.LipschitzParticleSampler(device=device, random_state=seed)
+        sampler = estimator(device=device, random_state=seed)
         X_synth = sampler.fit(X_train).sample(n, random_state=seed)
         return np.asarray(X_synth), time.perf_counter() - start
 
@@ -189,6 +193,7 @@ def make_methods(device: str) -> dict[str, Method]:
     """All compared methods, in table order."""
     return {
         SKFLOW: make_skflow_method(device),
+        SLICED: make_skflow_method(device, skflow.SlicedWassersteinFlow),
         GMM: gmm_method,
         KDE: kde_method,
         SMOTE: smote_method,
