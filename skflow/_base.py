@@ -67,6 +67,17 @@ def check_n_samples(n_samples) -> int:
     return int(n_samples)
 
 
+def check_hidden_layer_sizes(hidden_layer_sizes) -> tuple[int, ...]:
+    """Validate a tuple of hidden-layer widths; return it as ints."""
+    hidden = tuple(int(width) for width in hidden_layer_sizes)
+    if not hidden or min(hidden) < 1:
+        raise ValueError(
+            f"hidden_layer_sizes must be a non-empty tuple of positive ints, got "
+            f"{hidden_layer_sizes!r}; e.g. (64, 64)."
+        )
+    return hidden
+
+
 def _non_numeric_columns(X) -> list:
     """Names of DataFrame columns that are neither numeric nor boolean."""
     dtypes = getattr(X, "dtypes", None)

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-from .._base import BaseSampler
+from .._base import BaseSampler, check_hidden_layer_sizes
 from .._compat import Interval, StrOptions
 from .._docstrings import fill_sampler_docstring
 from .._gaussian import draw_gaussian, gaussian_start
@@ -250,12 +250,7 @@ class LipschitzParticleSampler(BaseSampler):
         self.verbose = verbose
 
     def _fit_scaled(self, data: torch.Tensor, rng: np.random.RandomState) -> None:
-        hidden = tuple(int(width) for width in self.hidden_layer_sizes)
-        if not hidden or min(hidden) < 1:
-            raise ValueError(
-                f"hidden_layer_sizes must be a non-empty tuple of positive ints, got "
-                f"{self.hidden_layer_sizes!r}; e.g. (64, 64)."
-            )
+        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         n_rows, n_features = data.shape
         device, dtype = data.device, data.dtype
         generator = make_generator(draw_seed(rng), device)

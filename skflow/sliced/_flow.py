@@ -7,7 +7,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 
-from .._base import BaseSampler
+from .._base import BaseSampler, check_hidden_layer_sizes
 from .._compat import Interval, StrOptions, _fit_context
 from .._docstrings import fill_sampler_docstring
 from .._gaussian import gaussian_start
@@ -321,12 +321,7 @@ class SlicedWassersteinFlow(BaseSampler):
     def _run(
         self, kind, functional, mean, cholesky, rng, n_particles, *, needs_log_prob
     ):
-        hidden = tuple(int(width) for width in self.hidden_layer_sizes)
-        if not hidden or min(hidden) < 1:
-            raise ValueError(
-                f"hidden_layer_sizes must be a non-empty tuple of positive ints, "
-                f"got {self.hidden_layer_sizes!r}; e.g. (64, 64)."
-            )
+        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         generator = make_generator(draw_seed(rng), mean.device)
         model = init_model(
             kind,
