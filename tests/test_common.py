@@ -371,3 +371,11 @@ def test_gpu_fitted_model_loads_on_a_cpu_only_process(estimator, blobs_data, tmp
     )
     env = {**__import__("os").environ, "CUDA_VISIBLE_DEVICES": ""}
     subprocess.run([sys.executable, "-c", script], check=True, env=env)
+
+
+@pytest.mark.parametrize("estimator", SAMPLERS[:1], ids=_id)
+def test_score_on_many_rows_is_subsampled(estimator, blobs_data):
+    sampler = _fit(estimator, blobs_data)
+    big = np.tile(blobs_data, (40, 1))  # 8000 rows: scored on a fixed 5000
+    assert np.isfinite(sampler.score(big))
+    assert sampler.score(big) == sampler.score(big)
