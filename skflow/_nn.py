@@ -168,3 +168,28 @@ def unflatten_critic(flat: torch.Tensor, shapes: list[tuple[int, int]]) -> Criti
         biases.append(flat[offset : offset + fan_out])
         offset += fan_out
     return Critic(weights, biases)
+
+
+def init_mlp(sizes: list[int], generator: torch.Generator, device, dtype) -> list:
+    """Weights and biases ``[W_0, b_0, W_1, b_1, ...]`` of an MLP.
+
+    nn.Linear's default initialisation, drawn from ``generator`` so the global
+    torch random state is never touched.
+    """
+    parameters = []
+    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+        bound = fan_in**-0.5
+        kwargs = {"generator": generator, "device": device, "dtype": dtype}
+        parameters.append((torch.rand(fan_out, fan_in, **kwargs) * 2 - 1) * bound)
+        parameters.append((torch.rand(fan_out, **kwargs) * 2 - 1) * bound)
+    return parameters
+
+
+def mlp_forward(x: torch.Tensor, parameters: list[torch.Tensor]) -> torch.Tensor:
+    """The MLP of :func:`init_mlp` with SiLU hidden activations, linear output."""
+    n_layers = len(parameters) // 2
+    for layer in range(n_layers):
+        x = x @ parameters[2 * layer].t() + parameters[2 * layer + 1]
+        if layer < n_layers - 1:
+            x = F.silu(x)
+    return x

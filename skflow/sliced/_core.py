@@ -19,7 +19,8 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
-import torch.nn.functional as F
+
+from .._nn import init_mlp, mlp_forward
 
 # Log-scales of coupling layers are bounded by tanh * this: keeps every step
 # invertible and the log-determinant finite.
@@ -108,26 +109,6 @@ def knn_neg_entropy(x: torch.Tensor) -> torch.Tensor:
 # --------------------------------------------------------------------------
 
 
-def _mlp(sizes: list[int], generator: torch.Generator, device, dtype) -> list:
-    """Weights and biases of an MLP, nn.Linear-style init from ``generator``."""
-    parameters = []
-    for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
-        bound = fan_in**-0.5
-        kwargs = {"generator": generator, "device": device, "dtype": dtype}
-        parameters.append((torch.rand(fan_out, fan_in, **kwargs) * 2 - 1) * bound)
-        parameters.append((torch.rand(fan_out, **kwargs) * 2 - 1) * bound)
-    return parameters
-
-
-def _mlp_forward(x: torch.Tensor, parameters: list[torch.Tensor]) -> torch.Tensor:
-    n_layers = len(parameters) // 2
-    for layer in range(n_layers):
-        x = x @ parameters[2 * layer].t() + parameters[2 * layer + 1]
-        if layer < n_layers - 1:
-            x = F.silu(x)
-    return x
-
-
 class Model(NamedTuple):
     """A generative model as a kind and a flat list of parameter tensors.
 
@@ -167,7 +148,7 @@ def init_model(
         return Model(kind, [mean + noise @ cholesky.t()], d, 0)
     affine = [cholesky.clone(), mean.clone()]
     if kind == "generator":
-        mlp = _mlp([d, *hidden_layer_sizes, d], generator, device, dtype)
+        mlp = init_mlp([d, *hidden_layer_sizes, d], generator, device, dtype)
         mlp[-2].zero_()
         mlp[-1].zero_()
         return Model(kind, affine + mlp, d, 1)
@@ -177,7 +158,7 @@ def init_model(
     strictly_lower = torch.tril(cholesky, diagonal=-1)
     parameters = [strictly_lower, diagonal, mean.clone()]
     for _ in range(n_layers):
-        mlp = _mlp([d, *hidden_layer_sizes, 2 * d], generator, device, dtype)
+        mlp = init_mlp([d, *hidden_layer_sizes, 2 * d], generator, device, dtype)
         mlp[-2].zero_()
         mlp[-1].zero_()
         parameters += mlp
@@ -198,7 +179,7 @@ def push_forward(
         raise ValueError("particles have no latent map")
     if model.kind == "generator":
         a, b, *mlp = model.parameters
-        return z @ a.t() + b + _mlp_forward(z, mlp), None
+        return z @ a.t() + b + mlp_forward(z, mlp), None
     strictly_lower, log_diagonal, shift, *couplings = model.parameters
     d = model.n_features
     lower = torch.tril(strictly_lower, diagonal=-1) + torch.diag(log_diagonal.exp())
@@ -208,7 +189,7 @@ def push_forward(
     masks = _coupling_masks(d, model.n_layers, z.device, z.dtype)
     for layer, mask in enumerate(masks):
         mlp = couplings[layer * per_layer : (layer + 1) * per_layer]
-        out = _mlp_forward(x * mask, mlp)
+        out = mlp_forward(x * mask, mlp)
         log_scale = _MAX_LOG_SCALE * torch.tanh(out[:, :d] / _MAX_LOG_SCALE)
         log_scale = log_scale * (1 - mask)
         translation = out[:, d:] * (1 - mask)
