@@ -18,7 +18,7 @@ then frozen. Default: 8 chains x (5,000 burn-in + 20,000) steps, thinned by 10
 largest split R-hat and the smallest effective sample size over the weights.
 
 skflow: ``SlicedWassersteinFlow(random_state=seed, device="cpu")`` with its
-default settings (normalizing flow, ``step_size=0.05``, ``max_iter=100``,
+default settings (normalizing flow, ``step_size=0.2``, ``max_iter=100``,
 ``n_inner_steps=10``, float32) fitted with ``fit_density(log_posterior,
 n_features=31)``; then 5,000 posterior samples. The Laplace approximation
 (Gaussian at the MAP, 5,000 draws) is shown as a cheap baseline.
@@ -218,7 +218,7 @@ def main(argv=None) -> None:
     parser.add_argument("--mala-steps", type=int, default=20_000)
     parser.add_argument("--burn-in", type=int, default=5_000)
     parser.add_argument("--thin", type=int, default=10)
-    parser.add_argument("--step-size", type=float, default=0.05)
+    parser.add_argument("--step-size", type=float, default=0.2)
     parser.add_argument("--max-iter", type=int, default=100)
     parser.add_argument("--n-inner-steps", type=int, default=10)
     parser.add_argument("--threads", type=int, default=1, help="torch threads")

@@ -61,7 +61,7 @@ class SlicedWassersteinFlow(BaseSampler):
         for ``fit`` and the normalizing flow for ``fit_density``, whose
         functional needs the density.
 
-    step_size : float, default=0.05
+    step_size : float, default=0.2
         The JKO time step ``tau`` (in sliced-Wasserstein time; see Notes).
 
     max_iter : int, default=100
@@ -177,7 +177,7 @@ class SlicedWassersteinFlow(BaseSampler):
     def __init__(
         self,
         parameterization="auto",
-        step_size=0.05,
+        step_size=0.2,
         max_iter=100,
         n_inner_steps=10,
         learning_rate=5e-3,
