@@ -138,13 +138,25 @@ class BaseSampler(BaseEstimator, metaclass=ABCMeta):
             The fitted sampler.
         """
         X = self._validate_fit_data(X)
+        scaled = self._fit_scaling(X)
+        return self._fit_on_device(
+            lambda rng, device, dtype: self._fit_scaled(
+                to_tensor(scaled, device, dtype), rng
+            )
+        )
+
+    def _fit_on_device(self, fit_step):
+        """Resolve seed, device and dtype once, run ``fit_step(rng, device,
+        dtype)``, then record ``device_`` and the sampling stream ``random_state_``.
+
+        Every way of fitting (``fit``, ``fit_density``) goes through here.
+        """
         rng = check_random_state(self.random_state)
         device = resolve_device(self.device)
         dtype = resolve_dtype(self.dtype)
-        scaled = self._fit_scaling(X)
         self._tensors = {}
         self._tensor_cache = None
-        self._fit_scaled(to_tensor(scaled, device, dtype), rng)
+        fit_step(rng, device, dtype)
         self.device_ = str(device)
         self.random_state_ = np.random.RandomState(draw_seed(rng))
         return self

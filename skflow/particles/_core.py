@@ -259,10 +259,8 @@ def lipschitz_particle_flow(
 
         with torch.no_grad():
             normalized, _ = spectral_normalize(weights, vectors, update=False)
-            critic = _scaled(Critic(normalized, list(biases)), lipschitz_constant)
-            critic = Critic(
-                [w.detach() for w in critic.weights],
-                [b.detach() for b in critic.biases],
+            critic = _scaled(
+                Critic(normalized, [b.detach() for b in biases]), lipschitz_constant
             )
             velocity = critic_gradient(
                 particles, critic, activation, GRADIENT_CHUNK_ROWS
@@ -276,12 +274,17 @@ def lipschitz_particle_flow(
         if n_iter % check_every == 0 or n_iter == max_iter:
             window = slice(max(0, n_iter - check_every), n_iter)
             # One host synchronisation per window, not per iteration.
-            recent_kinetic = float(kinetic_trace[window].mean())
-            recent_divergence = float(divergence_trace[iteration])
+            recent_kinetic, recent_divergence, particles_finite = torch.stack(
+                [
+                    kinetic_trace[window].mean(),
+                    divergence_trace[iteration],
+                    torch.isfinite(particles).all().to(dtype),
+                ]
+            ).tolist()
             if not (
                 math.isfinite(recent_kinetic)
                 and math.isfinite(recent_divergence)
-                and bool(torch.isfinite(particles).all())
+                and particles_finite
             ):
                 non_finite_at = _first_non_finite(
                     kinetic_trace[window], divergence_trace[window], window.start

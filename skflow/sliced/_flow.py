@@ -12,12 +12,9 @@ from .._compat import Interval, StrOptions, _fit_context
 from .._docstrings import fill_sampler_docstring
 from .._gaussian import gaussian_start
 from .._torch_utils import (
-    check_random_state,
     draw_seed,
     iter_chunks,
     make_generator,
-    resolve_device,
-    resolve_dtype,
     to_numpy,
 )
 from ..exceptions import NumericalInstabilityError
@@ -266,32 +263,26 @@ class SlicedWassersteinFlow(BaseSampler):
                 f"n_features must be a positive integer, got {n_features!r}."
             )
         n_features = int(n_features)
-        rng = check_random_state(self.random_state)
-        device = resolve_device(self.device)
-        dtype = resolve_dtype(self.dtype)
-        self._check_log_prob(log_prob, n_features, device, dtype)
-        self._fit_identity_scaling(n_features)
-        kind = (
-            "normalizing_flow"
-            if self.parameterization == "auto"
-            else self.parameterization
-        )
-        mean = torch.zeros(n_features, device=device, dtype=dtype)
-        cholesky = torch.eye(n_features, device=device, dtype=dtype)
-        n_particles = self._resolve_n_particles(0)
-        self._tensors, self._tensor_cache = {}, None
-        self._run(
-            kind,
-            density_functional(log_prob),
-            mean,
-            cholesky,
-            rng,
-            n_particles,
-            needs_log_prob=kind == "normalizing_flow",
-        )
-        self.device_ = str(device)
-        self.random_state_ = np.random.RandomState(draw_seed(rng))
-        return self
+
+        def fit_step(rng, device, dtype):
+            self._check_log_prob(log_prob, n_features, device, dtype)
+            self._fit_identity_scaling(n_features)
+            kind = (
+                "normalizing_flow"
+                if self.parameterization == "auto"
+                else self.parameterization
+            )
+            self._run(
+                kind,
+                density_functional(log_prob),
+                torch.zeros(n_features, device=device, dtype=dtype),
+                torch.eye(n_features, device=device, dtype=dtype),
+                rng,
+                self._resolve_n_particles(0),
+                needs_log_prob=kind == "normalizing_flow",
+            )
+
+        return self._fit_on_device(fit_step)
 
     @staticmethod
     def _check_log_prob(log_prob, n_features, device, dtype):
