@@ -139,29 +139,16 @@ def _save_figure(X_train, X_test, generated, baseline, path: str) -> str:
         import matplotlib.pyplot as plt
     except ImportError:
         return "matplotlib is not installed: no figure (pip install 'skflow[plot]')."
-    from sklearn.decomposition import PCA
-    from sklearn.preprocessing import StandardScaler
+    from .plotting import plot_pca
 
-    scaler = StandardScaler().fit(X_train)
-    pca = PCA(n_components=2).fit(scaler.transform(X_train))
-
-    def project(rows):
-        return pca.transform(scaler.transform(rows))
-
-    real = project(np.vstack([X_train, X_test]))
+    real = np.vstack([X_train, X_test])
     fig, axes = plt.subplots(1, 2, figsize=(10, 4.5), sharex=True, sharey=True)
     for ax, rows, title in [
         (axes[0], generated, "LipschitzParticleSampler"),
         (axes[1], baseline, "GaussianMixture (BIC)"),
     ]:
-        ax.scatter(*real.T, s=10, alpha=0.5, label="real rows", color="tab:gray")
-        ax.scatter(
-            *project(rows).T, s=10, alpha=0.7, label="generated", color="tab:orange"
-        )
+        plot_pca(real, rows, ax=ax)
         ax.set_title(title)
-        ax.set_xlabel("principal component 1")
-        ax.legend(loc="best")
-    axes[0].set_ylabel("principal component 2")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
