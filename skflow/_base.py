@@ -176,7 +176,7 @@ class BaseSampler(BaseEstimator, metaclass=ABCMeta):
 
         Returns
         -------
-        X_new : ndarray or DataFrame of shape (n_samples, n_features_in_)
+        X_new : ndarray or DataFrame of shape (n_samples, `n_features_in_`)
             Generated rows in the original feature space, in the container
             ``fit`` received (a DataFrame comes back with the same columns).
         """
@@ -203,7 +203,7 @@ class BaseSampler(BaseEstimator, metaclass=ABCMeta):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_in_)
+        X : array-like of shape (n_samples, `n_features_in_`)
             Held-out rows.
 
         y : None

@@ -98,9 +98,9 @@ class LipschitzParticleSampler(BaseSampler):
         training set itself; past this point particles start to copy training
         rows. Turn off to run to ``tol`` or ``max_iter``.
 
-    init : "gaussian" or array-like of shape (n_particles, n_features), \
-            default="gaussian"
-        Starting particles: a Gaussian with the data's mean and (slightly
+    init : "gaussian" or array-like, default="gaussian"
+        Starting particles, ``"gaussian"`` or an array of shape
+        ``(n_particles, n_features)``: a Gaussian with the data's mean and (slightly
         shrunk) covariance, or an array in the original feature space (its
         Gaussian fit then seeds the extra particles made by ``sample``).
 
@@ -108,7 +108,7 @@ class LipschitzParticleSampler(BaseSampler):
 
     Attributes
     ----------
-    particles_ : ndarray of shape (n_particles_, n_features_in_)
+    particles_ : ndarray of shape (`n_particles_`, `n_features_in_`)
         Final particle positions in the original feature space.
 
     n_particles_ : int

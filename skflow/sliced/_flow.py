@@ -49,8 +49,9 @@ class SlicedWassersteinFlow(BaseSampler):
 
     Parameters
     ----------
-    parameterization : {"auto", "generator", "normalizing_flow", "particles"}, \
-            default="auto"
+    parameterization : str, default="auto"
+        One of ``"auto"``, ``"generator"``, ``"normalizing_flow"``,
+        ``"particles"``.
         The model of each ``mu_k``: a pushforward network ``x = A z + b +
         MLP(z)`` of ``z ~ N(0, I)`` (``"generator"``), a RealNVP normalizing
         flow with an exact log-density (``"normalizing_flow"``), or a cloud of
