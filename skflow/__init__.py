@@ -7,6 +7,7 @@ and gradient flows.
 __version__ = "0.1.0.dev0"
 
 from . import datasets, metrics  # noqa: E402
+from ._persistence import load, save  # noqa: E402
 from .exceptions import DeviceWarning, NumericalInstabilityError  # noqa: E402
 from .particles import LipschitzParticleSampler  # noqa: E402
 from .sliced import SlicedWassersteinFlow  # noqa: E402
@@ -18,5 +19,7 @@ __all__ = [
     "SlicedWassersteinFlow",
     "__version__",
     "datasets",
+    "load",
     "metrics",
+    "save",
 ]

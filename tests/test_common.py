@@ -185,6 +185,22 @@ def test_pickle_round_trip(estimator, blobs_data):
         np.testing.assert_array_equal(restored.sample(30, random_state=0), expected)
 
 
+@pytest.mark.parametrize("estimator", SAMPLERS, ids=_id)
+def test_safe_save_load_round_trip(estimator, blobs_data, tmp_path):
+    import skflow
+
+    sampler = _fit(estimator, blobs_data)
+    expected = sampler.sample(30, random_state=0)
+    path = tmp_path / "model.skflow"
+    skflow.save(sampler, path)
+    restored = skflow.load(path)
+    assert type(restored) is type(sampler)
+    assert restored.get_params() == sampler.get_params()
+    np.testing.assert_array_equal(restored.sample(30, random_state=0), expected)
+    # The sampling stream continues where the saved one stood.
+    np.testing.assert_array_equal(restored.sample(30), sampler.sample(30))
+
+
 def _joblib_round_trip(obj):
     buffer = io.BytesIO()
     joblib.dump(obj, buffer)

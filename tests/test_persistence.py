@@ -1,0 +1,147 @@
+"""skflow.save / skflow.load: round trips, and files that must be refused."""
+
+import hashlib
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+from sklearn.decomposition import PCA
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+import skflow
+from skflow import LipschitzParticleSampler
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from skflow.datasets import make_gaussian_mixture
+
+    X, _ = make_gaussian_mixture(120, 3, 2, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sampler = LipschitzParticleSampler(
+            max_iter=3,
+            n_particles=50,
+            hidden_layer_sizes=(8,),
+            device="cpu",
+            random_state=0,
+        ).fit(X)
+    return sampler, X
+
+
+def _rewrite(path, name, transform):
+    """Rewrite the archive at ``path``, member ``name`` through ``transform``."""
+    with zipfile.ZipFile(path) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    members[name] = transform(members[name])
+    with zipfile.ZipFile(path, "w") as archive:
+        for n, data in members.items():
+            archive.writestr(n, data)
+
+
+def test_sklearn_pipeline_and_dataframe_state_round_trip(tmp_path):
+    pd = pytest.importorskip("pandas")
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(rng.normal(size=(50, 3)), columns=["a", "b", "c"])
+    frame["a"] = frame["a"].astype("float32")
+    pipe = make_pipeline(StandardScaler(), PCA(n_components=2)).fit(frame)
+    skflow.save(pipe, tmp_path / "pipe.skflow")
+    restored = skflow.load(tmp_path / "pipe.skflow")
+    np.testing.assert_array_equal(restored.transform(frame), pipe.transform(frame))
+    np.testing.assert_array_equal(restored.feature_names_in_, ["a", "b", "c"])
+
+    sampler = LipschitzParticleSampler(
+        max_iter=2,
+        n_particles=40,
+        hidden_layer_sizes=(4,),
+        device="cpu",
+        random_state=1,
+    ).fit(frame)
+    skflow.save(sampler, tmp_path / "frame.skflow")
+    again = skflow.load(tmp_path / "frame.skflow")
+    out = again.sample(5, random_state=0)
+    assert list(out.columns) == ["a", "b", "c"] and out["a"].dtype == np.float32
+    pd.testing.assert_frame_equal(out, sampler.sample(5, random_state=0))
+
+
+def test_unfitted_estimator_round_trip(tmp_path):
+    est = LipschitzParticleSampler(divergence="alpha", hidden_layer_sizes=(3, 2))
+    skflow.save(est, tmp_path / "e.skflow")
+    assert skflow.load(tmp_path / "e.skflow").get_params() == est.get_params()
+
+
+def test_truncated_file_is_refused(fitted, tmp_path):
+    sampler, _ = fitted
+    path = tmp_path / "m.skflow"
+    skflow.save(sampler, path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ValueError, match="truncated"):
+        skflow.load(path)
+
+
+def test_altered_arrays_are_refused(fitted, tmp_path):
+    sampler, _ = fitted
+    path = tmp_path / "m.skflow"
+    skflow.save(sampler, path)
+    _rewrite(path, "tensors.pt", lambda data: data[:-10] + b"0123456789")
+    with pytest.raises(ValueError, match="altered"):
+        skflow.load(path)
+
+
+def test_foreign_class_is_never_built(fitted, tmp_path):
+    sampler, _ = fitted
+    path = tmp_path / "m.skflow"
+    skflow.save(sampler, path)
+
+    def swap_class(data):
+        manifest = json.loads(data)
+        manifest["estimator"]["__estimator__"] = "os:system"
+        return json.dumps(manifest).encode()
+
+    _rewrite(path, "manifest.json", swap_class)
+    # Recompute the checksums as an attacker would: the class check still holds.
+    with zipfile.ZipFile(path) as archive:
+        members = {n: archive.read(n) for n in archive.namelist()}
+    members["checksums.json"] = json.dumps(
+        {
+            n: hashlib.sha256(d).hexdigest()
+            for n, d in members.items()
+            if n != "checksums.json"
+        }
+    ).encode()
+    with zipfile.ZipFile(path, "w") as archive:
+        for n, d in members.items():
+            archive.writestr(n, d)
+    with pytest.raises(ValueError, match="refusing to load class 'os:system'"):
+        skflow.load(path)
+
+
+def test_not_an_archive(tmp_path):
+    path = tmp_path / "x.skflow"
+    path.write_text("hello")
+    with pytest.raises(ValueError, match="not a complete skflow file"):
+        skflow.load(path)
+
+
+def test_unsupported_content_names_the_place(tmp_path):
+    from sklearn.preprocessing import FunctionTransformer
+
+    with pytest.raises(TypeError, match="joblib.dump"):
+        skflow.save(FunctionTransformer(np.log1p).fit(np.ones((3, 2))), tmp_path / "f")
+
+
+def test_tensor_file_loads_without_pickle(fitted, tmp_path):
+    sampler, _ = fitted
+    path = tmp_path / "m.skflow"
+    skflow.save(sampler, path)
+    with zipfile.ZipFile(path) as archive:
+        np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=False)
+        assert json.loads(archive.read("manifest.json"))["format"] == "skflow-estimator"
