@@ -201,6 +201,42 @@ def test_safe_save_load_round_trip(estimator, blobs_data, tmp_path):
     np.testing.assert_array_equal(restored.sample(30), sampler.sample(30))
 
 
+@pytest.mark.parametrize("estimator", SAMPLERS, ids=_id)
+def test_concurrent_sample_calls_are_safe(estimator, blobs_data):
+    from concurrent.futures import ThreadPoolExecutor
+
+    sampler = _fit(estimator, blobs_data)
+    expected = [sampler.sample(40, random_state=seed) for seed in range(8)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(
+            pool.map(lambda seed: sampler.sample(40, random_state=seed), range(8))
+        )
+    for got, want in zip(results, expected):
+        np.testing.assert_array_equal(got, want)
+
+
+def test_same_seed_same_bits_in_another_process(blobs_data, tmp_path):
+    # One subprocess for every sampler: starting Python with torch costs seconds.
+    import subprocess
+    import sys
+
+    here = [_fit(est, blobs_data).sample(25, random_state=0) for est in SAMPLERS]
+    np.save(tmp_path / "X.npy", blobs_data)
+    joblib.dump([clone(est) for est in SAMPLERS], tmp_path / "unfitted.joblib")
+    script = (
+        "import joblib, numpy as np, warnings; "
+        "warnings.simplefilter('ignore'); "
+        f"ests = joblib.load(r'{tmp_path / 'unfitted.joblib'}'); "
+        f"X = np.load(r'{tmp_path / 'X.npy'}'); "
+        f"np.save(r'{tmp_path / 'there.npy'}', "
+        "np.stack([e.fit(X).sample(25, random_state=0) for e in ests]))"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+    there = np.load(tmp_path / "there.npy")
+    for estimator, mine, theirs in zip(SAMPLERS, here, there):
+        np.testing.assert_array_equal(theirs, mine, err_msg=_id(estimator))
+
+
 def _joblib_round_trip(obj):
     buffer = io.BytesIO()
     joblib.dump(obj, buffer)
