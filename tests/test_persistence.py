@@ -36,11 +36,23 @@ def fitted():
     return sampler, X
 
 
-def _rewrite(path, name, transform):
-    """Rewrite the archive at ``path``, member ``name`` through ``transform``."""
+def _rewrite(path, name, transform, *, fix_checksums=False):
+    """Rewrite the archive at ``path``, member ``name`` through ``transform``.
+
+    With ``fix_checksums`` the checksums are recomputed, as a deliberate
+    tamperer would.
+    """
     with zipfile.ZipFile(path) as archive:
         members = {n: archive.read(n) for n in archive.namelist()}
     members[name] = transform(members[name])
+    if fix_checksums:
+        members["checksums.json"] = json.dumps(
+            {
+                n: hashlib.sha256(d).hexdigest()
+                for n, d in members.items()
+                if n != "checksums.json"
+            }
+        ).encode()
     with zipfile.ZipFile(path, "w") as archive:
         for n, data in members.items():
             archive.writestr(n, data)
@@ -106,20 +118,8 @@ def test_foreign_class_is_never_built(fitted, tmp_path):
         manifest["estimator"]["__estimator__"] = "os:system"
         return json.dumps(manifest).encode()
 
-    _rewrite(path, "manifest.json", swap_class)
-    # Recompute the checksums as an attacker would: the class check still holds.
-    with zipfile.ZipFile(path) as archive:
-        members = {n: archive.read(n) for n in archive.namelist()}
-    members["checksums.json"] = json.dumps(
-        {
-            n: hashlib.sha256(d).hexdigest()
-            for n, d in members.items()
-            if n != "checksums.json"
-        }
-    ).encode()
-    with zipfile.ZipFile(path, "w") as archive:
-        for n, d in members.items():
-            archive.writestr(n, d)
+    # Checksums recomputed as an attacker would: the class check still holds.
+    _rewrite(path, "manifest.json", swap_class, fix_checksums=True)
     with pytest.raises(ValueError, match="refusing to load class 'os:system'"):
         skflow.load(path)
 
