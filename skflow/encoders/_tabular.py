@@ -157,20 +157,19 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
                         "to seconds) or to a string/category first."
                     )
                 kinds[name] = kind
-            self._check_missing(X)
             if X.shape[0] < 1:
                 raise ValueError("X has no rows; TabularEncoder needs at least one.")
             self._columns = list(X.columns)
             self._dtypes = list(X.dtypes)
         else:
             X = validate_data(self, X, dtype=np.float64, ensure_all_finite=False)
-            self._check_missing(X)
             self._columns = None
             self._dtypes = None
             kinds = {i: "float" for i in range(X.shape[1])}
         self.column_kinds_ = kinds
         self._numeric = [c for c, k in kinds.items() if k != "category"]
         self._categorical = [c for c, k in kinds.items() if k == "category"]
+        self._check_missing(X)
 
         self.scaler_ = None
         if self._numeric:
@@ -263,7 +262,11 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             blocks, offset = [], 0
             for center, scale in zip(self._block_center, self._block_scale):
                 width = len(center)
-                blocks.append((indicators[:, offset : offset + width] - center) * scale)
+                block = indicators[:, offset : offset + width]
+                # An unseen category (all-zero indicators) sits at the block's
+                # centre, the category frequencies: it encodes as zeros.
+                block = np.where(block.sum(axis=1, keepdims=True) == 0, center, block)
+                blocks.append((block - center) * scale)
                 offset += width
             parts.append(np.hstack(blocks))
         return np.hstack(parts)[:, self._order]
@@ -349,7 +352,18 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         else:
             bad = [int(i) for i in np.flatnonzero(np.isnan(X).any(axis=0))]
         if bad:
-            raise ValueError(f"X has missing values in columns {bad}. {_IMPUTE_HINT}")
+            raise ValueError(
+                f"X has missing values (NaN/None) in columns {bad}. {_IMPUTE_HINT}"
+            )
+        numeric = self._numeric_block(X) if self._numeric else np.zeros((0, 0))
+        infinite = [
+            self._numeric[i] for i in np.flatnonzero(np.isinf(numeric).any(axis=0))
+        ]
+        if infinite:
+            raise ValueError(
+                f"X has infinite values (inf) in columns {infinite}; replace them "
+                "with finite numbers or drop those rows."
+            )
 
     def _numeric_block(self, X) -> np.ndarray:
         if self._columns is None:
