@@ -10,8 +10,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._compat import _check_feature_names_in, _fit_context, validate_data
 
-_KINDS = ("float", "int", "bool", "category")
-
 _IMPUTE_HINT = (
     "TabularEncoder does not guess missing values: impute them first, e.g. put "
     "sklearn.impute.SimpleImputer (strategy='median' for numbers, "
