@@ -203,7 +203,7 @@ def test_autoencoder_pipeline_on_a_dataframe():
     assert list(synthetic.dtypes) == list(df.dtypes)
 
 
-def test_function_transformer_without_inverse_func_is_named(wine_data):
+def test_function_transformer_identity_inverse_is_accepted(wine_data):
     # FunctionTransformer always has inverse_transform (identity by default), so
     # it is accepted; the decoded rows are then the latent rows unchanged.
     pipe = make_generative_pipeline(FunctionTransformer(), _flow()).fit(wine_data)
