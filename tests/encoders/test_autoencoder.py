@@ -170,3 +170,29 @@ def test_bad_input(blobs_data):
 def test_verbose_shows_progress(blobs_data, capsys):
     _fast(verbose=1, max_iter=2).fit(blobs_data)
     assert "AutoencoderTransformer" in capsys.readouterr().err
+
+
+@pytest.mark.gpu
+def test_gpu_fitted_model_loads_on_a_cpu_only_process(blobs_data, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import joblib
+
+    ae = _fast(device="cuda").fit(blobs_data)
+    assert ae.device_.startswith("cuda")
+    path = tmp_path / "model.joblib"
+    joblib.dump(ae, path)
+    expected = ae.set_params(device="cpu").transform(blobs_data)
+    np.save(tmp_path / "X.npy", blobs_data)
+    np.save(tmp_path / "expected.npy", expected)
+    script = (
+        "import joblib, numpy as np, torch; "
+        "assert not torch.cuda.is_available(); "
+        f"m = joblib.load(r'{path}'); m.set_params(device='cpu'); "
+        f"np.testing.assert_allclose(m.transform(np.load(r'{tmp_path / 'X.npy'}')), "
+        f"np.load(r'{tmp_path / 'expected.npy'}'), rtol=1e-5, atol=1e-5)"
+    )
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    subprocess.run([sys.executable, "-c", script], check=True, env=env)
