@@ -8,18 +8,24 @@ __version__ = "0.1.0.dev0"
 
 from . import datasets, metrics  # noqa: E402
 from ._persistence import load, save  # noqa: E402
+from .encoders import AutoencoderTransformer, TabularEncoder  # noqa: E402
 from .exceptions import DeviceWarning, NumericalInstabilityError  # noqa: E402
 from .particles import LipschitzParticleSampler  # noqa: E402
+from .pipeline import GenerativePipeline, make_generative_pipeline  # noqa: E402
 from .sliced import SlicedWassersteinFlow  # noqa: E402
 
 __all__ = [
+    "AutoencoderTransformer",
     "DeviceWarning",
+    "GenerativePipeline",
     "LipschitzParticleSampler",
     "NumericalInstabilityError",
     "SlicedWassersteinFlow",
+    "TabularEncoder",
     "__version__",
     "datasets",
     "load",
+    "make_generative_pipeline",
     "metrics",
     "save",
 ]

@@ -93,7 +93,56 @@ def _non_numeric_columns(X) -> list:
     return bad
 
 
-class BaseSampler(BaseEstimator, metaclass=ABCMeta):
+class TorchStateMixin:
+    """Cross-device persistence and a device cache for fitted torch tensors.
+
+    Shared by every skflow estimator that keeps learned tensors in
+    ``self._tensors`` (a nest of dicts/lists of tensors): samplers and
+    :class:`~skflow.AutoencoderTransformer`. Pickled state is device-free (a
+    model fitted on a GPU loads on a CPU-only host) and records the skflow
+    version; ``_tensors_on`` moves the tensors to the requested device and dtype
+    once and caches them, so ``set_params(device=...)`` after ``fit`` takes
+    effect at the next use without refitting.
+    """
+
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        if "_tensors" in state:
+            # Device-free state: a model fitted on a GPU loads on a CPU-only host.
+            state["_tensors"] = tensors_to(state["_tensors"], "cpu")
+        state["_tensor_cache"] = None
+        state["_skflow_version"] = __version__
+        return state
+
+    def __setstate__(self, state):
+        version = state.pop("_skflow_version", None)
+        if version is not None and version != __version__:
+            warnings.warn(
+                f"This {type(self).__name__} was saved with skflow {version} and is "
+                f"loaded with skflow {__version__}; refit it if results look wrong.",
+                UserWarning,
+                stacklevel=2,
+            )
+        super().__setstate__(state)
+
+    def _tensors_on(self, device: torch.device, dtype: torch.dtype) -> dict:
+        """The fitted tensors on ``device``/``dtype``, moved once and cached."""
+        key = (str(device), dtype)
+        cache = getattr(self, "_tensor_cache", None)
+        if cache is None or cache[0] != key:
+            moved = {
+                name: (
+                    value.to(device=device, dtype=dtype)
+                    if torch.is_floating_point(value)
+                    else value.to(device)
+                )
+                for name, value in self._tensors.items()
+            }
+            self._tensor_cache = (key, moved)
+        return self._tensor_cache[1]
+
+
+class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class for skflow samplers: ``fit(X)`` then ``sample(n)``.
 
     Not for direct use; see the concrete samplers. The contract is described in
@@ -236,28 +285,6 @@ class BaseSampler(BaseEstimator, metaclass=ABCMeta):
         tags.input_tags.allow_nan = False
         return tags
 
-    # ----------------------------------------------------- persistence hooks
-    def __getstate__(self):
-        state = super().__getstate__()
-        state = dict(state)
-        if "_tensors" in state:
-            # Device-free state: a model fitted on a GPU loads on a CPU-only host.
-            state["_tensors"] = tensors_to(state["_tensors"], "cpu")
-        state["_tensor_cache"] = None
-        state["_skflow_version"] = __version__
-        return state
-
-    def __setstate__(self, state):
-        version = state.pop("_skflow_version", None)
-        if version is not None and version != __version__:
-            warnings.warn(
-                f"This {type(self).__name__} was saved with skflow {version} and is "
-                f"loaded with skflow {__version__}; refit it if results look wrong.",
-                UserWarning,
-                stacklevel=2,
-            )
-        super().__setstate__(state)
-
     # ------------------------------------------------------------- internals
     def _validate_fit_data(self, X):
         bad = _non_numeric_columns(X)
@@ -338,21 +365,6 @@ class BaseSampler(BaseEstimator, metaclass=ABCMeta):
 
         frame = pd.DataFrame(X, columns=self._output_columns)
         return frame.astype(dict(zip(self._output_columns, self._output_dtypes)))
-
-    def _tensors_on(self, device: torch.device, dtype: torch.dtype) -> dict:
-        """The fitted tensors on ``device``/``dtype``, moved once and cached."""
-        key = (str(device), dtype)
-        if self._tensor_cache is None or self._tensor_cache[0] != key:
-            moved = {
-                name: (
-                    value.to(device=device, dtype=dtype)
-                    if torch.is_floating_point(value)
-                    else value.to(device)
-                )
-                for name, value in self._tensors.items()
-            }
-            self._tensor_cache = (key, moved)
-        return self._tensor_cache[1]
 
     def _draw_scaled(self, n_samples: int, seed: int) -> torch.Tensor:
         """``n_samples`` standardised rows on the current device; never non-finite."""

@@ -6,6 +6,12 @@ module changes.
 
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import _check_feature_names_in, validate_data
 
-__all__ = ["Interval", "StrOptions", "_fit_context", "validate_data"]
+__all__ = [
+    "Interval",
+    "StrOptions",
+    "_check_feature_names_in",
+    "_fit_context",
+    "validate_data",
+]

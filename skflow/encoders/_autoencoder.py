@@ -1,0 +1,376 @@
+"""AutoencoderTransformer: the estimator shell around ``_core``."""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import torch
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils import check_array
+from sklearn.utils.validation import check_is_fitted
+from tqdm.auto import tqdm
+
+from .._base import TorchStateMixin, check_hidden_layer_sizes
+from .._compat import Interval, StrOptions, _fit_context, validate_data
+from .._torch_utils import (
+    check_random_state,
+    draw_seed,
+    iter_chunks,
+    make_generator,
+    resolve_device,
+    resolve_dtype,
+    to_numpy,
+    to_tensor,
+)
+from ..exceptions import NumericalInstabilityError
+from ._core import decode, encode, init_autoencoder, train_autoencoder
+
+# Rows pushed through the network at once by transform / inverse_transform.
+_CHUNK_ROWS = 65536
+
+
+class AutoencoderTransformer(
+    ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchStateMixin, BaseEstimator
+):
+    r"""Nonlinear dimensionality reduction with an MLP autoencoder.
+
+    An encoder ``f`` maps each (standardised) row to ``n_components`` latent
+    coordinates and a decoder ``g`` maps them back; both are multilayer
+    perceptrons trained to reconstruct the rows. Like
+    :class:`~sklearn.decomposition.PCA` it has ``transform`` (encode) and
+    ``inverse_transform`` (decode), so the two are interchangeable in a pipeline,
+    e.g. ``make_generative_pipeline(AutoencoderTransformer(10), sampler)``.
+
+    Read more in the :ref:`User Guide <pipelines>`.
+
+    Parameters
+    ----------
+    n_components : int, default=2
+        Dimension of the latent space.
+
+    hidden_layer_sizes : tuple of int, default=(128, 64)
+        Hidden widths of the encoder; the decoder mirrors them.
+
+    alpha : float, default=1e-5
+        L2 penalty (weight decay) on the weights, as in scikit-learn's MLP.
+
+    learning_rate : float, default=1e-3
+        Adam learning rate.
+
+    batch_size : int, default=128
+        Rows per Adam step (all rows if fewer).
+
+    max_iter : int, default=500
+        Maximum number of epochs (passes over the training rows).
+
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the rows and stop when their
+        reconstruction error stops improving. With False, or when the split
+        would leave no row on either side, the training loss is monitored.
+
+    validation_fraction : float, default=0.1
+        Fraction of the rows held out for early stopping.
+
+    n_iter_no_change : int, default=20
+        Epochs without an improvement larger than ``tol`` before stopping.
+
+    tol : float, default=1e-4
+        Minimum improvement of the monitored mean squared error (per entry, in
+        the standardised space) that resets the patience counter.
+
+    device : str, default="auto"
+        Torch device: ``"auto"`` (CUDA when available, else CPU), ``"cpu"``,
+        ``"cuda"`` or ``"cuda:<index>"``; an unavailable device warns and falls
+        back to the CPU. Changing it with ``set_params`` after ``fit`` takes
+        effect at the next ``transform`` without refitting.
+
+    dtype : {"float32", "float64"}, default="float32"
+        Precision of the torch computation; outputs are float64 arrays.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weight initialisation, the validation split and the batch
+        order. The global numpy and torch random states are never touched.
+
+    verbose : int, default=0
+        1 shows a tqdm progress bar with the losses.
+
+    Attributes
+    ----------
+    n_components_ : int
+        Latent dimension.
+
+    n_iter_ : int
+        Epochs run.
+
+    best_epoch_ : int
+        The epoch whose weights were kept (lowest monitored loss).
+
+    history_ : dict of list of float
+        ``"train_loss"`` and ``"validation_loss"`` (empty without a split): mean
+        squared reconstruction error per entry, in the standardised space, per
+        epoch; ``len(history_["train_loss"]) == n_iter_``.
+
+    device_ : str
+        The device the model was fitted on.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``; only when they are all strings.
+
+    See Also
+    --------
+    sklearn.decomposition.PCA : The linear special case (a linear encoder and
+        decoder trained on the same loss span the principal subspace).
+    TabularEncoder : Turns mixed-type DataFrames into a continuous matrix.
+
+    Notes
+    -----
+    With ``x`` standardised column by column (undone by ``inverse_transform``),
+    the encoder ``f_\theta`` and decoder ``g_\phi`` minimise
+
+    .. math::
+
+        \frac{1}{n d} \sum_i \|x_i - g_\phi(f_\theta(x_i))\|^2
+        + \frac{\alpha}{2} \sum_l \|W_l\|_F^2
+
+    by mini-batch Adam. Hidden layers use SiLU activations; the latent and output
+    layers are linear. Fitting costs ``n_iter_`` passes over the rows; transform
+    and inverse_transform cost one network pass, in chunks of 65536 rows.
+
+    A sampler fitted on ``f(X)`` and decoded by ``g`` generates in a space of
+    dimension ``n_components`` instead of ``d``: fewer, better-conditioned
+    coordinates for the flow, and the decoder keeps generated rows near the
+    data manifold [1]_.
+
+    References
+    ----------
+    .. [1] G. E. Hinton and R. R. Salakhutdinov, "Reducing the dimensionality of
+       data with neural networks", Science 313(5786), 2006.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_wine
+    >>> from skflow import AutoencoderTransformer
+    >>> X, _ = load_wine(return_X_y=True)
+    >>> ae = AutoencoderTransformer(n_components=3, max_iter=5, random_state=0)
+    >>> Z = ae.fit_transform(X)
+    >>> Z.shape, ae.inverse_transform(Z).shape
+    ((178, 3), (178, 13))
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "hidden_layer_sizes": [tuple, list],
+        "alpha": [Interval(Real, 0.0, None, closed="left")],
+        "learning_rate": [Interval(Real, 0.0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0.0, 1.0, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0.0, None, closed="left")],
+        "device": [str],
+        "dtype": [StrOptions({"float32", "float64"})],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        n_components=2,
+        hidden_layer_sizes=(128, 64),
+        alpha=1e-5,
+        learning_rate=1e-3,
+        batch_size=128,
+        max_iter=500,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=20,
+        tol=1e-4,
+        device="auto",
+        dtype="float32",
+        random_state=None,
+        verbose=0,
+    ):
+        self.n_components = n_components
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.alpha = alpha
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.max_iter = max_iter
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.device = device
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Train the encoder and decoder on the rows of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training rows, numeric; standardised internally.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted transformer.
+        """
+        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
+        hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
+        rng = check_random_state(self.random_state)
+        device = resolve_device(self.device)
+        dtype = resolve_dtype(self.dtype)
+        self._scaler = StandardScaler().fit(X)
+        scaled = self._scaler.transform(X)
+
+        n_rows = scaled.shape[0]
+        n_validation = int(np.ceil(self.validation_fraction * n_rows))
+        order = rng.permutation(n_rows)
+        if self.early_stopping and 1 <= n_validation < n_rows:
+            train = to_tensor(scaled[order[n_validation:]], device, dtype)
+            validation = to_tensor(scaled[order[:n_validation]], device, dtype)
+        else:
+            train, validation = to_tensor(scaled, device, dtype), None
+
+        generator = make_generator(draw_seed(rng), device)
+        parameters, n_encoder = init_autoencoder(
+            X.shape[1], int(self.n_components), hidden, generator, device, dtype
+        )
+        with tqdm(
+            total=self.max_iter,
+            desc=type(self).__name__,
+            disable=not self.verbose,
+            leave=bool(self.verbose),
+        ) as bar:
+
+            def report(epoch, train_loss, validation_loss):
+                bar.update(epoch - bar.n)
+                bar.set_postfix(train_loss=train_loss, validation_loss=validation_loss)
+
+            result = train_autoencoder(
+                train,
+                validation,
+                parameters,
+                n_encoder,
+                generator=generator,
+                max_iter=int(self.max_iter),
+                learning_rate=float(self.learning_rate),
+                batch_size=int(self.batch_size),
+                alpha=float(self.alpha),
+                tol=float(self.tol),
+                n_iter_no_change=int(self.n_iter_no_change),
+                callback=report,
+            )
+        if result.non_finite_at is not None:
+            raise NumericalInstabilityError(
+                f"The reconstruction loss became non-finite at epoch "
+                f"{result.non_finite_at}; lower learning_rate, or use "
+                "dtype='float64'."
+            )
+        self._n_encoder = n_encoder
+        self._tensors = {f"parameter_{i}": p for i, p in enumerate(result.parameters)}
+        self._tensor_cache = None
+        # Fill the device cache now so transform does not change the estimator's
+        # state (sklearn's check_dict_unchanged) unless the device changes.
+        self._tensors_on(device, dtype)
+        self.n_components_ = int(self.n_components)
+        self._n_features_out = self.n_components_
+        self.n_iter_ = result.n_epochs
+        self.best_epoch_ = result.best_epoch
+        self.history_ = {
+            "train_loss": to_numpy(result.train_loss).tolist(),
+            "validation_loss": to_numpy(result.validation_loss).tolist(),
+        }
+        self.device_ = str(device)
+        if not result.stopped_early:
+            warnings.warn(
+                f"{type(self).__name__} ran all max_iter={self.max_iter} epochs "
+                "without its monitored loss levelling off; raise max_iter or "
+                "learning_rate.",
+                ConvergenceWarning,
+                stacklevel=2,
+            )
+        return self
+
+    def transform(self, X):
+        """Encode rows into the latent space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in_)
+            Rows in the original feature space.
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, n_components_)
+            Latent coordinates (float64).
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=np.float64, reset=False)
+        return self._apply(encode, self._scaler.transform(X))
+
+    def inverse_transform(self, X):
+        """Decode latent coordinates into rows of the original feature space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_components_)
+            Latent coordinates, e.g. from ``transform`` or from a sampler.
+
+        Returns
+        -------
+        X_original : ndarray of shape (n_samples, n_features_in_)
+            Decoded rows, in the units of the training data (float64).
+        """
+        check_is_fitted(self)
+        Z = check_array(X, dtype=np.float64)
+        if Z.shape[1] != self.n_components_:
+            raise ValueError(
+                f"X has {Z.shape[1]} columns, but {type(self).__name__} decodes "
+                f"{self.n_components_} latent components; pass the output of "
+                "transform or of a sampler fitted on it."
+            )
+        return self._scaler.inverse_transform(self._apply(decode, Z))
+
+    def _apply(self, network, rows: np.ndarray) -> np.ndarray:
+        device = resolve_device(self.device)
+        dtype = resolve_dtype(self.dtype)
+        tensors = self._tensors_on(device, dtype)
+        parameters = [tensors[f"parameter_{i}"] for i in range(len(tensors))]
+        with torch.no_grad():
+            out = [
+                to_numpy(
+                    network(
+                        to_tensor(rows[chunk], device, dtype),
+                        parameters,
+                        self._n_encoder,
+                    )
+                )
+                for chunk in iter_chunks(rows.shape[0], _CHUNK_ROWS)
+            ]
+        return np.concatenate(out) if out else np.zeros((0, 0))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        tags.non_deterministic = False
+        return tags

@@ -1,0 +1,160 @@
+"""GenerativePipeline: a scikit-learn Pipeline whose last step samples."""
+
+from __future__ import annotations
+
+import inspect
+
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["GenerativePipeline", "make_generative_pipeline"]
+
+
+class GenerativePipeline(Pipeline):
+    """A :class:`sklearn.pipeline.Pipeline` that can also ``sample``.
+
+    ``fit`` runs the transformers and fits the last step (a sampler) on the
+    transformed rows, exactly as a Pipeline does; ``sample`` draws rows from the
+    last step and maps them back through every earlier step's
+    ``inverse_transform``, in reverse order. Everything else (``transform``,
+    ``score``, ``get_params``/``set_params``, ``GridSearchCV``) is the
+    Pipeline's own: ``score(X)`` transforms ``X`` through the earlier steps and
+    returns the last step's ``score`` in that space.
+
+    Read more in the :ref:`User Guide <pipelines>`.
+
+    Parameters
+    ----------
+    steps : list of tuple
+        ``(name, estimator)`` pairs. Every step but the last must have
+        ``inverse_transform`` (or be ``"passthrough"``/None) for ``sample`` to
+        work; the last must have ``sample``.
+
+    transform_input, memory, verbose
+        As in :class:`sklearn.pipeline.Pipeline`.
+
+    Attributes
+    ----------
+    named_steps, n_features_in_, feature_names_in_
+        As in :class:`sklearn.pipeline.Pipeline`.
+
+    See Also
+    --------
+    make_generative_pipeline : Build one without naming the steps.
+
+    Notes
+    -----
+    Steps without ``inverse_transform`` are reported when ``sample`` is called,
+    not at construction or ``fit``: such a pipeline still fits, transforms and
+    scores (e.g. for model selection) and only sampling needs the way back. The
+    error names the first such step. When the last step's ``sample`` returns a
+    tuple ``(X, y, ...)`` (a class-conditional sampler), only ``X`` goes through
+    the inverse transforms; the other items are returned unchanged.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_wine
+    >>> from sklearn.decomposition import PCA
+    >>> from skflow import SlicedWassersteinFlow, make_generative_pipeline
+    >>> X, _ = load_wine(return_X_y=True)
+    >>> pipe = make_generative_pipeline(
+    ...     PCA(5), SlicedWassersteinFlow(max_iter=5, random_state=0))
+    >>> pipe.fit(X).sample(4, random_state=0).shape
+    (4, 13)
+    """
+
+    def sample(self, n_samples=1, *, random_state=None, **sample_params):
+        """Draw rows from the last step and map them back to the input space.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of rows to generate.
+
+        random_state : int, RandomState instance or None, default=None
+            Passed to the last step's ``sample`` (see its documentation). A last
+            step whose ``sample`` takes no ``random_state`` (e.g.
+            ``GaussianMixture``) accepts only None here.
+
+        **sample_params : dict
+            Other keyword arguments of the last step's ``sample``.
+
+        Returns
+        -------
+        X_new : ndarray or DataFrame of shape (n_samples, n_features_in_)
+            Generated rows in the space the pipeline was fitted on (the first
+            step's input). A tuple ``(X_new, y_new, ...)`` when the last step
+            returns one.
+        """
+        sampler = self._final_estimator
+        if not hasattr(sampler, "sample"):
+            raise TypeError(
+                f"The last step {self.steps[-1][0]!r} "
+                f"({type(sampler).__name__}) has no sample method; end the "
+                "pipeline with a sampler such as skflow.LipschitzParticleSampler."
+            )
+        check_is_fitted(self)
+        inverters = []
+        for _, name, step in self._iter(with_final=False, filter_passthrough=True):
+            if not hasattr(step, "inverse_transform"):
+                raise TypeError(
+                    f"Step {name!r} ({type(step).__name__}) has no "
+                    "inverse_transform, so generated rows cannot be mapped back "
+                    "through it. Use an invertible transformer there (e.g. PCA, "
+                    "StandardScaler, skflow.AutoencoderTransformer, "
+                    "skflow.TabularEncoder) or move it out of the pipeline."
+                )
+            inverters.append(step)
+        if random_state is not None:
+            if "random_state" not in inspect.signature(sampler.sample).parameters:
+                raise TypeError(
+                    f"{type(sampler).__name__}.sample takes no random_state; set "
+                    "the step's own random_state parameter instead and call "
+                    "sample without it."
+                )
+            sample_params["random_state"] = random_state
+        drawn = sampler.sample(n_samples, **sample_params)
+        X, rest = (
+            (drawn[0], tuple(drawn[1:]))
+            if isinstance(drawn, tuple)
+            else (
+                drawn,
+                None,
+            )
+        )
+        for step in reversed(inverters):
+            X = step.inverse_transform(X)
+        return X if rest is None else (X, *rest)
+
+
+def make_generative_pipeline(*steps, memory=None, verbose=False):
+    """Build a :class:`GenerativePipeline` from estimators, naming them.
+
+    Like :func:`sklearn.pipeline.make_pipeline`: each step is named after its
+    lower-cased class name (numbered when repeated).
+
+    Parameters
+    ----------
+    *steps : list of estimators
+        Transformers with ``inverse_transform``, then a sampler.
+
+    memory : str or object with the joblib.Memory interface, default=None
+        Caches fitted transformers, as in :class:`sklearn.pipeline.Pipeline`.
+
+    verbose : bool, default=False
+        Print the time taken by each step's fit.
+
+    Returns
+    -------
+    pipeline : GenerativePipeline
+
+    Examples
+    --------
+    >>> from sklearn.decomposition import PCA
+    >>> from skflow import LipschitzParticleSampler, make_generative_pipeline
+    >>> pipe = make_generative_pipeline(PCA(2), LipschitzParticleSampler())
+    >>> [name for name, _ in pipe.steps]
+    ['pca', 'lipschitzparticlesampler']
+    """
+    plain = make_pipeline(*steps, memory=memory, verbose=verbose)
+    return GenerativePipeline(plain.steps, memory=memory, verbose=verbose)

@@ -1,0 +1,198 @@
+"""AutoencoderTransformer: sklearn contract, reconstruction quality, persistence."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skflow import AutoencoderTransformer
+from skflow.datasets import make_sphere
+from skflow.exceptions import DeviceWarning
+
+
+def _fast(**params):
+    base = {
+        "n_components": 2,
+        "hidden_layer_sizes": (16,),
+        "max_iter": 5,
+        "batch_size": 32,
+        "device": "cpu",
+        "random_state": 0,
+    }
+    base.update(params)
+    return AutoencoderTransformer(**base)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    # The fast settings stop long before convergence on purpose.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+# float64 so that transforming rows in different batches gives identical bits
+# (sklearn's subset-invariance checks compare to 1e-7).
+@parametrize_with_checks([_fast(dtype="float64")])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_shapes_and_feature_names(wine_data):
+    ae = _fast(n_components=3).fit(wine_data)
+    Z = ae.transform(wine_data)
+    assert Z.shape == (178, 3) and Z.dtype == np.float64
+    assert ae.inverse_transform(Z).shape == wine_data.shape
+    assert list(ae.get_feature_names_out()) == [
+        "autoencodertransformer0",
+        "autoencodertransformer1",
+        "autoencodertransformer2",
+    ]
+    assert np.array_equal(ae.fit_transform(wine_data), Z)
+
+
+def test_beats_pca_on_a_nonlinear_manifold():
+    # Points on a 2-sphere in R^3 have intrinsic dimension 2: a 2-D linear
+    # projection loses the third direction (about a third of the variance), a
+    # 2-D nonlinear code can keep most of it. Require the autoencoder's held-out
+    # reconstruction error to be at most half of PCA's.
+    X = make_sphere(1200, 3, random_state=0)
+    X_train, X_test = X[:1000], X[1000:]
+    ae = AutoencoderTransformer(
+        n_components=2,
+        hidden_layer_sizes=(64, 64),
+        max_iter=150,
+        device="cpu",
+        random_state=0,
+    ).fit(X_train)
+    pca = PCA(2).fit(X_train)
+    ae_error = np.mean((X_test - ae.inverse_transform(ae.transform(X_test))) ** 2)
+    pca_error = np.mean((X_test - pca.inverse_transform(pca.transform(X_test))) ** 2)
+    assert ae_error < 0.5 * pca_error
+
+
+def test_inverse_transform_restores_units(wine_data):
+    # Columns of wine span 0.1 to 1700: decoded rows must come back in those units,
+    # and reconstruction must beat predicting the column means.
+    ae = _fast(n_components=5, max_iter=60, hidden_layer_sizes=(32,)).fit(wine_data)
+    decoded = ae.inverse_transform(ae.transform(wine_data))
+    scale = wine_data.std(axis=0)
+    error = np.mean(((decoded - wine_data) / scale) ** 2)
+    assert error < 0.5  # the mean predictor scores 1.0 on standardised columns
+
+
+def test_history_and_early_stopping(blobs_data):
+    ae = _fast(max_iter=400, n_iter_no_change=3, tol=1e-2).fit(blobs_data)
+    assert ae.n_iter_ < 400  # stopped early, hence no warning below
+    assert len(ae.history_["train_loss"]) == ae.n_iter_
+    assert len(ae.history_["validation_loss"]) == ae.n_iter_
+    assert 1 <= ae.best_epoch_ <= ae.n_iter_
+    best = ae.history_["validation_loss"][ae.best_epoch_ - 1]
+    assert best == min(ae.history_["validation_loss"])
+
+
+def test_no_validation_split_monitors_training_loss(blobs_data):
+    ae = _fast(early_stopping=False, max_iter=4).fit(blobs_data)
+    assert ae.history_["validation_loss"] == []
+    assert len(ae.history_["train_loss"]) == 4
+
+
+def test_convergence_warning_when_budget_runs_out(blobs_data):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.raises(ConvergenceWarning, match="max_iter"):
+            _fast(max_iter=2).fit(blobs_data)
+
+
+def test_reproducible_and_no_global_rng_side_effects(blobs_data):
+    torch.manual_seed(123)
+    np.random.seed(123)  # noqa: NPY002 (the legacy global state is the point)
+    torch_state = torch.get_rng_state()
+    numpy_state = np.random.get_state()[1].copy()  # noqa: NPY002
+    first = _fast().fit(blobs_data).transform(blobs_data)
+    assert torch.equal(torch.get_rng_state(), torch_state)
+    assert np.array_equal(np.random.get_state()[1], numpy_state)  # noqa: NPY002
+    assert np.array_equal(first, _fast().fit(blobs_data).transform(blobs_data))
+    other = _fast(random_state=1).fit(blobs_data).transform(blobs_data)
+    assert not np.allclose(first, other)
+
+
+def test_pickle_round_trip_is_device_free(blobs_data, device):
+    ae = _fast(device=device).fit(blobs_data)
+    expected = ae.transform(blobs_data)
+    state = ae.__getstate__()
+    assert all(t.device.type == "cpu" for t in state["_tensors"].values())
+    assert state["_tensor_cache"] is None
+    loaded = pickle.loads(pickle.dumps(ae))
+    np.testing.assert_allclose(loaded.transform(blobs_data), expected, rtol=1e-5)
+
+
+def test_device_switch_after_fit(blobs_data, device):
+    ae = _fast(device=device).fit(blobs_data)
+    expected = ae.transform(blobs_data)
+    ae.set_params(device="cpu")
+    np.testing.assert_allclose(ae.transform(blobs_data), expected, rtol=1e-4)
+
+
+def test_unavailable_device_falls_back(blobs_data):
+    if torch.cuda.device_count() > 64:
+        pytest.skip("a host with 65 GPUs")
+    with pytest.warns(DeviceWarning):
+        ae = _fast(device="cuda:64").fit(blobs_data)
+    assert ae.device_ == "cpu"
+
+
+def test_not_fitted():
+    with pytest.raises(NotFittedError):
+        _fast().transform(np.zeros((3, 2)))
+
+
+def test_bad_input(blobs_data):
+    ae = _fast().fit(blobs_data)
+    with pytest.raises(ValueError, match="decodes 2 latent components"):
+        ae.inverse_transform(np.zeros((3, 5)))
+    with pytest.raises(ValueError, match="features"):
+        ae.transform(np.zeros((3, 5)))
+    with pytest.raises(ValueError, match="NaN"):
+        clone(ae).fit(np.array([[0.0, 1.0], [np.nan, 2.0], [1.0, 1.0]]))
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        _fast(hidden_layer_sizes=()).fit(blobs_data)
+    with pytest.raises(ValueError, match="n_components"):
+        _fast(n_components=0).fit(blobs_data)
+
+
+def test_verbose_shows_progress(blobs_data, capsys):
+    _fast(verbose=1, max_iter=2).fit(blobs_data)
+    assert "AutoencoderTransformer" in capsys.readouterr().err
+
+
+@pytest.mark.gpu
+def test_gpu_fitted_model_loads_on_a_cpu_only_process(blobs_data, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import joblib
+
+    ae = _fast(device="cuda").fit(blobs_data)
+    assert ae.device_.startswith("cuda")
+    path = tmp_path / "model.joblib"
+    joblib.dump(ae, path)
+    expected = ae.set_params(device="cpu").transform(blobs_data)
+    np.save(tmp_path / "X.npy", blobs_data)
+    np.save(tmp_path / "expected.npy", expected)
+    script = (
+        "import joblib, numpy as np, torch; "
+        "assert not torch.cuda.is_available(); "
+        f"m = joblib.load(r'{path}'); m.set_params(device='cpu'); "
+        f"np.testing.assert_allclose(m.transform(np.load(r'{tmp_path / 'X.npy'}')), "
+        f"np.load(r'{tmp_path / 'expected.npy'}'), rtol=1e-5, atol=1e-5)"
+    )
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
+    subprocess.run([sys.executable, "-c", script], check=True, env=env)

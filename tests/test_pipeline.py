@@ -1,0 +1,210 @@
+"""GenerativePipeline: sampling through inverse transforms, errors, model search."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.decomposition import PCA
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
+from sklearn.mixture import GaussianMixture
+from sklearn.model_selection import GridSearchCV
+from sklearn.neighbors import KernelDensity
+from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+from skflow import (
+    AutoencoderTransformer,
+    GenerativePipeline,
+    SlicedWassersteinFlow,
+    TabularEncoder,
+    make_generative_pipeline,
+)
+
+from .encoders.test_tabular import mixed_frame
+from .test_common import fast_samplers
+
+
+@pytest.fixture(autouse=True)
+def _quiet_convergence():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        yield
+
+
+def _flow(**params):
+    return SlicedWassersteinFlow(
+        max_iter=3,
+        n_inner_steps=2,
+        hidden_layer_sizes=(16,),
+        batch_size=64,
+        n_projections=20,
+        device="cpu",
+        random_state=0,
+        **params,
+    )
+
+
+class _TupleSampler(BaseEstimator):
+    """A class-conditional stand-in: sample returns (X, y)."""
+
+    def fit(self, X, y=None):
+        self.mean_ = np.asarray(X).mean(axis=0)
+        return self
+
+    def sample(self, n_samples=1, *, random_state=None):
+        rng = np.random.RandomState(random_state)
+        X = self.mean_ + rng.normal(size=(n_samples, self.mean_.shape[0]))
+        return X, np.arange(n_samples) % 2
+
+
+def test_make_generative_pipeline_names_steps():
+    pipe = make_generative_pipeline(StandardScaler(), PCA(2), _flow())
+    assert isinstance(pipe, GenerativePipeline)
+    assert [name for name, _ in pipe.steps] == [
+        "standardscaler",
+        "pca",
+        "slicedwassersteinflow",
+    ]
+
+
+def test_sample_maps_back_through_every_step(wine_data):
+    pipe = make_generative_pipeline(StandardScaler(), PCA(4), _flow()).fit(wine_data)
+    X_new = pipe.sample(50, random_state=0)
+    assert X_new.shape == (50, 13) and X_new.dtype == np.float64
+    # The rows are the sampler's latent rows decoded by PCA then the scaler.
+    scaler, pca, flow = (step for _, step in pipe.steps)
+    latent = flow.sample(50, random_state=0)
+    expected = scaler.inverse_transform(pca.inverse_transform(latent))
+    np.testing.assert_allclose(X_new, expected)
+    # Back in wine's units: the proline column (hundreds) is not standardised.
+    assert X_new[:, 12].mean() > 100
+    np.testing.assert_array_equal(X_new, pipe.sample(50, random_state=0))
+
+
+def test_passthrough_steps_are_skipped(wine_data):
+    pipe = GenerativePipeline(
+        [("skip", "passthrough"), ("pca", PCA(3)), ("flow", _flow())]
+    ).fit(wine_data)
+    assert pipe.sample(5).shape == (5, 13)
+
+
+def test_error_names_the_first_step_without_inverse_transform(wine_data):
+    class NoInverse(TransformerMixin, BaseEstimator):
+        def fit(self, X, y=None):
+            return self
+
+        def transform(self, X):
+            return X
+
+    pipe = make_generative_pipeline(PCA(5), NoInverse(), _flow()).fit(wine_data)
+    assert np.isfinite(pipe.score(wine_data))  # fit and score work
+    with pytest.raises(TypeError, match="Step 'noinverse' .* no inverse_transform"):
+        pipe.sample(3)
+
+
+def test_error_when_last_step_cannot_sample(wine_data):
+    pipe = make_generative_pipeline(StandardScaler(), PCA(2)).fit(wine_data)
+    with pytest.raises(TypeError, match="last step 'pca'.*no sample method"):
+        pipe.sample(3)
+
+
+def test_not_fitted():
+    with pytest.raises(NotFittedError):
+        make_generative_pipeline(PCA(2), _flow()).sample(3)
+
+
+def test_tuple_output_only_x_is_inverse_transformed(wine_data):
+    pipe = make_generative_pipeline(StandardScaler(), _TupleSampler()).fit(wine_data)
+    X_new, y_new = pipe.sample(6, random_state=0)
+    assert X_new.shape == (6, 13) and X_new[:, 12].mean() > 100
+    np.testing.assert_array_equal(y_new, [0, 1, 0, 1, 0, 1])
+
+
+def test_sklearn_samplers_as_last_step(wine_data):
+    kde = make_generative_pipeline(StandardScaler(), KernelDensity(bandwidth=0.5))
+    assert kde.fit(wine_data).sample(4, random_state=0).shape == (4, 13)
+    gmm = make_generative_pipeline(StandardScaler(), GaussianMixture(2)).fit(wine_data)
+    X_new, labels = gmm.sample(4)  # GaussianMixture.sample returns (X, labels)
+    assert X_new.shape == (4, 13) and labels.shape == (4,)
+    with pytest.raises(TypeError, match="takes no random_state"):
+        gmm.sample(4, random_state=0)
+
+
+def test_sample_params_are_forwarded(wine_data):
+    pipe = make_generative_pipeline(PCA(2), _TupleSampler()).fit(wine_data)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        pipe.sample(2, temperature=0.5)
+
+
+def test_score_delegates_to_the_last_step_in_its_space(wine_data):
+    pipe = make_generative_pipeline(StandardScaler(), PCA(4), _flow()).fit(wine_data)
+    flow = pipe[-1]
+    expected = flow.score(pipe[:-1].transform(wine_data))
+    assert pipe.score(wine_data) == pytest.approx(expected)
+
+
+def test_grid_search_over_sampler_parameters(wine_data):
+    pipe = make_generative_pipeline(StandardScaler(), PCA(3), _flow())
+    search = GridSearchCV(
+        pipe,
+        {"slicedwassersteinflow__max_iter": [1, 4], "pca__n_components": [3]},
+        cv=2,
+    ).fit(wine_data)
+    assert search.best_params_["slicedwassersteinflow__max_iter"] in (1, 4)
+    assert isinstance(search.best_estimator_, GenerativePipeline)
+    assert search.best_estimator_.sample(3, random_state=0).shape == (3, 13)
+
+
+def test_pickle_round_trip(wine_data):
+    pipe = make_generative_pipeline(
+        AutoencoderTransformer(
+            3, hidden_layer_sizes=(8,), max_iter=3, device="cpu", random_state=0
+        ),
+        _flow(),
+    ).fit(wine_data)
+    loaded = pickle.loads(pickle.dumps(pipe))
+    np.testing.assert_allclose(
+        loaded.sample(7, random_state=0), pipe.sample(7, random_state=0), rtol=1e-5
+    )
+
+
+@pytest.mark.parametrize(
+    "sampler",
+    fast_samplers(),
+    ids=lambda s: getattr(s, "parameterization", "") or type(s).__name__,
+)
+def test_every_sampler_on_a_mixed_type_dataframe(sampler):
+    df = mixed_frame(n=80)
+    pipe = make_generative_pipeline(TabularEncoder(), clone(sampler)).fit(df)
+    synthetic = pipe.sample(40, random_state=0)
+    assert isinstance(synthetic, pd.DataFrame) and synthetic.shape == (40, 12)
+    assert list(synthetic.columns) == list(df.columns)
+    assert list(synthetic.dtypes) == list(df.dtypes)
+    assert synthetic.notna().all().all()
+    assert set(synthetic["city"]) <= set(df["city"])
+    for column in ["height", "age", "score"]:
+        assert df[column].min() <= synthetic[column].min()
+        assert synthetic[column].max() <= df[column].max()
+    assert np.isfinite(pipe.score(df))
+
+
+def test_autoencoder_pipeline_on_a_dataframe():
+    df = mixed_frame(n=80)
+    pipe = make_generative_pipeline(
+        TabularEncoder(),
+        AutoencoderTransformer(
+            4, hidden_layer_sizes=(16,), max_iter=3, device="cpu", random_state=0
+        ),
+        _flow(),
+    ).fit(df)
+    synthetic = pipe.sample(10, random_state=0)
+    assert list(synthetic.dtypes) == list(df.dtypes)
+
+
+def test_function_transformer_identity_inverse_is_accepted(wine_data):
+    # FunctionTransformer always has inverse_transform (identity by default), so
+    # it is accepted; the decoded rows are then the latent rows unchanged.
+    pipe = make_generative_pipeline(FunctionTransformer(), _flow()).fit(wine_data)
+    assert pipe.sample(3).shape == (3, 13)
