@@ -11,6 +11,7 @@ runs them).
 """
 
 import os
+import re
 import sys
 from datetime import date
 
@@ -48,7 +49,7 @@ autosummary_generate = True
 # BaseEstimator methods (their docstrings point into scikit-learn's docs).
 autodoc_default_options = {
     "members": True,
-    "inherited-members": "BaseEstimator,_MetadataRequester",
+    "inherited-members": "BaseEstimator,_MetadataRequester,Pipeline,_SetOutputMixin",
     "exclude-members": "__init__",
 }
 autodoc_typehints = "none"
@@ -78,3 +79,31 @@ html_static_path = []
 
 # `name` is code, as in scikit-learn's docstrings (`n_features_in_` in shapes).
 default_role = "literal"
+
+_FITTED_NAME_IN_SHAPE = re.compile(r"(?<![`\w])([A-Za-z]\w*_)(?=[,)])")
+
+
+def _quote_fitted_names_in_shapes(app, what, name, obj, options, lines):
+    """Quote ``n_features_in_`` and the like inside ``of shape (...)``.
+
+    A trailing underscore is reST's hyperlink syntax; scikit-learn writes these
+    names in backquotes, which we do here once instead of in every docstring.
+    """
+    for i, line in enumerate(lines):
+        if "shape (" in line:
+            head, _, tail = line.partition("shape (")
+            lines[i] = head + "shape (" + _FITTED_NAME_IN_SHAPE.sub(r"`\1`", tail)
+
+
+def _skip_metadata_requests(app, what, name, obj, skip, options):
+    """Hide scikit-learn's metadata-routing helpers (documented by scikit-learn)."""
+    if name == "get_metadata_routing" or (
+        name.startswith("set_") and name.endswith("_request")
+    ):
+        return True
+    return None
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _quote_fitted_names_in_shapes)
+    app.connect("autodoc-skip-member", _skip_metadata_requests)

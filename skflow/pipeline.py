@@ -81,7 +81,7 @@ class GenerativePipeline(Pipeline):
 
         Returns
         -------
-        X_new : ndarray or DataFrame of shape (n_samples, n_features_in_)
+        X_new : ndarray or DataFrame of shape (n_samples, `n_features_in_`)
             Generated rows in the space the pipeline was fitted on (the first
             step's input). A tuple ``(X_new, y_new, ...)`` when the last step
             returns one.

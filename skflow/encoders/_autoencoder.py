@@ -316,7 +316,7 @@ class AutoencoderTransformer(
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features_in_)
+        X : array-like of shape (n_samples, `n_features_in_`)
             Rows in the original feature space.
 
         Returns
@@ -338,7 +338,7 @@ class AutoencoderTransformer(
 
         Returns
         -------
-        X_original : ndarray of shape (n_samples, n_features_in_)
+        X_original : ndarray of shape (n_samples, `n_features_in_`)
             Decoded rows, in the units of the training data (float64).
         """
         check_is_fitted(self)

@@ -219,7 +219,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : DataFrame or array-like of shape (n_samples, n_features_in_)
+        X : DataFrame or array-like of shape (n_samples, `n_features_in_`)
             Rows with the columns seen in ``fit``.
 
         Returns
@@ -279,7 +279,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        X_original : DataFrame or ndarray of shape (n_samples, n_features_in_)
+        X_original : DataFrame or ndarray of shape (n_samples, `n_features_in_`)
             A DataFrame with the fitted columns, order and dtypes when ``fit``
             received a DataFrame (integers rounded, booleans thresholded at 0.5,
             each category the argmax of its block, numbers clipped to the seen
