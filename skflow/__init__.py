@@ -8,11 +8,13 @@ __version__ = "0.1.0.dev0"
 
 from . import datasets, metrics  # noqa: E402
 from .exceptions import DeviceWarning, NumericalInstabilityError  # noqa: E402
+from .ot import EntropicOTGenerator  # noqa: E402
 from .particles import LipschitzParticleSampler  # noqa: E402
 from .sliced import SlicedWassersteinFlow  # noqa: E402
 
 __all__ = [
     "DeviceWarning",
+    "EntropicOTGenerator",
     "LipschitzParticleSampler",
     "NumericalInstabilityError",
     "SlicedWassersteinFlow",
