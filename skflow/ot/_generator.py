@@ -22,6 +22,12 @@ SOLVERS = ("semi-discrete", "sinkhorn")
 _SAMPLE_CHUNK_ROWS = 65536
 # Training rows (at most) the memorisation check compares generated rows with.
 _REFERENCE_ROWS = 4096
+# Stop once the median distance from generated rows to their nearest training
+# row falls below this fraction of the rows' own nearest-neighbour spacing.
+# Fresh rows of the data distribution sit at a ratio of about 1 (held-out rows
+# of wine and breast_cancer: 1.02 and 1.00), so a threshold of 1 would stop a
+# good generator at random; copying drives the ratio toward 0.
+_MEMORIZATION_RATIO = 0.8
 
 
 @fill_sampler_docstring
@@ -114,9 +120,10 @@ class EntropicOTGenerator(BaseSampler):
         debiasing term when ``debias=True``).
 
     stop_reason_ : {"max_iter", "memorization"}
-        Why training stopped: the budget ran out, or generated rows came closer
-        to their nearest training row than training rows are to each other
-        (median over rows), the sign that the generator starts copying rows.
+        Why training stopped: the budget ran out, or the median distance from
+        generated rows to their nearest training row fell below 0.8 times the
+        training rows' median nearest-neighbour spacing (checked every 10
+        steps): the generator started copying rows.
 
     {sampler_attributes}
 
@@ -276,13 +283,15 @@ class EntropicOTGenerator(BaseSampler):
 
     @staticmethod
     def _memorization_reference(data, generator):
-        """Up to 4096 training rows and their median nearest-neighbour spacing."""
+        """Up to 4096 training rows and the memorisation threshold: 0.8 times
+        their median nearest-neighbour spacing."""
         if data.shape[0] > _REFERENCE_ROWS:
             index = torch.randperm(
                 data.shape[0], generator=generator, device=data.device
             )[:_REFERENCE_ROWS]
             data = data[index]
-        return data, median_nearest_distance(data, data, exclude_self=True)
+        spacing = median_nearest_distance(data, data, exclude_self=True)
+        return data, _MEMORIZATION_RATIO * spacing
 
     # ------------------------------------------------------------ sampling
     def _sample_scaled(self, n_samples, tensors, generator):
