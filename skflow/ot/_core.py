@@ -35,7 +35,6 @@ Device and dtype follow the inputs; randomness comes from an explicit
 from __future__ import annotations
 
 import warnings
-
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -169,7 +168,8 @@ def semi_dual(
     reg: float,
     scale: torch.Tensor,
 ) -> torch.Tensor:
-    r"""Monte Carlo semi-dual :math:`E_x[\psi^{c,\varepsilon}(x)] + \mathrm{mean}(\psi)`."""
+    r"""Monte Carlo semi-dual
+    :math:`E_x[\psi^{c,\varepsilon}(x)] + \mathrm{mean}(\psi)`."""
     return c_transform(x, data, psi, reg, scale).mean() + psi.mean()
 
 
@@ -419,7 +419,9 @@ def entropic_ot_fit(
             # Surrogate whose x-gradient is the per-row mean of the formula.
             data_term = (x * gradient).sum() / x.shape[0]
         else:
-            data_term = entropic_cost(x, _data_batch(data, x.shape[0], generator), reg, scale)
+            data_term = entropic_cost(
+                x, _data_batch(data, x.shape[0], generator), reg, scale
+            )
             value = data_term.detach()
         loss = data_term
         self_term = None

@@ -255,9 +255,7 @@ class EntropicOTGenerator(BaseSampler):
                 dual_step_size=float(self.dual_step_size),
                 learning_rate=float(self.learning_rate),
                 batch_size=int(self.batch_size),
-                memorization_reference=self._memorization_reference(
-                    data, generator
-                ),
+                memorization_reference=self._memorization_reference(data, generator),
                 callback=report,
             )
         if result.non_finite_at is not None:

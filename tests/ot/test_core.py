@@ -28,7 +28,9 @@ def _problem(n_source=30, n_data=20, d=3, seed=0, device="cpu"):
 
 def _solve_dual(x, y, reg, scale, n_steps=400, psi=None, step_size=1.0):
     """Full-batch (deterministic) preconditioned ascent: the source is ``x``."""
-    psi = torch.zeros(y.shape[0], dtype=x.dtype, device=x.device) if psi is None else psi
+    psi = (
+        torch.zeros(y.shape[0], dtype=x.dtype, device=x.device) if psi is None else psi
+    )
     for _ in range(n_steps):
         psi = dual_ascent_step(psi, x, y, reg, scale, step_size)
     return psi
@@ -51,7 +53,13 @@ def test_learned_dual_matches_pot_sinkhorn_potentials(device):
     a = torch.full((x.shape[0],), 1 / x.shape[0], dtype=x.dtype, device=device)
     b = torch.full((y.shape[0],), 1 / y.shape[0], dtype=x.dtype, device=device)
     _, log = ot.sinkhorn(
-        a, b, cost, reg, method="sinkhorn_log", log=True, stopThr=1e-13,
+        a,
+        b,
+        cost,
+        reg,
+        method="sinkhorn_log",
+        log=True,
+        stopThr=1e-13,
         numItermax=10000,
     )
     g = reg * log["log_v"]
@@ -86,7 +94,9 @@ def test_stochastic_averaged_dual_matches_pot_potentials():
 def test_autograd_through_c_transform_equals_soft_barycentre_formula():
     x, y = _problem(seed=3)
     scale = cost_scale(y)
-    psi = torch.randn(y.shape[0], dtype=x.dtype, generator=torch.Generator().manual_seed(4))
+    psi = torch.randn(
+        y.shape[0], dtype=x.dtype, generator=torch.Generator().manual_seed(4)
+    )
     for reg in (1.0, 0.1, 0.01):
         x_var = x.clone().requires_grad_(True)
         c_transform(x_var, y, psi, reg, scale).sum().backward()
@@ -97,7 +107,9 @@ def test_autograd_through_c_transform_equals_soft_barycentre_formula():
 def test_c_transform_matches_its_definition():
     x, y = _problem(seed=5)
     scale = cost_scale(y)
-    psi = torch.randn(y.shape[0], dtype=x.dtype, generator=torch.Generator().manual_seed(6))
+    psi = torch.randn(
+        y.shape[0], dtype=x.dtype, generator=torch.Generator().manual_seed(6)
+    )
     reg = 0.2
     cost = torch.cdist(x, y).pow(2) / scale
     expected = -reg * torch.log(torch.exp((psi - cost) / reg).mean(dim=1))
@@ -108,7 +120,9 @@ def test_blocks_give_the_same_results(monkeypatch):
     # One generated row per block (the 100k-row regime) changes nothing.
     x, y = _problem(seed=7)
     scale = cost_scale(y)
-    psi = torch.randn(y.shape[0], dtype=x.dtype, generator=torch.Generator().manual_seed(8))
+    psi = torch.randn(
+        y.shape[0], dtype=x.dtype, generator=torch.Generator().manual_seed(8)
+    )
     whole = (
         c_transform(x, y, psi, 0.1, scale),
         soft_barycentre(x, y, psi, 0.1, scale),
@@ -175,7 +189,12 @@ def test_entropic_cost_gradient_is_the_plan_average():
     entropic_cost(x_var, y, reg, scale).backward()
     a = torch.full((10,), 0.1, dtype=x.dtype)
     plan = ot.sinkhorn(
-        a, a, ot.dist(x, y) / scale, reg, method="sinkhorn_log", stopThr=1e-12,
+        a,
+        a,
+        ot.dist(x, y) / scale,
+        reg,
+        method="sinkhorn_log",
+        stopThr=1e-12,
         numItermax=10000,
     )
     expected = (2 / scale) * (plan.sum(1, keepdim=True) * x - plan @ y)
@@ -187,7 +206,9 @@ def test_device_and_dtype_follow_the_input(device, dtype):
     x, y = _problem(device=device)
     x, y = x.to(dtype), y.to(dtype)
     scale = cost_scale(y)
-    psi = dual_ascent_step(torch.zeros(y.shape[0], dtype=dtype, device=device), x, y, 0.1, scale, 0.5)
+    psi = dual_ascent_step(
+        torch.zeros(y.shape[0], dtype=dtype, device=device), x, y, 0.1, scale, 0.5
+    )
     out = soft_barycentre(x, y, psi, 0.1, scale)
     assert psi.dtype == dtype and out.dtype == dtype
     assert psi.device.type == torch.device(device).type

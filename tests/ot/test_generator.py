@@ -7,8 +7,14 @@ import torch
 from skflow import EntropicOTGenerator
 from skflow.ot._core import entropic_ot_fit, init_generator, push_forward
 
-FAST = dict(max_iter=6, n_dual_steps=2, hidden_layer_sizes=(8,), batch_size=32,
-            device="cpu", random_state=0)
+FAST = dict(
+    max_iter=6,
+    n_dual_steps=2,
+    hidden_layer_sizes=(8,),
+    batch_size=32,
+    device="cpu",
+    random_state=0,
+)
 
 
 @pytest.mark.parametrize(
@@ -64,7 +70,9 @@ def test_generator_starts_at_the_data_gaussian():
     # Before training, g(z) = A z + b with A A^T = cov and b = mean exactly.
     g = torch.Generator().manual_seed(0)
     mean = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
-    root = torch.tensor([[1.0, 0, 0], [0.5, 2.0, 0], [0.2, -0.3, 0.7]], dtype=torch.float64)
+    root = torch.tensor(
+        [[1.0, 0, 0], [0.5, 2.0, 0], [0.2, -0.3, 0.7]], dtype=torch.float64
+    )
     cov = root @ root.t()
     model = init_generator(mean, cov, 3, (8,), g)
     a, b = model.parameters[:2]
@@ -79,7 +87,9 @@ def test_rank_deficient_latent_keeps_the_leading_axes():
     cov = torch.diag(torch.tensor([4.0, 1.0, 0.25], dtype=torch.float64))
     model = init_generator(torch.zeros(3, dtype=torch.float64), cov, 1, (4,), g)
     a = model.parameters[0]
-    torch.testing.assert_close(a @ a.t(), torch.diag(torch.tensor([4.0, 0, 0], dtype=torch.float64)))
+    torch.testing.assert_close(
+        a @ a.t(), torch.diag(torch.tensor([4.0, 0, 0], dtype=torch.float64))
+    )
 
 
 def test_debiasing_keeps_the_spread():
@@ -87,8 +97,15 @@ def test_debiasing_keeps_the_spread():
     # without debiasing the generated spread falls well below the data's, with
     # it the spread stays within 15% (standard normal data, 2-D, 400 rows).
     X = np.random.RandomState(0).normal(size=(400, 2))
-    params = dict(max_iter=60, reg=0.2, hidden_layer_sizes=(16,), batch_size=128,
-                  learning_rate=1e-2, device="cpu", random_state=0)
+    params = dict(
+        max_iter=60,
+        reg=0.2,
+        hidden_layer_sizes=(16,),
+        batch_size=128,
+        learning_rate=1e-2,
+        device="cpu",
+        random_state=0,
+    )
     biased = EntropicOTGenerator(debias=False, **params).fit(X)
     debiased = EntropicOTGenerator(debias=True, **params).fit(X)
     spread_biased = biased.sample(2000, random_state=0).std(0).mean()
@@ -104,8 +121,14 @@ def test_memorization_rule_stops_training(blobs_data):
     data = torch.as_tensor(blobs_data[:50] - blobs_data[:50].mean(0))
     g = torch.Generator().manual_seed(0)
     model = init_generator(data.mean(0), torch.cov(data.t()), 2, (4,), g)
-    common = dict(generator=g, max_iter=25, n_dual_steps=1, n_warmup_dual_steps=1,
-                  batch_size=16, check_every=10)
+    common = dict(
+        generator=g,
+        max_iter=25,
+        n_dual_steps=1,
+        n_warmup_dual_steps=1,
+        batch_size=16,
+        check_every=10,
+    )
     stopped = entropic_ot_fit(
         model, data, memorization_reference=(data, torch.tensor(1e9)), **common
     )
