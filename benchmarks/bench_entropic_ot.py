@@ -47,6 +47,7 @@ from sklearn.exceptions import ConvergenceWarning  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
 
 import skflow  # noqa: E402
+from skflow.ot import _core  # noqa: E402
 from skflow.ot._core import cost_scale, dual_ascent_step  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -153,7 +154,9 @@ def memory_line(device: str, n_rows: int = 100_000, d: int = 32) -> None:
         f"{seconds:.3f} s per dual step; process peak resident memory "
         f"{peak / 1024:.0f} MiB (grew by {(peak - before) / 1024:.0f} MiB during "
         f"the steps; the data are {n_rows * d * 4 / 2**20:.0f} MiB; one full "
-        f"batch x data matrix would be {full:.0f} MiB, blocks hold at most 16 MiB)"
+        f"batch x data matrix would be {full:.0f} MiB; a block holds "
+        f"{_core.block_rows(n_rows)} x {n_rows:,} entries, "
+        f"{_core.block_rows(n_rows) * n_rows * 4 / 2**20:.0f} MiB)"
     )
 
 
@@ -165,6 +168,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--no-memory", action="store_true")
+    parser.add_argument(
+        "--memory-only", action="store_true", help="only the 100k-row line"
+    )
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
     start = time.perf_counter()
@@ -180,7 +186,7 @@ def main(argv: list[str] | None = None) -> None:
         memory_line(args.device)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        for name in args.datasets:
+        for name in [] if args.memory_only else args.datasets:
             run_dataset(name, list(range(args.seeds)), args.device)
     print(f"\nTotal time: {time.perf_counter() - start:.0f} s")
 

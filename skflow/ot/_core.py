@@ -51,10 +51,10 @@ from .._torch_utils import iter_chunks
 from ..particles._core import median_nearest_distance
 
 # Largest block of the (generated rows x data rows) matrix held at once by the
-# semi-discrete functions: 2**22 entries (16 MiB in float32). Generated rows are
+# semi-discrete functions: 2**20 entries (4 MiB in float32). Generated rows are
 # processed in blocks of ``max(1, _BLOCK_ENTRIES // M)``, so the memory of a dual
 # or generator step never grows with the batch, only linearly with ``M``.
-_BLOCK_ENTRIES = 2**22
+_BLOCK_ENTRIES = 2**20
 
 # Sinkhorn iterations (and tolerance on the marginals) for the minibatch problems
 # solved through POT: the debiasing term and the "sinkhorn" solver.

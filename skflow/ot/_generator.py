@@ -150,7 +150,7 @@ class EntropicOTGenerator(BaseSampler):
     and equals [1]_ ``E_z[J_theta g(z)^T nabla_x
     psi^{c,eps}(g(z))]`` with ``nabla_x psi^{c,eps}(x) = (2/s)(x - sum_j
     chi_j(x) y_j)``, ``chi = softmax((psi - c(x, .))/eps)``. Each dual step
-    costs ``O(batch_size * M * d)``, computed in blocks of at most 2**22
+    costs ``O(batch_size * M * d)``, computed in blocks of at most 2**20
     entries, so memory is ``O(M)`` beyond the batch whatever the number of
     rows. ``sample(n)`` is one pass of ``n`` latent draws through the network.
 
