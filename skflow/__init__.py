@@ -10,6 +10,7 @@ from . import datasets, metrics  # noqa: E402
 from ._persistence import load, save  # noqa: E402
 from .encoders import AutoencoderTransformer, TabularEncoder  # noqa: E402
 from .exceptions import DeviceWarning, NumericalInstabilityError  # noqa: E402
+from .ot import EntropicOTGenerator  # noqa: E402
 from .particles import LipschitzParticleSampler  # noqa: E402
 from .pipeline import GenerativePipeline, make_generative_pipeline  # noqa: E402
 from .sliced import SlicedWassersteinFlow  # noqa: E402
@@ -17,6 +18,7 @@ from .sliced import SlicedWassersteinFlow  # noqa: E402
 __all__ = [
     "AutoencoderTransformer",
     "DeviceWarning",
+    "EntropicOTGenerator",
     "GenerativePipeline",
     "LipschitzParticleSampler",
     "NumericalInstabilityError",

@@ -16,7 +16,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skflow import LipschitzParticleSampler, SlicedWassersteinFlow
+from skflow import EntropicOTGenerator, LipschitzParticleSampler, SlicedWassersteinFlow
 from skflow.exceptions import DeviceWarning
 
 
@@ -61,11 +61,29 @@ def fast_samplers():
             device="cpu",
             random_state=0,
         ),
+        EntropicOTGenerator(
+            max_iter=4,
+            n_dual_steps=2,
+            hidden_layer_sizes=(16,),
+            batch_size=32,
+            device="cpu",
+            random_state=0,
+        ),
+        EntropicOTGenerator(
+            solver="sinkhorn",
+            max_iter=4,
+            hidden_layer_sizes=(16,),
+            batch_size=32,
+            device="cpu",
+            random_state=0,
+        ),
     ]
 
 
 def _id(estimator):
-    kind = getattr(estimator, "parameterization", "")
+    kind = getattr(estimator, "parameterization", "") or getattr(
+        estimator, "solver", ""
+    )
     return type(estimator).__name__ + (f"-{kind}" if kind else "")
 
 

@@ -1,0 +1,482 @@
+r"""Generators trained on the entropic OT cost to the data (seed 003), as tensor
+functions.
+
+The data are ``nu = (1/M) sum_j delta_{y_j}`` and the cost is
+``c(x, y) = |x - y|^2 / s`` with ``s`` the data's mean squared pairwise distance,
+so ``reg`` (epsilon) is relative to the typical cost. For a dual vector
+``psi`` in ``R^M`` the entropic c-transform is
+
+.. math::
+
+    \psi^{c,\varepsilon}(x) = -\varepsilon \log \frac{1}{M} \sum_j
+        \exp\big((\psi_j - c(x, y_j)) / \varepsilon\big),
+
+and ``OT_eps(mu, nu) = max_psi E_mu[psi^{c,eps}] + mean(psi)`` (the semi-dual).
+Its gradient in ``x`` is the soft-barycentre formula of seed 003,
+
+.. math::
+
+    \nabla_x \psi^{c,\varepsilon}(x) = \sum_j \chi_j(x) \nabla_x c(x, y_j)
+        = \frac{2}{s} \Big(x - \sum_j \chi_j(x) y_j\Big), \qquad
+    \chi(x) = \mathrm{softmax}_j\big((\psi_j - c(x, y_j)) / \varepsilon\big),
+
+so a generator step pulls every ``g(z)`` toward its soft barycentre. The
+per-row weights, c-transforms and barycentres come from POT's
+``ot.semidiscrete`` functions (torch backend, so on the input's device); what
+POT lacks is written here: evaluating them in blocks of generated rows so that
+memory stays ``O(block * M)`` for any data size, the preconditioned
+stochastic dual ascent warm-started between generator steps, the debiasing term
+and the generator itself.
+
+Device and dtype follow the inputs; randomness comes from an explicit
+``torch.Generator``; nothing is validated or printed here.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import NamedTuple
+
+import ot
+import torch
+from ot.semidiscrete import (
+    semidiscrete_atom_weights,
+    semidiscrete_c_transform,
+    semidiscrete_ot_map,
+)
+
+from .._nn import init_mlp, mlp_forward
+from .._torch_utils import iter_chunks
+from ..particles._core import median_nearest_distance
+
+# Largest block of the (generated rows x data rows) matrix held at once by the
+# semi-discrete functions: 2**20 entries (4 MiB in float32). Generated rows are
+# processed in blocks of ``max(1, _BLOCK_ENTRIES // M)``, so the memory of a dual
+# or generator step never grows with the batch, only linearly with ``M``.
+_BLOCK_ENTRIES = 2**20
+
+# Sinkhorn iterations (and tolerance on the marginals) for the minibatch problems
+# solved through POT: the debiasing term and the "sinkhorn" solver.
+_SINKHORN_MAX_ITER = 100
+_SINKHORN_TOL = 1e-4
+
+
+# --------------------------------------------------------------------------
+# Cost and semi-discrete transforms
+# --------------------------------------------------------------------------
+
+
+def cost_scale(data: torch.Tensor) -> torch.Tensor:
+    """Mean squared distance between two data rows, ``2 * sum_k Var(y_k)``.
+
+    Closed form (no ``M x M`` matrix): ``E|y - y'|^2 = 2 E|y - E y|^2``.
+    """
+    centered = data - data.mean(dim=0)
+    return 2.0 * centered.pow(2).sum(dim=1).mean()
+
+
+def _metric(scale: torch.Tensor) -> Callable:
+    """``c(x, y) = |x - y|^2 / scale`` as the callable POT's functions take."""
+    return lambda x, y: ot.dist(x, y) / scale
+
+
+def block_rows(n_data: int) -> int:
+    """Generated rows per block so a block holds at most ``_BLOCK_ENTRIES``."""
+    return max(1, _BLOCK_ENTRIES // max(n_data, 1))
+
+
+def c_transform(
+    x: torch.Tensor,
+    data: torch.Tensor,
+    psi: torch.Tensor,
+    reg: float,
+    scale: torch.Tensor,
+) -> torch.Tensor:
+    r""":math:`\psi^{c,\varepsilon}(x)` per row of ``x``, shape ``(n,)``.
+
+    POT's ``semidiscrete_c_transform`` on blocks of rows of ``x``;
+    differentiable in ``x`` and ``psi``.
+    """
+    metric = _metric(scale)
+    return torch.cat(
+        [
+            semidiscrete_c_transform(data, x[rows], psi, metric=metric, reg=reg)
+            for rows in iter_chunks(x.shape[0], block_rows(data.shape[0]))
+        ]
+    )
+
+
+def soft_barycentre(
+    x: torch.Tensor,
+    data: torch.Tensor,
+    psi: torch.Tensor,
+    reg: float,
+    scale: torch.Tensor,
+) -> torch.Tensor:
+    r"""The soft barycentres :math:`\sum_j \chi_j(x) y_j`, shape ``x.shape``.
+
+    POT's ``semidiscrete_ot_map`` (the entropic barycentric projection) on
+    blocks of rows of ``x``.
+    """
+    metric = _metric(scale)
+    return torch.cat(
+        [
+            semidiscrete_ot_map(data, x[rows], psi, metric=metric, reg=reg)
+            for rows in iter_chunks(x.shape[0], block_rows(data.shape[0]))
+        ]
+    )
+
+
+def c_transform_gradient(
+    x: torch.Tensor,
+    data: torch.Tensor,
+    psi: torch.Tensor,
+    reg: float,
+    scale: torch.Tensor,
+) -> torch.Tensor:
+    r"""Seed 003's formula :math:`\nabla_x \psi^{c,\varepsilon}(x)
+    = \frac{2}{s}(x - \sum_j \chi_j(x) y_j)` (no autograd graph)."""
+    with torch.no_grad():
+        return (2.0 / scale) * (x - soft_barycentre(x, data, psi, reg, scale))
+
+
+def atom_marginal(
+    x: torch.Tensor,
+    data: torch.Tensor,
+    psi: torch.Tensor,
+    reg: float,
+    scale: torch.Tensor,
+) -> torch.Tensor:
+    r""":math:`\frac{1}{n}\sum_i \chi_j(x_i)`: the mass each data row receives.
+
+    POT's ``semidiscrete_atom_weights`` on blocks of rows, summed per block so
+    only one ``block x M`` matrix exists at a time.
+    """
+    metric = _metric(scale)
+    total = torch.zeros_like(psi)
+    for rows in iter_chunks(x.shape[0], block_rows(data.shape[0])):
+        weights = semidiscrete_atom_weights(data, x[rows], psi, metric=metric, reg=reg)
+        total += weights.sum(dim=0)
+    return total / x.shape[0]
+
+
+def semi_dual(
+    x: torch.Tensor,
+    data: torch.Tensor,
+    psi: torch.Tensor,
+    reg: float,
+    scale: torch.Tensor,
+) -> torch.Tensor:
+    r"""Monte Carlo semi-dual
+    :math:`E_x[\psi^{c,\varepsilon}(x)] + \mathrm{mean}(\psi)`."""
+    return c_transform(x, data, psi, reg, scale).mean() + psi.mean()
+
+
+def dual_ascent_step(
+    psi: torch.Tensor,
+    x: torch.Tensor,
+    data: torch.Tensor,
+    reg: float,
+    scale: torch.Tensor,
+    step_size: float,
+) -> torch.Tensor:
+    r"""One preconditioned stochastic ascent step on the semi-dual.
+
+    The semi-dual gradient is :math:`1/M - E_x[\chi_j(x)]`. Near the optimum
+    its Hessian is close to diagonal with entries :math:`-1/(M\varepsilon)`
+    (each atom holds mass ``1/M`` and ``d chi_j / d psi_j = chi_j (1 - chi_j) /
+    eps``), so the diagonal-Newton step is
+
+    .. math::
+
+        \psi_j \leftarrow \psi_j + \eta\, \varepsilon\,
+            \big(1 - M\, \hat E_x[\chi_j(x)]\big),
+
+    which is scale-free in ``M`` and ``eps`` (POT's ``solve_semidiscrete`` uses
+    the same gradient with a ``sqrt(M * batch)`` step). ``psi`` is recentred to
+    mean zero: the semi-dual is invariant to adding a constant.
+    """
+    mass = atom_marginal(x, data, psi, reg, scale)
+    psi = psi + step_size * reg * (1.0 - data.shape[0] * mass)
+    return psi - psi.mean()
+
+
+def entropic_cost(
+    x: torch.Tensor, y: torch.Tensor, reg: float, scale: torch.Tensor
+) -> torch.Tensor:
+    r"""Minibatch entropic OT cost :math:`OT_\varepsilon(x, y)` through POT.
+
+    ``ot.solve_sample`` (log-domain Sinkhorn, uniform weights) with
+    ``grad="envelope"``: the gradient in ``x`` and ``y`` is
+    :math:`\sum_{ij} \pi_{ij} \nabla c(x_i, y_j)` with the plan held fixed
+    (Danskin), without back-propagating through the iterations.
+    """
+    with warnings.catch_warnings():
+        # A minibatch plan within 1e-4 of its marginals is plenty for a
+        # stochastic gradient; POT's "did not converge" note is not for users.
+        warnings.simplefilter("ignore", UserWarning)
+        result = ot.solve_sample(
+            x,
+            y,
+            reg=reg * scale,
+            metric="sqeuclidean",
+            max_iter=_SINKHORN_MAX_ITER,
+            tol=_SINKHORN_TOL,
+            grad="envelope",
+        )
+    return result.value / scale
+
+
+# --------------------------------------------------------------------------
+# The generator
+# --------------------------------------------------------------------------
+
+
+class Generator(NamedTuple):
+    r"""``g(z) = A z + b + MLP(z)``, ``z ~ N(0, I_k)``, as tensors.
+
+    ``parameters`` is ``[A, b, W_0, b_0, ...]`` with ``A`` of shape
+    ``(n_features, latent_dim)``.
+    """
+
+    parameters: list[torch.Tensor]
+    latent_dim: int
+
+
+def init_generator(
+    mean: torch.Tensor,
+    covariance: torch.Tensor,
+    latent_dim: int,
+    hidden_layer_sizes: tuple[int, ...],
+    generator: torch.Generator,
+) -> Generator:
+    """A generator whose initial law is the Gaussian ``N(mean, cov)`` (rank-k).
+
+    ``A`` holds the ``latent_dim`` leading principal axes scaled by their
+    standard deviations (with ``latent_dim >= n_features`` extra columns are
+    zero), so ``A z + b`` is the best rank-``k`` Gaussian approximation. The MLP's
+    last layer is zeroed: training starts exactly from that Gaussian.
+    """
+    d = mean.shape[0]
+    eigenvalues, eigenvectors = torch.linalg.eigh(covariance)
+    order = torch.argsort(eigenvalues, descending=True)[: min(latent_dim, d)]
+    axes = eigenvectors[:, order] * eigenvalues[order].clamp_min(0).sqrt()
+    a = torch.zeros(d, latent_dim, device=mean.device, dtype=mean.dtype)
+    a[:, : axes.shape[1]] = axes
+    mlp = init_mlp(
+        [latent_dim, *hidden_layer_sizes, d], generator, mean.device, mean.dtype
+    )
+    mlp[-2].zero_()
+    mlp[-1].zero_()
+    return Generator([a, mean.clone(), *mlp], latent_dim)
+
+
+def push_forward(model: Generator, z: torch.Tensor) -> torch.Tensor:
+    """``g(z)`` for latent rows ``z`` of shape ``(n, latent_dim)``."""
+    a, b, *mlp = model.parameters
+    return z @ a.t() + b + mlp_forward(z, mlp)
+
+
+def draw(model: Generator, n: int, generator: torch.Generator) -> torch.Tensor:
+    """``n`` generated rows."""
+    a = model.parameters[0]
+    z = torch.randn(
+        n, model.latent_dim, generator=generator, device=a.device, dtype=a.dtype
+    )
+    return push_forward(model, z)
+
+
+# --------------------------------------------------------------------------
+# Training
+# --------------------------------------------------------------------------
+
+
+class EntropicOTResult(NamedTuple):
+    """What :func:`entropic_ot_fit` returns.
+
+    Attributes
+    ----------
+    model : Generator
+        The generator (parameters detached).
+    psi : Tensor of shape (M,)
+        The averaged dual potential over the data rows (mean zero); zeros for
+        the ``"sinkhorn"`` solver, which has none.
+    semi_dual : Tensor of shape (n_iter,)
+        Per iteration, the Monte Carlo semi-dual (``"semi-discrete"``) or the
+        minibatch entropic cost to a data batch (``"sinkhorn"``): an estimate of
+        ``OT_eps(mu_theta, nu)``.
+    generator_loss : Tensor of shape (n_iter,)
+        The loss the generator step descended: that estimate minus the
+        debiasing term ``0.5 * OT_eps(mu_theta, mu_theta)``.
+    n_iter : int
+        Generator steps taken.
+    stop_reason : str
+        ``"max_iter"`` or ``"memorization"``.
+    non_finite_at : int or None
+        First iteration whose losses were non-finite, if any.
+    """
+
+    model: Generator
+    psi: torch.Tensor
+    semi_dual: torch.Tensor
+    generator_loss: torch.Tensor
+    n_iter: int
+    stop_reason: str
+    non_finite_at: int | None
+
+
+def _data_batch(data: torch.Tensor, n: int, generator: torch.Generator):
+    if data.shape[0] <= n:
+        return data
+    index = torch.randint(data.shape[0], (n,), generator=generator, device=data.device)
+    return data[index]
+
+
+def entropic_ot_fit(
+    model: Generator,
+    data: torch.Tensor,
+    *,
+    generator: torch.Generator,
+    solver: str = "semi-discrete",
+    reg: float = 0.05,
+    debias: bool = True,
+    max_iter: int = 300,
+    n_dual_steps: int = 10,
+    n_warmup_dual_steps: int = 100,
+    dual_step_size: float = 0.5,
+    learning_rate: float = 1e-3,
+    batch_size: int = 256,
+    check_every: int = 10,
+    memorization_reference: tuple[torch.Tensor, torch.Tensor] | None = None,
+    callback: Callable[[int, float, float], None] | None = None,
+) -> EntropicOTResult:
+    r"""Train ``model`` to minimise the (debiased) entropic OT cost to ``data``.
+
+    Each iteration:
+
+    1. ``"semi-discrete"``: ``n_dual_steps`` preconditioned stochastic ascent
+       steps on the semi-dual (:func:`dual_ascent_step`) with fresh latent
+       draws, warm-started from the last iterate; the generator step uses the
+       average of those iterates (averaging cancels most of the minibatch
+       noise). The first iteration runs ``n_warmup_dual_steps`` instead.
+    2. One Adam step on the generator with ``psi`` frozen, descending
+
+       .. math::
+
+           E_z[\psi^{c,\varepsilon}(g(z))]
+           - \tfrac12 OT_\varepsilon(g(z_A), g(z_B)),
+
+       whose first term's gradient is the soft-barycentre formula (applied as
+       a fixed per-row gradient, so no ``n x M`` graph is kept) and whose
+       second term, with ``debias``, is the minibatch entropic cost between two
+       independent generated halves (POT, envelope gradient). Together they are
+       the Sinkhorn divergence ``S_eps = OT_eps(mu, nu) - OT_eps(mu, mu)/2 -
+       OT_eps(nu, nu)/2`` up to a constant: its minimiser is ``nu`` itself, while
+       the biased cost's minimiser is a shrunk copy of ``nu``.
+       ``"sinkhorn"`` replaces the first term by the minibatch
+       ``OT_eps(g(z), y_batch)`` through POT, debiased the same way.
+
+    Every ``check_every`` iterations the losses are synchronised to the host:
+    the callback runs, a non-finite loss stops the loop, and with a
+    ``memorization_reference`` ``(rows, spacing)`` the loop stops once the
+    median distance from generated rows to their nearest training row falls to
+    the rows' own nearest-neighbour spacing (the generator has started to copy
+    rows; the same rule as the particle flow).
+    """
+    data = data.detach()
+    parameters = [p.detach().clone().requires_grad_(True) for p in model.parameters]
+    model = Generator(parameters, model.latent_dim)
+    optimizer = torch.optim.Adam(parameters, lr=learning_rate)
+    # Cosine decay of the generator's step to zero at max_iter: the stochastic
+    # losses keep the iterate moving at a constant step; decaying it lets the
+    # last iterate settle instead of stopping at a random point of that noise.
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max_iter)
+    device, dtype = data.device, data.dtype
+    scale = cost_scale(data)
+    psi = torch.zeros(data.shape[0], device=device, dtype=dtype)
+    psi_bar = psi
+    semi_dual_trace = torch.zeros(max_iter, device=device, dtype=dtype)
+    loss_trace = torch.zeros(max_iter, device=device, dtype=dtype)
+    n_iter, stop_reason, non_finite_at = 0, "max_iter", None
+
+    for iteration in range(max_iter):
+        if solver == "semi-discrete":
+            n_steps = n_warmup_dual_steps if iteration == 0 else n_dual_steps
+            total = torch.zeros_like(psi)
+            with torch.no_grad():
+                for _ in range(n_steps):
+                    x = draw(model, batch_size, generator)
+                    psi = dual_ascent_step(psi, x, data, reg, scale, dual_step_size)
+                    total += psi
+            psi_bar = total / n_steps
+
+        x = draw(model, 2 * batch_size, generator)
+        if solver == "semi-discrete":
+            with torch.no_grad():
+                value = semi_dual(x, data, psi_bar, reg, scale)
+            gradient = c_transform_gradient(x, data, psi_bar, reg, scale)
+            # Surrogate whose x-gradient is the per-row mean of the formula.
+            data_term = (x * gradient).sum() / x.shape[0]
+        else:
+            data_term = entropic_cost(
+                x, _data_batch(data, x.shape[0], generator), reg, scale
+            )
+            value = data_term.detach()
+        loss = data_term
+        self_term = None
+        if debias:
+            self_term = entropic_cost(x[:batch_size], x[batch_size:], reg, scale)
+            loss = loss - 0.5 * self_term
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+
+        semi_dual_trace[iteration] = value
+        loss_trace[iteration] = (
+            value - 0.5 * self_term.detach() if self_term is not None else value
+        )
+        n_iter = iteration + 1
+
+        if n_iter % check_every == 0 or n_iter == max_iter:
+            window = slice(max(0, n_iter - check_every), n_iter)
+            recent_value, recent_loss, finite = torch.stack(
+                [
+                    semi_dual_trace[n_iter - 1],
+                    loss_trace[n_iter - 1],
+                    torch.isfinite(semi_dual_trace[window]).all().to(dtype)
+                    * torch.isfinite(loss_trace[window]).all().to(dtype)
+                    * torch.isfinite(psi).all().to(dtype),
+                ]
+            ).tolist()
+            if not finite:
+                bad = ~(
+                    torch.isfinite(semi_dual_trace[window])
+                    & torch.isfinite(loss_trace[window])
+                )
+                index = torch.nonzero(bad)
+                non_finite_at = window.start + (
+                    int(index[0]) if index.numel() else window.stop - window.start - 1
+                )
+                break
+            if callback is not None:
+                callback(n_iter, recent_value, recent_loss)
+            if memorization_reference is not None:
+                rows, spacing = memorization_reference
+                with torch.no_grad():
+                    probe = draw(model, min(2048, 4 * rows.shape[0]), generator)
+                    nearest = median_nearest_distance(probe, rows)
+                if bool(nearest <= spacing):
+                    stop_reason = "memorization"
+                    break
+
+    return EntropicOTResult(
+        model=Generator([p.detach() for p in parameters], model.latent_dim),
+        psi=psi_bar.detach(),
+        semi_dual=semi_dual_trace[:n_iter],
+        generator_loss=loss_trace[:n_iter],
+        n_iter=n_iter,
+        stop_reason=stop_reason,
+        non_finite_at=non_finite_at,
+    )
