@@ -42,6 +42,8 @@ _FORMAT_VERSION = 1
 _MEMBERS = ("manifest.json", "arrays.npz", "tensors.pt")
 # Classes are rebuilt only from these packages' modules.
 _TRUSTED_PACKAGES = ("skflow", "sklearn")
+# Plain Python types that may appear as parameter values (e.g. ``dtype=float``).
+_BUILTIN_TYPES = {t.__name__: t for t in (float, int, bool, str, complex, object)}
 
 
 class _Writer:
@@ -71,6 +73,12 @@ class _Writer:
             return self._encode_array(obj, where)
         if isinstance(obj, np.dtype):
             return {"__dtype__": obj.str if obj.kind != "O" else "object"}
+        if isinstance(obj, type) and (
+            issubclass(obj, np.generic) or obj in _BUILTIN_TYPES.values()
+        ):
+            # Type objects as parameters, e.g. OneHotEncoder(dtype=np.float64).
+            name = obj.__name__ if obj in _BUILTIN_TYPES.values() else np.dtype(obj).str
+            return {"__type__": name}
         if isinstance(obj, np.random.RandomState):
             return {"__random_state__": self.encode(obj.get_state(), where)}
         if isinstance(obj, tuple):
@@ -179,6 +187,11 @@ class _Reader:
             return array.reshape(value["shape"])
         if "__dtype__" in value:
             return np.dtype(value["__dtype__"])
+        if "__type__" in value:
+            name = value["__type__"]
+            return (
+                _BUILTIN_TYPES[name] if name in _BUILTIN_TYPES else np.dtype(name).type
+            )
         if "__random_state__" in value:
             random_state = np.random.RandomState()
             random_state.set_state(self.decode(value["__random_state__"]))

@@ -145,3 +145,43 @@ def test_tensor_file_loads_without_pickle(fitted, tmp_path):
     with zipfile.ZipFile(path) as archive:
         np.load(io.BytesIO(archive.read("arrays.npz")), allow_pickle=False)
         assert json.loads(archive.read("manifest.json"))["format"] == "skflow-estimator"
+
+
+def test_mixed_type_pipeline_with_autoencoder_round_trip(tmp_path):
+    pd = pytest.importorskip("pandas")
+    from skflow import (
+        AutoencoderTransformer,
+        TabularEncoder,
+        make_generative_pipeline,
+    )
+
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=80),
+            "k": rng.poisson(3, 80).astype(np.int64),
+            "c": pd.Categorical(rng.choice(["u", "v", "w"], 80)),
+            "b": rng.rand(80) > 0.5,
+        }
+    )
+    encoder = TabularEncoder().fit(frame)
+    codes = AutoencoderTransformer(
+        n_components=2, hidden_layer_sizes=(8,), max_iter=3, random_state=0
+    ).fit(encoder.transform(frame))
+    for est in (encoder, codes):
+        skflow.save(est, tmp_path / "e.skflow")
+        restored = skflow.load(tmp_path / "e.skflow")
+        data = frame if est is encoder else encoder.transform(frame)
+        np.testing.assert_array_equal(restored.transform(data), est.transform(data))
+
+    pipe = make_generative_pipeline(
+        TabularEncoder(),
+        LipschitzParticleSampler(
+            max_iter=2, n_particles=40, hidden_layer_sizes=(4,), random_state=0
+        ),
+    ).fit(frame)
+    skflow.save(pipe, tmp_path / "p.skflow")
+    again = skflow.load(tmp_path / "p.skflow")
+    pd.testing.assert_frame_equal(
+        again.sample(20, random_state=0), pipe.sample(20, random_state=0)
+    )
