@@ -9,12 +9,14 @@ __version__ = "0.1.0.dev0"
 from . import datasets, metrics  # noqa: E402
 from .exceptions import DeviceWarning, NumericalInstabilityError  # noqa: E402
 from .particles import LipschitzParticleSampler  # noqa: E402
+from .proximal import ProximalMFGFlow  # noqa: E402
 from .sliced import SlicedWassersteinFlow  # noqa: E402
 
 __all__ = [
     "DeviceWarning",
     "LipschitzParticleSampler",
     "NumericalInstabilityError",
+    "ProximalMFGFlow",
     "SlicedWassersteinFlow",
     "__version__",
     "datasets",
