@@ -16,7 +16,8 @@ the synthetic rows are scored against the test half with
 * ``skflow.metrics.dcr`` (about 1 or more: no memorisation; near 0: copying),
 * the wall-clock seconds of fit + sample.
 
-Methods: ``LipschitzParticleSampler`` and ``SlicedWassersteinFlow`` with default
+Methods: ``LipschitzParticleSampler``, ``SlicedWassersteinFlow`` and
+``ProximalMFGFlow`` with default
 settings, three baselines
 written here with scikit-learn only (GaussianMixture with components chosen by
 BIC, KernelDensity with a cross-validated bandwidth, SMOTE-style interpolation
@@ -60,6 +61,7 @@ Method = Callable[[np.ndarray, int, int], tuple[np.ndarray, float]]
 
 SKFLOW = "LipschitzParticleSampler"
 SLICED = "SlicedWassersteinFlow"
+PROXIMAL = "ProximalMFGFlow"
 GMM = "GaussianMixture(BIC)"
 KDE = "KernelDensity(CV)"
 SMOTE = "SMOTE-interp(k=5)"
@@ -194,6 +196,7 @@ def make_methods(device: str) -> dict[str, Method]:
     return {
         SKFLOW: make_skflow_method(device),
         SLICED: make_skflow_method(device, skflow.SlicedWassersteinFlow),
+        PROXIMAL: make_skflow_method(device, skflow.ProximalMFGFlow),
         GMM: gmm_method,
         KDE: kde_method,
         SMOTE: smote_method,

@@ -16,7 +16,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skflow import LipschitzParticleSampler, SlicedWassersteinFlow
+from skflow import LipschitzParticleSampler, ProximalMFGFlow, SlicedWassersteinFlow
 from skflow.exceptions import DeviceWarning
 
 
@@ -58,6 +58,26 @@ def fast_samplers():
             n_inner_steps=2,
             n_particles=80,
             n_projections=20,
+            device="cpu",
+            random_state=0,
+        ),
+        ProximalMFGFlow(
+            max_iter=4,
+            n_time_steps=3,
+            hidden_layer_sizes=(16,),
+            batch_size=64,
+            n_critic_steps=2,
+            device="cpu",
+            random_state=0,
+        ),
+        ProximalMFGFlow(
+            generator="potential",
+            solver="heun",
+            max_iter=4,
+            n_time_steps=3,
+            hidden_layer_sizes=(16,),
+            batch_size=64,
+            n_critic_steps=2,
             device="cpu",
             random_state=0,
         ),

@@ -213,7 +213,7 @@ class ProximalMFGFlow(BaseSampler):
         "solver": [StrOptions(set(SOLVERS))],
         "n_time_steps": [Interval(Integral, 1, None, closed="left")],
         "time_horizon": [Interval(Real, 0.0, None, closed="neither")],
-        "lipschitz_constant": [Interval(Real, 0.0, None, closed="neither")],
+        "lipschitz_constant": [Interval(Real, 0.0, None, closed="right")],
         "kinetic_weight": [Interval(Real, 0.0, None, closed="left")],
         "divergence": [StrOptions({"kl", "alpha"})],
         "alpha": [Interval(Real, 1.0, None, closed="neither")],
