@@ -16,8 +16,9 @@ the synthetic rows are scored against the test half with
 * ``skflow.metrics.dcr`` (about 1 or more: no memorisation; near 0: copying),
 * the wall-clock seconds of fit + sample.
 
-Methods: ``LipschitzParticleSampler``, ``SlicedWassersteinFlow`` and
-``EntropicOTGenerator`` with default settings, three baselines
+Methods: ``LipschitzParticleSampler``, ``SlicedWassersteinFlow``,
+``EntropicOTGenerator`` and ``ProximalMFGFlow`` with default settings, three
+baselines
 written here with scikit-learn only (GaussianMixture with components chosen by
 BIC, KernelDensity with a cross-validated bandwidth, SMOTE-style interpolation
 between nearest neighbours) and an "oracle" that returns the training half
@@ -61,6 +62,7 @@ Method = Callable[[np.ndarray, int, int], tuple[np.ndarray, float]]
 SKFLOW = "LipschitzParticleSampler"
 SLICED = "SlicedWassersteinFlow"
 ENTROPIC = "EntropicOTGenerator"
+PROXIMAL = "ProximalMFGFlow"
 GMM = "GaussianMixture(BIC)"
 KDE = "KernelDensity(CV)"
 SMOTE = "SMOTE-interp(k=5)"
@@ -196,6 +198,7 @@ def make_methods(device: str) -> dict[str, Method]:
         SKFLOW: make_skflow_method(device),
         SLICED: make_skflow_method(device, skflow.SlicedWassersteinFlow),
         ENTROPIC: make_skflow_method(device, skflow.EntropicOTGenerator),
+        PROXIMAL: make_skflow_method(device, skflow.ProximalMFGFlow),
         GMM: gmm_method,
         KDE: kde_method,
         SMOTE: smote_method,

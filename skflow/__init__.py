@@ -13,6 +13,7 @@ from .exceptions import DeviceWarning, NumericalInstabilityError  # noqa: E402
 from .ot import EntropicOTGenerator  # noqa: E402
 from .particles import LipschitzParticleSampler  # noqa: E402
 from .pipeline import GenerativePipeline, make_generative_pipeline  # noqa: E402
+from .proximal import ProximalMFGFlow  # noqa: E402
 from .sliced import SlicedWassersteinFlow  # noqa: E402
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "GenerativePipeline",
     "LipschitzParticleSampler",
     "NumericalInstabilityError",
+    "ProximalMFGFlow",
     "SlicedWassersteinFlow",
     "TabularEncoder",
     "__version__",

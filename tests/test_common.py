@@ -16,7 +16,12 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skflow import EntropicOTGenerator, LipschitzParticleSampler, SlicedWassersteinFlow
+from skflow import (
+    EntropicOTGenerator,
+    LipschitzParticleSampler,
+    ProximalMFGFlow,
+    SlicedWassersteinFlow,
+)
 from skflow.exceptions import DeviceWarning
 
 
@@ -74,6 +79,26 @@ def fast_samplers():
             max_iter=4,
             hidden_layer_sizes=(16,),
             batch_size=32,
+            device="cpu",
+            random_state=0,
+        ),
+        ProximalMFGFlow(
+            max_iter=4,
+            n_time_steps=3,
+            hidden_layer_sizes=(16,),
+            batch_size=64,
+            n_critic_steps=2,
+            device="cpu",
+            random_state=0,
+        ),
+        ProximalMFGFlow(
+            generator="potential",
+            solver="heun",
+            max_iter=4,
+            n_time_steps=3,
+            hidden_layer_sizes=(16,),
+            batch_size=64,
+            n_critic_steps=2,
             device="cpu",
             random_state=0,
         ),

@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 import torch
 
+from .._divergences import alpha_conjugate, critic_objective  # noqa: F401
 from .._nn import (
     Critic,
     critic_forward,
@@ -72,46 +73,6 @@ class ParticleFlowResult(NamedTuple):
     n_iter: int
     stop_reason: str
     non_finite_at: int | None
-
-
-def alpha_conjugate(y: torch.Tensor, alpha: float) -> torch.Tensor:
-    r"""Legendre conjugate of :math:`f_\alpha(x) = (x^\alpha - 1)/(\alpha(\alpha-1))`.
-
-    :math:`f^*(y) = \alpha^{-1}((\alpha-1)\max(y,0))^{\alpha/(\alpha-1)}
-    + 1/(\alpha(\alpha-1))`, for :math:`\alpha > 1`.
-    """
-    power = alpha / (alpha - 1.0)
-    return ((alpha - 1.0) * torch.relu(y)) ** power / alpha + 1.0 / (
-        alpha * (alpha - 1.0)
-    )
-
-
-def critic_objective(
-    phi_particles: torch.Tensor,
-    phi_data: torch.Tensor,
-    divergence: str,
-    alpha: float,
-    shift: torch.Tensor,
-) -> torch.Tensor:
-    """Variational lower bound on ``D(P || Q)`` for a given critic.
-
-    * ``"kl"``: ``E_P[phi] - log E_Q[exp(phi)]``, the inner infimum over ``nu`` in
-      closed form (Donsker-Varadhan). The log-mean-exp is max-shifted
-      (``torch.logsumexp``) so heavy tails do not overflow.
-    * ``"alpha"``: ``E_P[phi] - nu - E_Q[f*(phi - nu)]`` with ``nu = shift``, a
-      learned scalar.
-    * ``"wasserstein"``: ``E_P[phi] - E_Q[phi]``, the ``L * W1`` limit.
-    """
-    if divergence == "kl":
-        log_mean_exp = torch.logsumexp(phi_data, dim=0) - math.log(phi_data.shape[0])
-        return phi_particles.mean() - log_mean_exp
-    if divergence == "alpha":
-        return (
-            phi_particles.mean()
-            - shift
-            - alpha_conjugate(phi_data - shift, alpha).mean()
-        )
-    return phi_particles.mean() - phi_data.mean()
 
 
 def _scaled(critic: Critic, bound: float) -> Critic:
