@@ -13,6 +13,7 @@ from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed
+from scipy import sparse
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.multiclass import check_classification_targets
@@ -49,9 +50,12 @@ def _fit_one(estimator, X, label, n_rows):
     try:
         return estimator.fit(X)
     except Exception as exc:
+        label = label.item() if isinstance(label, np.generic) else label
         message = (
             f"Fitting {type(estimator).__name__} on class {label!r} ({n_rows} "
-            f"sample(s)) failed: {exc}"
+            f"sample(s)) failed: {exc} Drop or merge this class, or collect more "
+            "rows of it (with SyntheticOverSampler, leave it out of "
+            "sampling_strategy)."
         )
         try:
             wrapped = type(exc)(message)
@@ -506,10 +510,6 @@ class SyntheticOverSampler(_OverSamplerBase):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def _check_X_y(self, X, y, accept_sparse=None):
-        # Generative samplers work on dense rows: refuse sparse input clearly.
-        return super()._check_X_y(X, y, accept_sparse=False)
-
     def _fit_resample(self, X, y):
         grow = {label: n for label, n in self.sampling_strategy_.items() if n > 0}
         if not grow:
@@ -517,16 +517,21 @@ class SyntheticOverSampler(_OverSamplerBase):
             return X, y
         labels = np.array(sorted(grow))
         keep = np.isin(y, labels)
+        # Samplers model dense rows; sparse input is densified for them and the
+        # output is returned sparse again.
+        dense = X.toarray() if sparse.issparse(X) else X
         self.sampler_ = ClassConditionalSampler(
             self.sampler, n_jobs=self.n_jobs, random_state=self.random_state
-        ).fit(X[keep], y[keep])
+        ).fit(dense[keep], y[keep])
         wanted = np.repeat(labels, [grow[label] for label in labels]).astype(y.dtype)
         X_new, _ = self.sampler_.sample(y=wanted)
         X_new = np.asarray(X_new, dtype=X.dtype)
-        return np.vstack([X, X_new]), np.concatenate([y, wanted])
+        y_res = np.concatenate([y, wanted])
+        if sparse.issparse(X):
+            return sparse.vstack([X, sparse.csr_matrix(X_new)], format=X.format), y_res
+        return np.vstack([X, X_new]), y_res
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
         tags.input_tags.allow_nan = False
         return tags
