@@ -5,7 +5,7 @@ module changes.
 """
 
 from sklearn.base import _fit_context
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import validate_data
 
-__all__ = ["Interval", "StrOptions", "_fit_context", "validate_data"]
+__all__ = ["HasMethods", "Interval", "StrOptions", "_fit_context", "validate_data"]

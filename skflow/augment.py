@@ -15,12 +15,11 @@ import numpy as np
 from joblib import Parallel, delayed
 from scipy import sparse
 from sklearn.base import BaseEstimator, clone
-from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._base import check_n_samples
-from ._compat import _fit_context, validate_data
+from ._compat import HasMethods, _fit_context, validate_data
 from ._torch_utils import check_random_state, draw_seed
 
 __all__ = ["ClassConditionalSampler", "SyntheticOverSampler"]
