@@ -30,12 +30,20 @@ mixture and the SMOTE-style interpolation go through
 proportions by the largest-remainder rule); ForestDiffusion gets ``label_y``.
 Add a method by adding an entry to ``METHODS``.
 
-Run from the repository root (single-threaded; about 25 minutes on a shared
-2-core machine for every method; ForestFlow is opt-in because of its cost)::
+Run from the repository root, single-threaded. On a 2-core machine shared with
+other jobs, the oracle, gmm, smote and lipschitz rows over the three splits took
+about 15 minutes (most of it the F1 classifiers), ``sliced`` about 2 to 3
+minutes per split and dataset, and ``forestflow`` 10 minutes for one iris split
+with the paper's ``duplicate_K=100``; run the slow ones on fewer splits::
 
-    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_forestflow_protocol.py
     OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_forestflow_protocol.py \
-        --methods forestflow --seeds 0 --forestflow-duplicate-k 100
+        --methods oracle gmm smote lipschitz
+    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_forestflow_protocol.py \
+        --methods oracle smote lipschitz sliced --seeds 0
+    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_forestflow_protocol.py \
+        --methods forestflow --datasets iris --seeds 0 --forestflow-duplicate-k 100
+    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/bench_forestflow_protocol.py \
+        --methods forestflow --datasets wine --seeds 0 --forestflow-duplicate-k 10
 
 Needs ``pip install "skflow[bench]"`` (xgboost, forestdiffusion, imbalanced-learn).
 """
