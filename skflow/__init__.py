@@ -8,6 +8,7 @@ __version__ = "0.1.0.dev0"
 
 from . import datasets, metrics  # noqa: E402
 from ._persistence import load, save  # noqa: E402
+from .augment import ClassConditionalSampler, SyntheticOverSampler  # noqa: E402
 from .encoders import AutoencoderTransformer, TabularEncoder  # noqa: E402
 from .exceptions import DeviceWarning, NumericalInstabilityError  # noqa: E402
 from .ot import EntropicOTGenerator  # noqa: E402
@@ -18,6 +19,7 @@ from .sliced import SlicedWassersteinFlow  # noqa: E402
 
 __all__ = [
     "AutoencoderTransformer",
+    "ClassConditionalSampler",
     "DeviceWarning",
     "EntropicOTGenerator",
     "GenerativePipeline",
@@ -25,6 +27,7 @@ __all__ = [
     "NumericalInstabilityError",
     "ProximalMFGFlow",
     "SlicedWassersteinFlow",
+    "SyntheticOverSampler",
     "TabularEncoder",
     "__version__",
     "datasets",

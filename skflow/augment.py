@@ -1,0 +1,536 @@
+"""Class-conditional generation and synthetic over-sampling.
+
+:class:`ClassConditionalSampler` fits one clone of any sampler per class (in
+parallel with joblib) and generates labelled rows; :class:`SyntheticOverSampler`
+wraps it in imbalanced-learn's ``fit_resample`` contract so that any skflow
+sampler can balance a training set inside an imblearn ``Pipeline``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from numbers import Integral
+
+import numpy as np
+from joblib import Parallel, delayed
+from scipy import sparse
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from ._base import check_n_samples
+from ._compat import HasMethods, _fit_context, validate_data
+from ._torch_utils import check_random_state, draw_seed
+
+__all__ = ["ClassConditionalSampler", "SyntheticOverSampler"]
+
+
+def largest_remainder_counts(n_samples: int, weights: np.ndarray) -> np.ndarray:
+    """Split ``n_samples`` into integer counts proportional to ``weights``.
+
+    Hamilton's largest-remainder rule: every class gets the floor of its quota
+    ``n_samples * w_k / sum(w)``, and the rows still missing go one each to the
+    classes with the largest fractional parts (ties to the earlier class). The
+    counts sum to ``n_samples`` exactly and each is within one row of its quota.
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    quotas = n_samples * weights / weights.sum()
+    counts = np.floor(quotas).astype(np.int64)
+    missing = n_samples - int(counts.sum())
+    if missing > 0:
+        # Stable sort: equal remainders are served in class order.
+        order = np.argsort(-(quotas - counts), kind="stable")
+        counts[order[:missing]] += 1
+    return counts
+
+
+def _fit_one(estimator, X, label, n_rows):
+    """Fit one class's clone; name the class in any error (runs in a worker)."""
+    try:
+        return estimator.fit(X)
+    except Exception as exc:
+        label = label.item() if isinstance(label, np.generic) else label
+        message = (
+            f"Fitting {type(estimator).__name__} on class {label!r} ({n_rows} "
+            f"sample(s)) failed: {exc} Drop or merge this class, or collect more "
+            "rows of it (with SyntheticOverSampler, leave it out of "
+            "sampling_strategy)."
+        )
+        try:
+            wrapped = type(exc)(message)
+        except Exception:
+            wrapped = RuntimeError(message)
+        raise wrapped from exc
+
+
+def _draw(estimator, n_samples: int, seed: int):
+    """``n_samples`` rows from a fitted sampler, seeded by ``seed``.
+
+    skflow samplers and ``KernelDensity`` take ``random_state`` in ``sample``;
+    ``GaussianMixture`` reads its constructor's ``random_state`` at sampling
+    time and returns ``(X, component_labels)``. Both kinds are supported.
+    """
+    if "random_state" in inspect.signature(estimator.sample).parameters:
+        rows = estimator.sample(n_samples, random_state=seed)
+    else:
+        estimator.set_params(random_state=seed)
+        rows = estimator.sample(n_samples)
+    if isinstance(rows, tuple):
+        rows = rows[0]
+    return rows
+
+
+class ClassConditionalSampler(BaseEstimator):
+    """One sampler per class: generate labelled rows.
+
+    ``fit(X, y)`` fits a clone of ``sampler`` on the rows of each class, in
+    parallel with joblib; ``sample`` returns ``(X_new, y_new)``, either with the
+    class proportions seen in ``fit`` or with the labels asked for.
+
+    Read more in the :ref:`User Guide <augmentation>`.
+
+    Parameters
+    ----------
+    sampler : estimator with ``fit(X)`` and ``sample(n)``
+        The generator cloned for each class: any skflow sampler, a
+        ``GenerativePipeline``, or scikit-learn's ``GaussianMixture`` or
+        ``KernelDensity``. Each clone's ``random_state`` is replaced by a seed
+        derived from this estimator's ``random_state``.
+
+    n_jobs : int or None, default=None
+        Number of classes fitted at once by :class:`joblib.Parallel`. ``None``
+        means 1 unless inside a :func:`joblib.parallel_backend` context, so
+        ``with joblib.parallel_backend("dask"):`` spreads the per-class fits over
+        a Dask cluster (likewise Ray's backend). ``-1`` uses all processors.
+        The result does not depend on ``n_jobs`` or on the backend.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the per-class fits and the stream of ``sample`` calls made without
+        their own ``random_state``. With None, ``sampler.random_state`` is used
+        instead (if it has one), so a seeded inner sampler keeps the whole
+        estimator reproducible. The global random states are never touched.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted.
+
+    estimators_ : list of estimators
+        The fitted clone of ``sampler`` for each class, aligned with
+        ``classes_``.
+
+    class_count_ : ndarray of shape (n_classes,)
+        Number of training rows in each class.
+
+    class_prior_ : ndarray of shape (n_classes,)
+        Fraction of training rows in each class.
+
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit``; defined only when ``X`` has
+        feature names that are all strings.
+
+    random_state_ : numpy.random.RandomState
+        The stream that seeds successive ``sample`` calls made without a
+        ``random_state``.
+
+    See Also
+    --------
+    SyntheticOverSampler : imbalanced-learn resampler built on this class.
+
+    Notes
+    -----
+    Class sizes for ``sample(n)``: the largest-remainder rule, so class ``k``
+    gets ``floor(n * p_k)`` rows plus at most one more, the counts sum to ``n``
+    exactly, and extra rows go to the classes with the largest fractional
+    quotas (ties to the earlier class in ``classes_``). Rows come back grouped
+    by class in the order of ``classes_``.
+
+    Seeds: ``fit`` draws one seed per class, in ``classes_`` order, from
+    ``random_state``; each ``sample`` call draws one seed per class the same
+    way, so results do not depend on ``n_jobs``, the joblib backend, or which
+    classes are asked for.
+
+    Small classes: every sampler needs rows to learn from (skflow samplers at
+    least 2, not all identical). A class the sampler cannot fit raises an error
+    naming the class and its size; drop or merge that class, collect more rows,
+    or leave it out of :class:`SyntheticOverSampler`'s ``sampling_strategy``.
+    No silent fallback (such as copying the rows) is made.
+
+    Cost: fit is the sum of the per-class fits divided by the parallelism;
+    memory holds one fitted sampler per class.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skflow import ClassConditionalSampler, LipschitzParticleSampler
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = ClassConditionalSampler(
+    ...     LipschitzParticleSampler(max_iter=5, n_particles=60, device="cpu"),
+    ...     random_state=0,
+    ... ).fit(X, y)
+    >>> X_new, y_new = model.sample(6)
+    >>> X_new.shape, y_new.tolist()
+    ((6, 4), [0, 0, 1, 1, 2, 2])
+    >>> X_new, y_new = model.sample(y=[2, 0])
+    >>> y_new.tolist()
+    [2, 0]
+    """
+
+    _parameter_constraints: dict = {
+        "sampler": [HasMethods(["fit", "sample"])],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, sampler, *, n_jobs=None, random_state=None):
+        self.sampler = sampler
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y):
+        """Fit one clone of ``sampler`` per class.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training rows. A DataFrame is passed to the per-class samplers as
+            is (so a mixed-type table works when ``sampler`` encodes it).
+
+        y : array-like of shape (n_samples,)
+            Class labels.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        # dtype=None / no finiteness check: the inner sampler validates values
+        # (it may be a pipeline that encodes non-numeric columns).
+        X_checked, y = validate_data(
+            self, X, y, dtype=None, ensure_all_finite=False, ensure_min_samples=1
+        )
+        y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        self.classes_, y_index, counts = np.unique(
+            y, return_inverse=True, return_counts=True
+        )
+        self.class_count_ = counts
+        self.class_prior_ = counts / counts.sum()
+
+        seed_source = self.random_state
+        if seed_source is None:
+            seed_source = getattr(self.sampler, "random_state", None)
+        rng = check_random_state(seed_source)
+        seeds = [draw_seed(rng) for _ in self.classes_]
+        rows = X if hasattr(X, "iloc") else X_checked
+        tasks = []
+        for k, label in enumerate(self.classes_):
+            index = np.flatnonzero(y_index == k)
+            estimator = clone(self.sampler)
+            if "random_state" in estimator.get_params():
+                estimator.set_params(random_state=seeds[k])
+            subset = rows.iloc[index] if hasattr(rows, "iloc") else rows[index]
+            tasks.append(delayed(_fit_one)(estimator, subset, label, len(index)))
+        self.estimators_ = list(Parallel(n_jobs=self.n_jobs)(tasks))
+        self._is_frame = hasattr(X, "iloc")
+        self._columns = list(X.columns) if self._is_frame else None
+        self.random_state_ = np.random.RandomState(draw_seed(rng))
+        return self
+
+    def sample(self, n_samples=None, y=None, *, random_state=None):
+        """Generate labelled rows.
+
+        Parameters
+        ----------
+        n_samples : int or None, default=None
+            Number of rows. With ``y=None`` (default 1 row), split between the
+            classes in their training proportions by the largest-remainder rule.
+            With ``y`` given it may be left out; if passed it must equal
+            ``len(y)``.
+
+        y : array-like of shape (n_rows,) or None, default=None
+            Labels to generate, one per row, in this order. Every label must be
+            one of ``classes_``.
+
+        random_state : int, RandomState instance or None, default=None
+            With an int, the same rows on every call. With None, each call
+            advances the fitted ``random_state_``.
+
+        Returns
+        -------
+        X_new : ndarray or DataFrame of shape (n_rows, n_features_in_)
+            Generated rows; a DataFrame when ``fit`` received one (as the
+            per-class samplers return it).
+
+        y_new : ndarray of shape (n_rows,)
+            Their labels, of the dtype of ``classes_``.
+        """
+        check_is_fitted(self)
+        n_classes = len(self.classes_)
+        if y is None:
+            n_rows = check_n_samples(1 if n_samples is None else n_samples)
+            counts = largest_remainder_counts(n_rows, self.class_count_)
+            codes = np.repeat(np.arange(n_classes), counts)
+        else:
+            codes = self._encode_labels(y)
+            if n_samples is not None and check_n_samples(n_samples) != len(codes):
+                raise ValueError(
+                    f"n_samples={n_samples} but y has {len(codes)} labels; leave "
+                    "n_samples out when passing y (one row is made per label)."
+                )
+        rng = (
+            self.random_state_
+            if random_state is None
+            else check_random_state(random_state)
+        )
+        # One seed per class, always all of them, so a class's rows depend only
+        # on the seed stream and on how many rows it is asked for.
+        seeds = [draw_seed(rng) for _ in range(n_classes)]
+        parts, positions = [], []
+        for k in range(n_classes):
+            where = np.flatnonzero(codes == k)
+            if len(where):
+                parts.append(_draw(self.estimators_[k], len(where), seeds[k]))
+                positions.append(where)
+        order = np.argsort(np.concatenate(positions), kind="stable")
+        X_new = self._stack(parts)
+        X_new = (
+            X_new.iloc[order].reset_index(drop=True)
+            if self._is_frame
+            else (X_new[order])
+        )
+        return X_new, self.classes_[codes]
+
+    def score(self, X, y):
+        """Class-weighted mean of the per-class samplers' scores.
+
+        Each held-out row is scored by its own class's sampler (for skflow
+        samplers the negative energy distance in that class's standardised
+        space; higher is better, 0 is a perfect match); the per-class scores are
+        averaged with weights proportional to the held-out class counts. This
+        measures how well each class-conditional distribution is learned.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features_in_)
+            Held-out rows.
+
+        y : array-like of shape (n_samples,)
+            Their labels, each one of ``classes_``.
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self)
+        X_checked = validate_data(
+            self, X, reset=False, dtype=None, ensure_all_finite=False
+        )
+        codes = self._encode_labels(y)
+        if len(codes) != X_checked.shape[0]:
+            raise ValueError(
+                f"X has {X_checked.shape[0]} rows but y has {len(codes)} labels."
+            )
+        rows = X if hasattr(X, "iloc") else X_checked
+        total = 0.0
+        for k in np.unique(codes):
+            index = np.flatnonzero(codes == k)
+            subset = rows.iloc[index] if hasattr(rows, "iloc") else rows[index]
+            total += len(index) * float(self.estimators_[k].score(subset))
+        return total / len(codes)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.estimator_type = "density_estimator"
+        tags.target_tags.required = True
+        tags.input_tags.allow_nan = False
+        return tags
+
+    # ------------------------------------------------------------- internals
+    def _encode_labels(self, y) -> np.ndarray:
+        """Indices into ``classes_`` of the labels ``y``; unknown labels raise."""
+        labels = np.asarray(y)
+        labels = column_or_1d(labels.reshape(1) if labels.ndim == 0 else labels)
+        if len(labels) == 0:
+            raise ValueError("y is empty; pass at least one label to generate.")
+        known = np.isin(labels, self.classes_)
+        if not known.all():
+            missing = np.unique(labels[~known].astype(object)).tolist()
+            raise ValueError(
+                f"Unknown label(s) {missing[:10]}: this sampler was fitted on "
+                f"classes {self.classes_.tolist()}; ask only for those."
+            )
+        codes = np.searchsorted(self.classes_, labels)
+        return codes
+
+    def _stack(self, parts):
+        """Concatenate the per-class outputs in the container ``fit`` received."""
+        if not self._is_frame:
+            return np.concatenate([np.asarray(part) for part in parts], axis=0)
+        import pandas as pd
+
+        frames = [
+            part
+            if isinstance(part, pd.DataFrame)
+            else pd.DataFrame(np.asarray(part), columns=self._columns)
+            for part in parts
+        ]
+        return pd.concat(frames, ignore_index=True)
+
+
+try:
+    from imblearn.over_sampling.base import BaseOverSampler as _OverSamplerBase
+
+    _IMBLEARN_ERROR = None
+except ImportError as _exc:  # imbalanced-learn is an optional dependency
+    _IMBLEARN_ERROR = _exc
+
+    class _OverSamplerBase(BaseEstimator):
+        """Stand-in when imbalanced-learn is missing: every use says so."""
+
+        _parameter_constraints: dict = {}
+
+        def __init__(self, sampling_strategy="auto"):
+            self.sampling_strategy = sampling_strategy
+
+        def _require_imblearn(self):
+            raise ImportError(
+                f"{type(self).__name__} needs imbalanced-learn (its resampler "
+                "contract and sampling_strategy rules): pip install "
+                "imbalanced-learn"
+            ) from _IMBLEARN_ERROR
+
+        def fit(self, X, y):
+            """Raise ImportError: imbalanced-learn is not installed."""
+            self._require_imblearn()
+
+        def fit_resample(self, X, y):
+            """Raise ImportError: imbalanced-learn is not installed."""
+            self._require_imblearn()
+
+
+class SyntheticOverSampler(_OverSamplerBase):
+    """Over-sample classes with rows generated by a per-class sampler.
+
+    An imbalanced-learn resampler: ``fit_resample(X, y)`` returns the original
+    rows followed by new rows of the classes to grow, generated by a
+    :class:`ClassConditionalSampler` fitted on those classes. Use it where
+    ``SMOTE`` goes, e.g. in an ``imblearn.pipeline.Pipeline`` before a
+    classifier, so only training folds are resampled.
+
+    Requires imbalanced-learn (``pip install imbalanced-learn``); without it
+    the class imports but ``fit_resample`` raises an ImportError saying so.
+
+    Read more in the :ref:`User Guide <augmentation>`.
+
+    Parameters
+    ----------
+    sampler : estimator with ``fit(X)`` and ``sample(n)``
+        The generator cloned for each class to grow (see
+        :class:`ClassConditionalSampler`).
+
+    sampling_strategy : float, str, dict or callable, default="auto"
+        How many rows each class should have after resampling, exactly as in
+        imbalanced-learn's over-samplers: ``"auto"`` / ``"not majority"`` (grow
+        every class but the majority to the majority's size), ``"minority"``,
+        ``"not minority"``, ``"all"``, a float (minority / majority ratio, binary
+        only), a dict ``{label: n_rows_after}``, or a callable ``y -> dict``.
+
+    n_jobs : int or None, default=None
+        Classes fitted at once by joblib (see :class:`ClassConditionalSampler`).
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the per-class fits and draws (see
+        :class:`ClassConditionalSampler`).
+
+    Attributes
+    ----------
+    sampling_strategy_ : dict
+        Number of rows generated for each grown class (imbalanced-learn's
+        convention: labels to *new* rows).
+
+    sampler_ : ClassConditionalSampler or None
+        Fitted on the classes that receive new rows; None when none does.
+
+    n_features_in_ : int
+        Number of features seen during ``fit_resample``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during ``fit_resample``; defined only when ``X``
+        has feature names that are all strings.
+
+    See Also
+    --------
+    ClassConditionalSampler : The per-class generator used here.
+    imblearn.over_sampling.SMOTE : Interpolation between neighbouring rows.
+
+    Notes
+    -----
+    Unlike SMOTE, new rows are drawn from a generative model of each class
+    rather than on segments between neighbours, so they can fill the class's
+    support instead of its convex hulls. The original rows come first in the
+    output, unchanged and in their order; the synthetic rows follow, grouped by
+    class in sorted label order. Fit cost: one sampler fit per grown class.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skflow import LipschitzParticleSampler, SyntheticOverSampler
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.normal(size=(60, 3))
+    >>> y = np.array([0] * 50 + [1] * 10)
+    >>> resampler = SyntheticOverSampler(
+    ...     LipschitzParticleSampler(max_iter=5, n_particles=60, device="cpu"),
+    ...     random_state=0,
+    ... )
+    >>> X_res, y_res = resampler.fit_resample(X, y)
+    >>> X_res.shape, np.bincount(y_res).tolist()
+    ((100, 3), [50, 50])
+    """
+
+    _sampling_type = "over-sampling"
+
+    _parameter_constraints: dict = {
+        **getattr(_OverSamplerBase, "_parameter_constraints", {}),
+        "sampler": [HasMethods(["fit", "sample"])],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self, sampler, *, sampling_strategy="auto", n_jobs=None, random_state=None
+    ):
+        super().__init__(sampling_strategy=sampling_strategy)
+        self.sampler = sampler
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def _fit_resample(self, X, y):
+        grow = {label: n for label, n in self.sampling_strategy_.items() if n > 0}
+        if not grow:
+            self.sampler_ = None
+            return X, y
+        labels = np.array(sorted(grow))
+        keep = np.isin(y, labels)
+        # Samplers model dense rows; sparse input is densified for them and the
+        # output is returned sparse again.
+        dense = X.toarray() if sparse.issparse(X) else X
+        self.sampler_ = ClassConditionalSampler(
+            self.sampler, n_jobs=self.n_jobs, random_state=self.random_state
+        ).fit(dense[keep], y[keep])
+        wanted = np.repeat(labels, [grow[label] for label in labels]).astype(y.dtype)
+        X_new, _ = self.sampler_.sample(y=wanted)
+        X_new = np.asarray(X_new, dtype=X.dtype)
+        y_res = np.concatenate([y, wanted])
+        if sparse.issparse(X):
+            return sparse.vstack([X, sparse.csr_matrix(X_new)], format=X.format), y_res
+        return np.vstack([X, X_new]), y_res
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = False
+        return tags
