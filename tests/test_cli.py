@@ -1,0 +1,169 @@
+"""The command line: fit-sample end to end, its errors, and the help."""
+
+import subprocess
+import sys
+
+import joblib
+import numpy as np
+import pytest
+
+pd = pytest.importorskip("pandas")
+
+from skflow.cli import main  # noqa: E402
+
+# Tiny settings so a fit takes a fraction of a second.
+FAST = ["-p", "max_iter=3", "-p", "n_particles=60", "-p", "hidden_layer_sizes=(8,)"]
+
+
+@pytest.fixture
+def mixed_csv(tmp_path):
+    rng = np.random.RandomState(0)
+    n = 60
+    frame = pd.DataFrame(
+        {
+            "height": rng.normal(170.0, 10.0, n),
+            "visits": rng.poisson(3, n).astype(np.int64),
+            "colour": rng.choice(["red", "green", "blue"], n),
+            "member": rng.rand(n) > 0.5,
+            "label": rng.choice(["a", "b"], n, p=[0.7, 0.3]),
+        }
+    )
+    path = tmp_path / "table.csv"
+    frame.to_csv(path, index=False)
+    return path, frame
+
+
+def test_fit_sample_writes_same_header_and_types(mixed_csv, tmp_path, capsys):
+    path, frame = mixed_csv
+    out = tmp_path / "synthetic.csv"
+    status = main(
+        ["fit-sample", str(path), "-o", str(out), "-n", "40", "--device", "cpu", *FAST]
+    )
+    assert status == 0
+    synthetic = pd.read_csv(out)
+    assert list(synthetic.columns) == list(frame.columns)
+    assert len(synthetic) == 40
+    assert synthetic["visits"].dtype.kind == "i"
+    assert synthetic["member"].dtype == bool
+    assert set(synthetic["colour"]) <= set(frame["colour"])
+    assert set(synthetic["label"]) <= set(frame["label"])
+    printed = capsys.readouterr().out
+    assert "energy_distance" in printed and "12 rows held out" in printed
+
+
+def test_fit_sample_with_target_keeps_classes(mixed_csv, tmp_path):
+    path, frame = mixed_csv
+    out = tmp_path / "synthetic.csv"
+    args = ["fit-sample", str(path), "-o", str(out), "--target", "label", "-n", "100"]
+    assert main([*args, "--device", "cpu", *FAST]) == 0
+    synthetic = pd.read_csv(out)
+    assert list(synthetic.columns) == list(frame.columns)
+    counts = synthetic["label"].value_counts()
+    assert set(counts.index) == {"a", "b"}
+    # Proportions of the training rows, up to rounding and the stratified split.
+    share = frame["label"].value_counts(normalize=True)["a"]
+    assert abs(counts["a"] / 100 - share) <= 0.05
+
+
+def test_fit_sample_saves_a_model_that_samples(mixed_csv, tmp_path):
+    path, frame = mixed_csv
+    model_path = tmp_path / "model.joblib"
+    args = ["fit-sample", str(path), "-o", str(tmp_path / "s.csv"), "--holdout", "0"]
+    assert main([*args, "--save-model", str(model_path), *FAST]) == 0
+    model = joblib.load(model_path)
+    rows = model.sample(5, random_state=0)
+    assert list(rows.columns) == list(frame.columns)
+
+
+def test_fit_sample_to_standard_output(mixed_csv, capsys):
+    path, frame = mixed_csv
+    assert main(["fit-sample", str(path), "-o", "-", "-n", "7", *FAST]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.strip().splitlines()
+    assert lines[0] == ",".join(frame.columns) and len(lines) == 8
+    assert "Wrote 7 synthetic rows" in captured.err
+
+
+def _write(tmp_path, text, name="bad.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "make_args, message",
+    [
+        (lambda p: ["fit-sample", str(p / "missing.csv")], "no such file"),
+        (lambda p: ["fit-sample", _write(p, "")], "is empty"),
+        (lambda p: ["fit-sample", _write(p, "a,b\n")], "0 rows"),
+        (lambda p: ["fit-sample", _write(p, "a,b\n1,2\n3,4,5\n")], "line 3: 3 fields"),
+        (lambda p: ["fit-sample", _write(p, "a,b\n1,2\n3\n")], "line 3: 1 fields"),
+        (
+            lambda p: ["fit-sample", _write(p, "a,b\n1,2\n3,4\n"), "-m", "magic"],
+            "unknown method 'magic'",
+        ),
+        (
+            lambda p: ["fit-sample", _write(p, "a,b\n1,2\n3,4\n"), "-p", "speed=3"],
+            "unknown parameter 'speed'",
+        ),
+        (
+            lambda p: ["fit-sample", _write(p, "a,b\n1,2\n3,4\n"), "-p", "max_iter"],
+            "key=value",
+        ),
+        (
+            lambda p: ["fit-sample", _write(p, "a,b\n1,2\n3,4\n"), "-p", "max_iter=-1"],
+            "max_iter",
+        ),
+        (
+            lambda p: ["fit-sample", _write(p, "a,b\n1,2\n3,4\n"), "--target", "c"],
+            "not a column",
+        ),
+        (
+            lambda p: ["fit-sample", _write(p, "a,b\n1,2\n3,4\n"), "-n", "0"],
+            "--n-samples",
+        ),
+    ],
+    ids=[
+        "missing",
+        "empty",
+        "header-only",
+        "long-row",
+        "short-row",
+        "method",
+        "parameter",
+        "no-equals",
+        "bad-value",
+        "target",
+        "n-samples",
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, make_args, message):
+    status = main([*make_args(tmp_path), "-o", str(tmp_path / "out.csv")])
+    captured = capsys.readouterr()
+    assert status == 2
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], captured.err
+    assert "Traceback" not in captured.err
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_missing_values_get_a_clear_error(tmp_path, capsys):
+    path = _write(tmp_path, "a,b\n1,2\n3,\n5,6\n")
+    assert main(["fit-sample", path, "-o", str(tmp_path / "o.csv"), *FAST]) == 2
+    assert "missing" in capsys.readouterr().err.lower()
+
+
+def test_module_help_and_errors_in_a_subprocess(tmp_path):
+    help_run = subprocess.run(
+        [sys.executable, "-m", "skflow", "--help"], capture_output=True, text=True
+    )
+    assert help_run.returncode == 0
+    assert "fit-sample" in help_run.stdout and "demo" in help_run.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "skflow", "fit-sample", str(tmp_path / "nope.csv")],
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2
+    assert bad.stderr.strip().startswith("skflow fit-sample: error: no such file")
+    assert "Traceback" not in bad.stderr
