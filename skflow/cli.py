@@ -28,6 +28,9 @@ _DATASETS = ("wine", "breast_cancer", "digits")
 _N_GENERATED = 1000
 
 
+_SHOW_WARNING = warnings.showwarning
+
+
 class CommandLineError(Exception):
     """A problem the user can fix; printed as one line, exit status 2."""
 
@@ -496,7 +499,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
+
+    def one_line_warning(message, category, filename, lineno, file=None, line=None):
+        # Warnings (e.g. ConvergenceWarning) as one readable line, no source.
+        print(f"skflow {args.command}: {category.__name__}: {message}", file=sys.stderr)
+
     try:
+        warnings.showwarning = one_line_warning
         if args.command == "demo":
             output = None if args.output.lower() == "none" else args.output
             return run_demo(args.dataset, output, args.seed, args.device)
@@ -513,3 +522,5 @@ def main(argv: list[str] | None = None) -> int:
         # 2 for input the user can fix (as argparse does for usage), 1 otherwise.
         fixable = (CommandLineError, ValueError, TypeError, OSError, ImportError)
         return 2 if isinstance(exc, fixable) else 1
+    finally:
+        warnings.showwarning = _SHOW_WARNING

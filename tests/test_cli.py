@@ -12,7 +12,7 @@ pd = pytest.importorskip("pandas")
 from skflow.cli import main  # noqa: E402
 
 # Tiny settings so a fit takes a fraction of a second.
-FAST = ["-p", "max_iter=3", "-p", "n_particles=60", "-p", "hidden_layer_sizes=(8,)"]
+FAST = ["-p", "max_iter=3", "-p", "n_particles=50", "-p", "hidden_layer_sizes=(8,)"]
 
 
 @pytest.fixture
