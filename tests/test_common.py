@@ -207,7 +207,7 @@ def test_fit_is_deterministic(estimator, blobs_data):
 def test_no_global_rng_side_effects(estimator, blobs_data, seed):
     np_state = np.random.get_state()  # noqa: NPY002 (the legacy global state)
     torch_state = torch.get_rng_state()
-    sampler = _fit(estimator.set_params(random_state=seed), blobs_data)
+    sampler = _fit(clone(estimator).set_params(random_state=seed), blobs_data)
     sampler.sample(20)
     sampler.sample(20, random_state=1)
     sampler.score(blobs_data)
@@ -263,9 +263,10 @@ def test_same_seed_same_bits_in_another_process(blobs_data, tmp_path):
     import subprocess
     import sys
 
-    here = [_fit(est, blobs_data).sample(25, random_state=0) for est in SAMPLERS]
+    samplers = fast_samplers()  # fresh instances, whatever other tests did
+    here = [_fit(est, blobs_data).sample(25, random_state=0) for est in samplers]
     np.save(tmp_path / "X.npy", blobs_data)
-    joblib.dump([clone(est) for est in SAMPLERS], tmp_path / "unfitted.joblib")
+    joblib.dump(samplers, tmp_path / "unfitted.joblib")
     script = (
         "import joblib, numpy as np, warnings; "
         "warnings.simplefilter('ignore'); "
@@ -276,7 +277,7 @@ def test_same_seed_same_bits_in_another_process(blobs_data, tmp_path):
     )
     subprocess.run([sys.executable, "-c", script], check=True)
     there = np.load(tmp_path / "there.npy")
-    for estimator, mine, theirs in zip(SAMPLERS, here, there):
+    for estimator, mine, theirs in zip(samplers, here, there):
         np.testing.assert_array_equal(theirs, mine, err_msg=_id(estimator))
 
 
