@@ -86,6 +86,24 @@ def block_rows(n_data: int) -> int:
     return max(1, _BLOCK_ENTRIES // max(n_data, 1))
 
 
+def _by_blocks(
+    transform: Callable,
+    x: torch.Tensor,
+    data: torch.Tensor,
+    psi: torch.Tensor,
+    reg: float,
+    scale: torch.Tensor,
+) -> torch.Tensor:
+    """A POT semi-discrete ``transform(data, x, psi)``, on blocks of rows of ``x``."""
+    metric = _metric(scale)
+    return torch.cat(
+        [
+            transform(data, x[rows], psi, metric=metric, reg=reg)
+            for rows in iter_chunks(x.shape[0], block_rows(data.shape[0]))
+        ]
+    )
+
+
 def c_transform(
     x: torch.Tensor,
     data: torch.Tensor,
@@ -98,13 +116,7 @@ def c_transform(
     POT's ``semidiscrete_c_transform`` on blocks of rows of ``x``;
     differentiable in ``x`` and ``psi``.
     """
-    metric = _metric(scale)
-    return torch.cat(
-        [
-            semidiscrete_c_transform(data, x[rows], psi, metric=metric, reg=reg)
-            for rows in iter_chunks(x.shape[0], block_rows(data.shape[0]))
-        ]
-    )
+    return _by_blocks(semidiscrete_c_transform, x, data, psi, reg, scale)
 
 
 def soft_barycentre(
@@ -119,13 +131,7 @@ def soft_barycentre(
     POT's ``semidiscrete_ot_map`` (the entropic barycentric projection) on
     blocks of rows of ``x``.
     """
-    metric = _metric(scale)
-    return torch.cat(
-        [
-            semidiscrete_ot_map(data, x[rows], psi, metric=metric, reg=reg)
-            for rows in iter_chunks(x.shape[0], block_rows(data.shape[0]))
-        ]
-    )
+    return _by_blocks(semidiscrete_ot_map, x, data, psi, reg, scale)
 
 
 def c_transform_gradient(
