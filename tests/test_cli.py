@@ -167,3 +167,14 @@ def test_module_help_and_errors_in_a_subprocess(tmp_path):
     assert bad.returncode == 2
     assert bad.stderr.strip().startswith("skflow fit-sample: error: no such file")
     assert "Traceback" not in bad.stderr
+
+
+def test_fit_sample_reads_parquet(mixed_csv, tmp_path):
+    pytest.importorskip("pyarrow")
+    _, frame = mixed_csv
+    path = tmp_path / "table.parquet"
+    frame.to_parquet(path)
+    out = tmp_path / "synthetic.csv"
+    assert main(["fit-sample", str(path), "-o", str(out), "-n", "9", *FAST]) == 0
+    synthetic = pd.read_csv(out)
+    assert list(synthetic.columns) == list(frame.columns) and len(synthetic) == 9
