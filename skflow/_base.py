@@ -37,8 +37,8 @@ from ._torch_utils import (
 )
 from .exceptions import NumericalInstabilityError
 
-# A column whose spread is below this fraction of its magnitude is treated as
-# constant: it is not modelled and is written back unchanged by ``sample``.
+# A column whose spread is below this fraction of its largest absolute value is
+# treated as constant: it is not modelled and is written back unchanged by ``sample``.
 _CONSTANT_RTOL = 1e-12
 
 # ``score`` compares held-out rows with at least this many generated rows...
@@ -326,7 +326,9 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
         """Standardise the columns of ``X``; remember constant columns."""
         center = X.mean(axis=0)
         spread = X.std(axis=0)
-        constant = spread <= _CONSTANT_RTOL * np.maximum(1.0, np.abs(center))
+        # Relative to the column's own magnitude, so data on any scale (1e-30 or
+        # 1e30) vary; an all-zero column has zero spread and zero magnitude.
+        constant = spread <= _CONSTANT_RTOL * np.abs(X).max(axis=0)
         if constant.all():
             raise ValueError(
                 f"All {X.shape[1]} columns of X are constant: there is no "

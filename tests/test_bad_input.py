@@ -1,0 +1,202 @@
+"""Odd and bad input, across every public estimator and metric.
+
+Odd but valid input (one column, duplicated rows, huge scales, integer, boolean,
+float16 and numeric object dtypes) must give finite rows of the right shape and
+scale; invalid input (sparse matrices, categorical DataFrames without an encoder,
+NaN, wrong widths) must raise an error that names the problem. A hypothesis fuzz
+test throws random small tables at a sampler. The basic cases every sampler
+meets (NaN, inf, empty, one row, strings, all-constant, n_samples types) are in
+test_common.py.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+
+from skflow import (
+    AutoencoderTransformer,
+    ClassConditionalSampler,
+    LipschitzParticleSampler,
+    TabularEncoder,
+    make_generative_pipeline,
+)
+from skflow import metrics as skm
+from skflow._testing import fast_samplers
+
+SAMPLERS = fast_samplers()
+
+
+def _id(estimator):
+    return (
+        type(estimator).__name__
+        + "-"
+        + str(
+            getattr(estimator, "parameterization", "")
+            or getattr(estimator, "solver", "")
+        )
+    )
+
+
+@pytest.fixture(autouse=True)
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", UserWarning)
+        yield
+
+
+def _base_table(n=60, d=3, seed=0):
+    return np.random.RandomState(seed).normal(size=(n, d))
+
+
+ODD_BUT_VALID = {
+    "one-column": lambda: _base_table(d=1),
+    "duplicated-rows": lambda: np.repeat(_base_table(n=20), 3, axis=0),
+    "1e30-scale": lambda: _base_table() * 1e30,
+    "tiny-scale": lambda: _base_table() * 1e-30,
+    "int": lambda: np.rint(_base_table() * 5).astype(np.int64),
+    "bool": lambda: _base_table() > 0,
+    "float16": lambda: _base_table().astype(np.float16),
+    "object-numbers": lambda: _base_table().astype(object),
+}
+
+
+@pytest.mark.parametrize("estimator", SAMPLERS, ids=_id)
+@pytest.mark.parametrize("case", list(ODD_BUT_VALID))
+def test_odd_but_valid_tables(estimator, case):
+    X = ODD_BUT_VALID[case]()
+    reference = np.asarray(X, dtype=np.float64)
+    sampler = clone(estimator).fit(X)
+    X_new = sampler.sample(50, random_state=0)
+    assert X_new.shape == (50, reference.shape[1])
+    assert np.isfinite(X_new).all()
+    # Rows come back on the data's own scale (within a few spreads of its range).
+    spread = reference.std(axis=0)
+    low = reference.min(axis=0) - 10 * spread
+    high = reference.max(axis=0) + 10 * spread
+    assert np.all((X_new >= low) & (X_new <= high))
+
+
+@pytest.mark.parametrize("estimator", SAMPLERS, ids=_id)
+def test_sparse_input_is_refused(estimator):
+    X = sp.csr_matrix(_base_table())
+    with pytest.raises(TypeError, match="[Ss]parse"):
+        clone(estimator).fit(X)
+
+
+@pytest.mark.parametrize("estimator", SAMPLERS, ids=_id)
+def test_categorical_dataframe_needs_an_encoder(estimator):
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"x": np.arange(6.0), "c": pd.Categorical(list("ababab"))})
+    with pytest.raises(TypeError, match=r"\['c'\].*Encode|TabularEncoder|encode"):
+        clone(estimator).fit(frame)
+    # ...and with one, the same table works and comes back with its categories.
+    pipe = make_generative_pipeline(TabularEncoder(), clone(estimator)).fit(frame)
+    out = pipe.sample(10, random_state=0)
+    assert set(out["c"]) <= {"a", "b"} and np.isfinite(out["x"]).all()
+
+
+@pytest.mark.parametrize(
+    "transformer",
+    [
+        TabularEncoder(),
+        AutoencoderTransformer(n_components=2, hidden_layer_sizes=(8,), max_iter=3),
+    ],
+    ids=["TabularEncoder", "AutoencoderTransformer"],
+)
+def test_transformers_refuse_bad_tables(transformer):
+    X = _base_table()
+    with pytest.raises(ValueError, match="NaN|missing"):
+        clone(transformer).fit(np.where(X > 1.5, np.nan, X))
+    with pytest.raises(ValueError, match="inf"):
+        clone(transformer).fit(np.where(X > 1.5, np.inf, X))
+    fitted = clone(transformer).fit(X)
+    with pytest.raises(ValueError, match="features"):
+        fitted.transform(X[:, :2])
+    Z = fitted.transform(X)
+    assert np.isfinite(fitted.inverse_transform(Z)).all()
+
+
+def test_class_conditional_bad_labels():
+    X = _base_table(n=40)
+    y = np.array([0, 1] * 20)
+    model = ClassConditionalSampler(SAMPLERS[0], random_state=0)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        clone(model).fit(X, y[:10])
+    fitted = clone(model).fit(X, y)
+    with pytest.raises(ValueError, match="7"):
+        fitted.sample(y=[0, 7])
+
+
+METRICS = [
+    skm.energy_distance,
+    skm.mmd,
+    skm.sliced_wasserstein,
+    skm.wasserstein1,
+    skm.coverage,
+    skm.c2st_auc,
+    # dcr(X_train, X_synth, X_holdout): the held-out rows fixed to valid ones.
+    lambda X, Y: skm.dcr(X, Y, _base_table(seed=2)[:, : X.shape[1]]),
+]
+
+
+@pytest.mark.parametrize(
+    "metric", METRICS, ids=[*(f.__name__ for f in METRICS[:-1]), "dcr"]
+)
+def test_metrics_refuse_bad_samples(metric):
+    X, Y = _base_table(seed=0), _base_table(seed=1)
+    with pytest.raises(ValueError, match="NaN|infinity"):
+        metric(np.where(X > 1.5, np.nan, X), Y)
+    with pytest.raises(ValueError, match="features"):
+        metric(X, Y[:, :2])
+    with pytest.raises(ValueError, match="0 sample"):
+        metric(X[:0], Y)
+    value = metric(X * 1e30, Y * 1e30)
+    assert np.isfinite(value)
+
+
+def test_sample_report_on_a_duplicated_table():
+    X = np.repeat(_base_table(n=20), 3, axis=0)
+    report = skm.sample_report(X, X[::2], X[1::2])
+    assert all(np.isfinite(v) for v in report.values())
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    arrays(
+        np.float64,
+        st.tuples(st.integers(2, 25), st.integers(1, 4)),
+        elements=st.one_of(
+            st.floats(-1e6, 1e6, allow_nan=False, width=64),
+            st.sampled_from([0.0, 1.0, -1.0]),
+        ),
+    )
+)
+def test_fuzz_tables_give_rows_or_a_clear_error(X):
+    sampler = LipschitzParticleSampler(
+        max_iter=3,
+        n_particles=30,
+        hidden_layer_sizes=(4,),
+        device="cpu",
+        random_state=0,
+    )
+    try:
+        sampler.fit(X)
+    except ValueError as exc:
+        # The one refusal a finite table can earn: nothing varies.
+        assert "constant" in str(exc)
+        return
+    X_new = sampler.sample(7, random_state=0)
+    assert X_new.shape == (7, X.shape[1])
+    assert np.isfinite(X_new).all()
