@@ -383,6 +383,17 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
             )
         return rows
 
+    def _warn_if_interrupted(self, interrupted: bool) -> None:
+        """After a fit ended by Ctrl-C: say so, and that the model is usable."""
+        if interrupted:
+            warnings.warn(
+                f"{type(self).__name__}.fit was interrupted (KeyboardInterrupt) "
+                f"after {self.n_iter_} completed iterations; the fitted model holds "
+                "the last of them and can sample. Fit again for a full run.",
+                UserWarning,
+                stacklevel=4,
+            )
+
     def _progress(self, total: int):
         """A tqdm bar when ``verbose`` is truthy; silent otherwise."""
         return tqdm(

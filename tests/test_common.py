@@ -196,6 +196,39 @@ def test_same_seed_same_bits_in_another_process(blobs_data, tmp_path):
         np.testing.assert_array_equal(theirs, mine, err_msg=_id(estimator))
 
 
+@pytest.mark.parametrize("estimator", SAMPLERS, ids=_id)
+def test_ctrl_c_during_fit_keeps_a_usable_model(estimator, blobs_data, monkeypatch):
+    import skflow._base
+
+    class InterruptedBar:
+        """A progress bar whose first update is the user pressing Ctrl-C."""
+
+        def __init__(self, *args, **kwargs):
+            self.n = 0
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, n):
+            raise KeyboardInterrupt
+
+        def set_postfix(self, **kwargs):
+            pass
+
+    monkeypatch.setattr(skflow._base, "tqdm", InterruptedBar)
+    sampler = clone(estimator).set_params(verbose=1)
+    with pytest.warns(UserWarning, match="interrupted"):
+        sampler.fit(blobs_data)
+    assert 1 <= sampler.n_iter_
+    for values in sampler.history_.values():
+        assert len(values) == sampler.n_iter_
+    assert np.isfinite(sampler.sample(20, random_state=0)).all()
+    assert getattr(sampler, "stop_reason_", "interrupted") == "interrupted"
+
+
 def _joblib_round_trip(obj):
     buffer = io.BytesIO()
     joblib.dump(obj, buffer)

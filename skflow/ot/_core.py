@@ -321,6 +321,9 @@ class EntropicOTResult(NamedTuple):
         ``"max_iter"`` or ``"memorization"``.
     non_finite_at : int or None
         First iteration whose losses were non-finite, if any.
+    interrupted : bool
+        Whether Ctrl-C (``KeyboardInterrupt``) ended the loop; the result then
+        holds the last completed iteration.
     """
 
     model: Generator
@@ -330,6 +333,7 @@ class EntropicOTResult(NamedTuple):
     n_iter: int
     stop_reason: str
     non_finite_at: int | None
+    interrupted: bool = False
 
 
 def _data_batch(data: torch.Tensor, n: int, generator: torch.Generator):
@@ -406,76 +410,86 @@ def entropic_ot_fit(
     loss_trace = torch.zeros(max_iter, device=device, dtype=dtype)
     n_iter, stop_reason, non_finite_at = 0, "max_iter", None
 
-    for iteration in range(max_iter):
-        if solver == "semi-discrete":
-            n_steps = n_warmup_dual_steps if iteration == 0 else n_dual_steps
-            total = torch.zeros_like(psi)
-            with torch.no_grad():
-                for _ in range(n_steps):
-                    x = draw(model, batch_size, generator)
-                    psi = dual_ascent_step(psi, x, data, reg, scale, dual_step_size)
-                    total += psi
-            psi_bar = total / n_steps
-
-        x = draw(model, 2 * batch_size, generator)
-        if solver == "semi-discrete":
-            with torch.no_grad():
-                value = semi_dual(x, data, psi_bar, reg, scale)
-            gradient = c_transform_gradient(x, data, psi_bar, reg, scale)
-            # Surrogate whose x-gradient is the per-row mean of the formula.
-            data_term = (x * gradient).sum() / x.shape[0]
-        else:
-            data_term = entropic_cost(
-                x, _data_batch(data, x.shape[0], generator), reg, scale
-            )
-            value = data_term.detach()
-        loss = data_term
-        self_term = None
-        if debias:
-            self_term = entropic_cost(x[:batch_size], x[batch_size:], reg, scale)
-            loss = loss - 0.5 * self_term
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
-        schedule.step()
-
-        semi_dual_trace[iteration] = value
-        loss_trace[iteration] = (
-            value - 0.5 * self_term.detach() if self_term is not None else value
-        )
-        n_iter = iteration + 1
-
-        if n_iter % check_every == 0 or n_iter == max_iter:
-            window = slice(max(0, n_iter - check_every), n_iter)
-            recent_value, recent_loss, finite = torch.stack(
-                [
-                    semi_dual_trace[n_iter - 1],
-                    loss_trace[n_iter - 1],
-                    torch.isfinite(semi_dual_trace[window]).all().to(dtype)
-                    * torch.isfinite(loss_trace[window]).all().to(dtype)
-                    * torch.isfinite(psi).all().to(dtype),
-                ]
-            ).tolist()
-            if not finite:
-                bad = ~(
-                    torch.isfinite(semi_dual_trace[window])
-                    & torch.isfinite(loss_trace[window])
-                )
-                index = torch.nonzero(bad)
-                non_finite_at = window.start + (
-                    int(index[0]) if index.numel() else window.stop - window.start - 1
-                )
-                break
-            if callback is not None:
-                callback(n_iter, recent_value, recent_loss)
-            if memorization_reference is not None:
-                rows, spacing = memorization_reference
+    interrupted = False
+    try:
+        for iteration in range(max_iter):
+            if solver == "semi-discrete":
+                n_steps = n_warmup_dual_steps if iteration == 0 else n_dual_steps
+                total = torch.zeros_like(psi)
                 with torch.no_grad():
-                    probe = draw(model, min(2048, 4 * rows.shape[0]), generator)
-                    nearest = median_nearest_distance(probe, rows)
-                if bool(nearest <= spacing):
-                    stop_reason = "memorization"
+                    for _ in range(n_steps):
+                        x = draw(model, batch_size, generator)
+                        psi = dual_ascent_step(psi, x, data, reg, scale, dual_step_size)
+                        total += psi
+                psi_bar = total / n_steps
+
+            x = draw(model, 2 * batch_size, generator)
+            if solver == "semi-discrete":
+                with torch.no_grad():
+                    value = semi_dual(x, data, psi_bar, reg, scale)
+                gradient = c_transform_gradient(x, data, psi_bar, reg, scale)
+                # Surrogate whose x-gradient is the per-row mean of the formula.
+                data_term = (x * gradient).sum() / x.shape[0]
+            else:
+                data_term = entropic_cost(
+                    x, _data_batch(data, x.shape[0], generator), reg, scale
+                )
+                value = data_term.detach()
+            loss = data_term
+            self_term = None
+            if debias:
+                self_term = entropic_cost(x[:batch_size], x[batch_size:], reg, scale)
+                loss = loss - 0.5 * self_term
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+
+            semi_dual_trace[iteration] = value
+            loss_trace[iteration] = (
+                value - 0.5 * self_term.detach() if self_term is not None else value
+            )
+            n_iter = iteration + 1
+
+            if n_iter % check_every == 0 or n_iter == max_iter:
+                window = slice(max(0, n_iter - check_every), n_iter)
+                recent_value, recent_loss, finite = torch.stack(
+                    [
+                        semi_dual_trace[n_iter - 1],
+                        loss_trace[n_iter - 1],
+                        torch.isfinite(semi_dual_trace[window]).all().to(dtype)
+                        * torch.isfinite(loss_trace[window]).all().to(dtype)
+                        * torch.isfinite(psi).all().to(dtype),
+                    ]
+                ).tolist()
+                if not finite:
+                    bad = ~(
+                        torch.isfinite(semi_dual_trace[window])
+                        & torch.isfinite(loss_trace[window])
+                    )
+                    index = torch.nonzero(bad)
+                    non_finite_at = window.start + (
+                        int(index[0])
+                        if index.numel()
+                        else window.stop - window.start - 1
+                    )
                     break
+                if callback is not None:
+                    callback(n_iter, recent_value, recent_loss)
+                if memorization_reference is not None:
+                    rows, spacing = memorization_reference
+                    with torch.no_grad():
+                        probe = draw(model, min(2048, 4 * rows.shape[0]), generator)
+                        nearest = median_nearest_distance(probe, rows)
+                    if bool(nearest <= spacing):
+                        stop_reason = "memorization"
+                        break
+    except KeyboardInterrupt:
+        # Ctrl-C: keep what the completed iterations learned (nothing
+        # learned yet: let the interrupt through).
+        if n_iter == 0:
+            raise
+        interrupted = True
 
     return EntropicOTResult(
         model=Generator([p.detach() for p in parameters], model.latent_dim),
@@ -485,4 +499,5 @@ def entropic_ot_fit(
         n_iter=n_iter,
         stop_reason=stop_reason,
         non_finite_at=non_finite_at,
+        interrupted=interrupted,
     )

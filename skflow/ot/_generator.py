@@ -119,11 +119,12 @@ class EntropicOTGenerator(BaseSampler):
         minibatch cost) and ``"generator_loss"`` (that estimate minus the
         debiasing term when ``debias=True``).
 
-    stop_reason_ : {"max_iter", "memorization"}
-        Why training stopped: the budget ran out, or the median distance from
+    stop_reason_ : {"max_iter", "memorization", "interrupted"}
+        Why training stopped: the budget ran out, the median distance from
         generated rows to their nearest training row fell below 0.8 times the
         training rows' median nearest-neighbour spacing (checked every 10
-        steps): the generator started copying rows.
+        steps): the generator started copying rows, or Ctrl-C ended the fit
+        (the last completed iteration is kept, with a warning).
 
     {sampler_attributes}
 
@@ -273,11 +274,12 @@ class EntropicOTGenerator(BaseSampler):
             f"parameter_{i}": p for i, p in enumerate(result.model.parameters)
         }
         self.n_iter_ = result.n_iter
-        self.stop_reason_ = result.stop_reason
+        self.stop_reason_ = "interrupted" if result.interrupted else result.stop_reason
         self.history_ = {
             "semi_dual": to_numpy(result.semi_dual).tolist(),
             "generator_loss": to_numpy(result.generator_loss).tolist(),
         }
+        self._warn_if_interrupted(result.interrupted)
 
     @staticmethod
     def _memorization_reference(data, generator):

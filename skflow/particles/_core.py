@@ -64,6 +64,9 @@ class ParticleFlowResult(NamedTuple):
         reached the training rows' own spacing) or ``"max_iter"``.
     non_finite_at : int or None
         First iteration whose particles or objective were non-finite, if any.
+    interrupted : bool
+        Whether Ctrl-C (``KeyboardInterrupt``) ended the loop; the result then
+        holds the last completed iteration.
     """
 
     particles: torch.Tensor
@@ -73,6 +76,7 @@ class ParticleFlowResult(NamedTuple):
     n_iter: int
     stop_reason: str
     non_finite_at: int | None
+    interrupted: bool = False
 
 
 def _scaled(critic: Critic, bound: float) -> Critic:
@@ -201,67 +205,77 @@ def lipschitz_particle_flow(
     non_finite_at = None
     n_iter = 0
 
-    for iteration in range(max_iter):
-        for _ in range(n_critic_steps):
-            normalized, vectors = spectral_normalize(weights, vectors)
-            critic = _scaled(Critic(normalized, biases), lipschitz_constant)
-            objective = critic_objective(
-                critic_forward(
-                    _batch(particles, batch_size, generator), critic, activation
-                ),
-                critic_forward(_batch(data, batch_size, generator), critic, activation),
-                divergence,
-                alpha,
-                shift,
-            )
-            optimizer.zero_grad(set_to_none=True)
-            (-objective).backward()
-            optimizer.step()
-
-        with torch.no_grad():
-            normalized, _ = spectral_normalize(weights, vectors, update=False)
-            critic = _scaled(
-                Critic(normalized, [b.detach() for b in biases]), lipschitz_constant
-            )
-            velocity = critic_gradient(
-                particles, critic, activation, GRADIENT_CHUNK_ROWS
-            )
-            particles -= step_size * velocity
-            trajectory[iteration] = flatten_critic(critic)
-            kinetic_trace[iteration] = 0.5 * velocity.pow(2).sum(dim=1).mean()
-            divergence_trace[iteration] = objective.detach()
-        n_iter = iteration + 1
-
-        if n_iter % check_every == 0 or n_iter == max_iter:
-            window = slice(max(0, n_iter - check_every), n_iter)
-            # One host synchronisation per window, not per iteration.
-            recent_kinetic, recent_divergence, particles_finite = torch.stack(
-                [
-                    kinetic_trace[window].mean(),
-                    divergence_trace[iteration],
-                    torch.isfinite(particles).all().to(dtype),
-                ]
-            ).tolist()
-            if not (
-                math.isfinite(recent_kinetic)
-                and math.isfinite(recent_divergence)
-                and particles_finite
-            ):
-                non_finite_at = _first_non_finite(
-                    kinetic_trace[window], divergence_trace[window], window.start
+    interrupted = False
+    try:
+        for iteration in range(max_iter):
+            for _ in range(n_critic_steps):
+                normalized, vectors = spectral_normalize(weights, vectors)
+                critic = _scaled(Critic(normalized, biases), lipschitz_constant)
+                objective = critic_objective(
+                    critic_forward(
+                        _batch(particles, batch_size, generator), critic, activation
+                    ),
+                    critic_forward(
+                        _batch(data, batch_size, generator), critic, activation
+                    ),
+                    divergence,
+                    alpha,
+                    shift,
                 )
-                break
-            if callback is not None:
-                callback(n_iter, recent_divergence, recent_kinetic)
-            if recent_kinetic < tol:
-                stop_reason = "tol"
-                break
-            if memorization_reference is not None:
-                rows, spacing = memorization_reference
-                probe = particles[: min(particles.shape[0], 2048)]
-                if bool(median_nearest_distance(probe, rows) <= spacing):
-                    stop_reason = "memorization"
+                optimizer.zero_grad(set_to_none=True)
+                (-objective).backward()
+                optimizer.step()
+
+            with torch.no_grad():
+                normalized, _ = spectral_normalize(weights, vectors, update=False)
+                critic = _scaled(
+                    Critic(normalized, [b.detach() for b in biases]), lipschitz_constant
+                )
+                velocity = critic_gradient(
+                    particles, critic, activation, GRADIENT_CHUNK_ROWS
+                )
+                particles -= step_size * velocity
+                trajectory[iteration] = flatten_critic(critic)
+                kinetic_trace[iteration] = 0.5 * velocity.pow(2).sum(dim=1).mean()
+                divergence_trace[iteration] = objective.detach()
+            n_iter = iteration + 1
+
+            if n_iter % check_every == 0 or n_iter == max_iter:
+                window = slice(max(0, n_iter - check_every), n_iter)
+                # One host synchronisation per window, not per iteration.
+                recent_kinetic, recent_divergence, particles_finite = torch.stack(
+                    [
+                        kinetic_trace[window].mean(),
+                        divergence_trace[iteration],
+                        torch.isfinite(particles).all().to(dtype),
+                    ]
+                ).tolist()
+                if not (
+                    math.isfinite(recent_kinetic)
+                    and math.isfinite(recent_divergence)
+                    and particles_finite
+                ):
+                    non_finite_at = _first_non_finite(
+                        kinetic_trace[window], divergence_trace[window], window.start
+                    )
                     break
+                if callback is not None:
+                    callback(n_iter, recent_divergence, recent_kinetic)
+                if recent_kinetic < tol:
+                    stop_reason = "tol"
+                    break
+                if memorization_reference is not None:
+                    rows, spacing = memorization_reference
+                    probe = particles[: min(particles.shape[0], 2048)]
+                    if bool(median_nearest_distance(probe, rows) <= spacing):
+                        stop_reason = "memorization"
+                        break
+    except KeyboardInterrupt:
+        # Ctrl-C: keep what the completed iterations learned (nothing
+        # learned yet: let the interrupt through).
+        if n_iter == 0:
+            raise
+        interrupted = True
 
     return ParticleFlowResult(
         particles=particles,
@@ -271,6 +285,7 @@ def lipschitz_particle_flow(
         n_iter=n_iter,
         stop_reason=stop_reason,
         non_finite_at=non_finite_at,
+        interrupted=interrupted,
     )
 
 

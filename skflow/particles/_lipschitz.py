@@ -120,10 +120,11 @@ class LipschitzParticleSampler(BaseSampler):
     converged_ : bool
         Whether the flow stopped before ``max_iter`` (see ``stop_reason_``).
 
-    stop_reason_ : {"tol", "early_stopping", "max_iter"}
+    stop_reason_ : {"tol", "early_stopping", "max_iter", "interrupted"}
         Why the flow stopped: the kinetic energy fell under ``tol``, the
-        particles reached the training rows' spacing (``early_stopping``), or
-        the iteration budget ran out.
+        particles reached the training rows' spacing (``early_stopping``), the
+        iteration budget ran out, or Ctrl-C ended the fit (the particles of
+        the last completed iteration are kept, with a warning).
 
     history_ : dict of list of float
         Per iteration: ``"divergence"`` (the critic's divergence estimate) and
@@ -320,16 +321,21 @@ class LipschitzParticleSampler(BaseSampler):
             "step_size": float(self.step_size),
         }
         self.n_iter_ = result.n_iter
-        self.stop_reason_ = {"memorization": "early_stopping"}.get(
-            result.stop_reason, result.stop_reason
+        self.stop_reason_ = (
+            "interrupted"
+            if result.interrupted
+            else {"memorization": "early_stopping"}.get(
+                result.stop_reason, result.stop_reason
+            )
         )
-        self.converged_ = result.stop_reason != "max_iter"
+        self.converged_ = self.stop_reason_ in ("tol", "early_stopping")
         self.history_ = {
             "divergence": to_numpy(result.divergence).tolist(),
             "kinetic_energy": to_numpy(result.kinetic_energy).tolist(),
         }
         self.particles_ = self._unscale(to_numpy(result.particles))
-        if not self.converged_:
+        self._warn_if_interrupted(result.interrupted)
+        if self.stop_reason_ == "max_iter":
             warnings.warn(
                 f"LipschitzParticleSampler stopped at max_iter={self.max_iter} with "
                 f"kinetic energy {self.history_['kinetic_energy'][-1]:.3g} above "

@@ -261,6 +261,9 @@ class ProximalFlowResult(NamedTuple):
         Iterations run.
     non_finite_at : int or None
         First iteration with a non-finite loss or state, if any.
+    interrupted : bool
+        Whether Ctrl-C (``KeyboardInterrupt``) ended the loop; the result then
+        holds the last completed iteration.
     """
 
     field: Field
@@ -268,6 +271,7 @@ class ProximalFlowResult(NamedTuple):
     history: torch.Tensor
     n_iter: int
     non_finite_at: int | None
+    interrupted: bool = False
 
 
 HISTORY_KEYS = (
@@ -380,92 +384,112 @@ def proximal_flow(
     def field_fn(x, t):
         return velocity(field, x, t, create_graph=True)
 
-    for iteration in range(max_iter):
-        noise = torch.randn(
-            batch_size, data.shape[1], generator=generator, device=device, dtype=dtype
-        )
-        x0 = mean + noise @ cholesky.t()
-        trajectory = integrate(
-            field_fn,
-            x0,
-            time_horizon=horizon,
-            n_steps=n_time_steps,
-            solver=solver,
-            keep_path=True,
-        )
-        terminal = trajectory.terminal.detach()
-
-        for _ in range(n_critic_steps):
-            critic, vectors = _critic(
-                critic_weights, critic_biases, vectors, lipschitz_constant, update=True
+    interrupted = False
+    try:
+        for iteration in range(max_iter):
+            noise = torch.randn(
+                batch_size,
+                data.shape[1],
+                generator=generator,
+                device=device,
+                dtype=dtype,
             )
-            objective = critic_objective(
-                critic_forward(terminal, critic, CRITIC_ACTIVATION),
-                critic_forward(
-                    _batch(data, batch_size, generator), critic, CRITIC_ACTIVATION
-                ),
-                divergence,
-                alpha,
-                shift,
+            x0 = mean + noise @ cholesky.t()
+            trajectory = integrate(
+                field_fn,
+                x0,
+                time_horizon=horizon,
+                n_steps=n_time_steps,
+                solver=solver,
+                keep_path=True,
             )
-            critic_optimizer.zero_grad(set_to_none=True)
-            (-objective).backward()
-            critic_optimizer.step()
+            terminal = trajectory.terminal.detach()
 
-        critic, _ = _critic(
-            [w.detach() for w in critic_weights],
-            [b.detach() for b in critic_biases],
-            vectors,
-            lipschitz_constant,
-            update=False,
-        )
-        terminal_cost = critic_forward(
-            trajectory.terminal, critic, CRITIC_ACTIVATION
-        ).mean()
-        generator_loss = terminal_cost + lam * trajectory.kinetic_energy
-        generator_optimizer.zero_grad(set_to_none=True)
-        generator_loss.backward()
-        generator_optimizer.step()
-        with torch.no_grad():
-            torch._foreach_lerp_(
-                average, [p.detach() for p in field.parameters], 1.0 - EMA_DECAY
+            for _ in range(n_critic_steps):
+                critic, vectors = _critic(
+                    critic_weights,
+                    critic_biases,
+                    vectors,
+                    lipschitz_constant,
+                    update=True,
+                )
+                objective = critic_objective(
+                    critic_forward(terminal, critic, CRITIC_ACTIVATION),
+                    critic_forward(
+                        _batch(data, batch_size, generator), critic, CRITIC_ACTIVATION
+                    ),
+                    divergence,
+                    alpha,
+                    shift,
+                )
+                critic_optimizer.zero_grad(set_to_none=True)
+                (-objective).backward()
+                critic_optimizer.step()
+
+            critic, _ = _critic(
+                [w.detach() for w in critic_weights],
+                [b.detach() for b in critic_biases],
+                vectors,
+                lipschitz_constant,
+                update=False,
             )
+            terminal_cost = critic_forward(
+                trajectory.terminal, critic, CRITIC_ACTIVATION
+            ).mean()
+            generator_loss = terminal_cost + lam * trajectory.kinetic_energy
+            generator_optimizer.zero_grad(set_to_none=True)
+            generator_loss.backward()
+            generator_optimizer.step()
+            with torch.no_grad():
+                torch._foreach_lerp_(
+                    average, [p.detach() for p in field.parameters], 1.0 - EMA_DECAY
+                )
 
-        # HJ residual on a few path points at random grid times.
-        rows = min(HJ_ROWS, batch_size)
-        step_index = torch.randint(
-            n_time_steps + 1, (rows,), generator=generator, device=device
-        )
-        points = trajectory.path.detach()[step_index, torch.arange(rows, device=device)]
-        residual = hj_residual(field, points, step_index.to(dtype) * h)
-
-        history[iteration] = torch.stack(
-            [
-                generator_loss.detach(),
-                -objective.detach(),
-                trajectory.kinetic_energy.detach(),
-                objective.detach(),
-                residual,
+            # HJ residual on a few path points at random grid times.
+            rows = min(HJ_ROWS, batch_size)
+            step_index = torch.randint(
+                n_time_steps + 1, (rows,), generator=generator, device=device
+            )
+            points = trajectory.path.detach()[
+                step_index, torch.arange(rows, device=device)
             ]
-        )
-        n_iter = iteration + 1
-        if n_iter % check_every == 0 or n_iter == max_iter:
-            window = history[max(0, n_iter - check_every) : n_iter]
-            # One host synchronisation per window, not per iteration.
-            finite = torch.isfinite(window).all() & torch.isfinite(terminal).all()
-            for parameter in field.parameters:
-                finite = finite & torch.isfinite(parameter).all()
-            if not bool(finite):
-                bad = ~torch.isfinite(window).all(dim=1)
-                index = torch.nonzero(bad)
-                offset = max(0, n_iter - check_every)
-                non_finite_at = offset + (int(index[0]) if index.numel() else 0)
-                break
-            if callback is not None:
-                last = history[iteration].tolist()
-                callback(n_iter, last[0], last[3])
+            residual = hj_residual(field, points, step_index.to(dtype) * h)
 
-    return ProximalFlowResult(field, average, history[:n_iter], n_iter, non_finite_at)
+            history[iteration] = torch.stack(
+                [
+                    generator_loss.detach(),
+                    -objective.detach(),
+                    trajectory.kinetic_energy.detach(),
+                    objective.detach(),
+                    residual,
+                ]
+            )
+            n_iter = iteration + 1
+            if n_iter % check_every == 0 or n_iter == max_iter:
+                window = history[max(0, n_iter - check_every) : n_iter]
+                # One host synchronisation per window, not per iteration.
+                finite = torch.isfinite(window).all() & torch.isfinite(terminal).all()
+                for parameter in field.parameters:
+                    finite = finite & torch.isfinite(parameter).all()
+                if not bool(finite):
+                    bad = ~torch.isfinite(window).all(dim=1)
+                    index = torch.nonzero(bad)
+                    offset = max(0, n_iter - check_every)
+                    non_finite_at = offset + (int(index[0]) if index.numel() else 0)
+                    break
+                if callback is not None:
+                    last = history[iteration].tolist()
+                    callback(n_iter, last[0], last[3])
+    except KeyboardInterrupt:
+        # Ctrl-C: keep what the completed iterations learned (nothing
+        # learned yet: let the interrupt through).
+        if n_iter == 0:
+            raise
+        interrupted = True
+
+    return ProximalFlowResult(
+        field, average, history[:n_iter], n_iter, non_finite_at, interrupted
+    )
 
 
 def flow_samples(

@@ -350,6 +350,7 @@ class ProximalMFGFlow(BaseSampler):
         self.history_ = {
             key: values[:, column].tolist() for column, key in enumerate(HISTORY_KEYS)
         }
+        self._warn_if_interrupted(result.interrupted)
 
     # ------------------------------------------------------------ sampling
     def _field(self, tensors: dict) -> Field:

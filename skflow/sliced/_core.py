@@ -237,6 +237,9 @@ class JKOResult(NamedTuple):
         JKO steps run.
     non_finite_at : int or None
         First step whose objective was non-finite, if any.
+    interrupted : bool
+        Whether Ctrl-C (``KeyboardInterrupt``) ended the loop; the result then
+        holds the last completed iteration.
     """
 
     model: Model
@@ -244,6 +247,7 @@ class JKOResult(NamedTuple):
     step_distance: torch.Tensor
     n_steps: int
     non_finite_at: int | None
+    interrupted: bool = False
 
 
 Functional = Callable[
@@ -338,46 +342,60 @@ def sliced_jko_flow(
     n_steps = 0
     d = model.n_features
 
-    for step in range(max_iter):
-        previous = model._replace(parameters=[p.detach().clone() for p in parameters])
-        for _ in range(n_inner_steps):
-            if model.kind == "particles":
-                # Every particle moves at every step: they are the measure.
-                x, log_prob = parameters[0], None
-                anchor = previous.parameters[0]
-            else:
-                z = torch.randn(
-                    batch_size, d, generator=generator, device=device, dtype=dtype
-                )
-                x, log_det = push_forward(model, z, with_log_det=needs_log_prob)
-                with torch.no_grad():
-                    anchor, _ = push_forward(previous, z)
-                log_prob = None
-                if needs_log_prob:
-                    log_base = -0.5 * z.pow(2).sum(dim=1) - 0.5 * d * math.log(
-                        2 * math.pi
+    interrupted = False
+    try:
+        for step in range(max_iter):
+            previous = model._replace(
+                parameters=[p.detach().clone() for p in parameters]
+            )
+            for _ in range(n_inner_steps):
+                if model.kind == "particles":
+                    # Every particle moves at every step: they are the measure.
+                    x, log_prob = parameters[0], None
+                    anchor = previous.parameters[0]
+                else:
+                    z = torch.randn(
+                        batch_size, d, generator=generator, device=device, dtype=dtype
                     )
-                    log_prob = log_base - log_det
-            directions = random_directions(d, n_projections, generator, device, dtype)
-            proximal = sliced_wasserstein_squared(x, anchor, directions)
-            value = functional(x, log_prob, generator)
-            loss = proximal / (2 * step_size) + value
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-        objective_trace[step] = value.detach()
-        distance_trace[step] = proximal.detach().clamp_min(0).sqrt()
-        n_steps = step + 1
-        if n_steps % check_every == 0 or n_steps == max_iter:
-            window = objective_trace[max(0, n_steps - check_every) : n_steps]
-            if not bool(torch.isfinite(window).all()):
-                bad = torch.nonzero(~torch.isfinite(window))
-                non_finite_at = max(0, n_steps - check_every) + int(bad[0])
-                break
-            if callback is not None:
-                callback(
-                    n_steps, float(objective_trace[step]), float(distance_trace[step])
+                    x, log_det = push_forward(model, z, with_log_det=needs_log_prob)
+                    with torch.no_grad():
+                        anchor, _ = push_forward(previous, z)
+                    log_prob = None
+                    if needs_log_prob:
+                        log_base = -0.5 * z.pow(2).sum(dim=1) - 0.5 * d * math.log(
+                            2 * math.pi
+                        )
+                        log_prob = log_base - log_det
+                directions = random_directions(
+                    d, n_projections, generator, device, dtype
                 )
+                proximal = sliced_wasserstein_squared(x, anchor, directions)
+                value = functional(x, log_prob, generator)
+                loss = proximal / (2 * step_size) + value
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+            objective_trace[step] = value.detach()
+            distance_trace[step] = proximal.detach().clamp_min(0).sqrt()
+            n_steps = step + 1
+            if n_steps % check_every == 0 or n_steps == max_iter:
+                window = objective_trace[max(0, n_steps - check_every) : n_steps]
+                if not bool(torch.isfinite(window).all()):
+                    bad = torch.nonzero(~torch.isfinite(window))
+                    non_finite_at = max(0, n_steps - check_every) + int(bad[0])
+                    break
+                if callback is not None:
+                    callback(
+                        n_steps,
+                        float(objective_trace[step]),
+                        float(distance_trace[step]),
+                    )
+    except KeyboardInterrupt:
+        # Ctrl-C: keep what the completed iterations learned (nothing
+        # learned yet: let the interrupt through).
+        if n_steps == 0:
+            raise
+        interrupted = True
 
     final = model._replace(parameters=[p.detach() for p in parameters])
     return JKOResult(
@@ -386,4 +404,5 @@ def sliced_jko_flow(
         distance_trace[:n_steps],
         n_steps,
         non_finite_at,
+        interrupted,
     )

@@ -364,6 +364,7 @@ class SlicedWassersteinFlow(BaseSampler):
             "objective": to_numpy(result.objective).tolist(),
             "step_distance": to_numpy(result.step_distance).tolist(),
         }
+        self._warn_if_interrupted(result.interrupted)
 
     # ------------------------------------------------------------ sampling
     def _sample_scaled(self, n_samples, tensors, generator):
