@@ -13,15 +13,13 @@ from .._docstrings import fill_sampler_docstring
 from .._gaussian import gaussian_start
 from .._torch_utils import draw_seed, iter_chunks, make_generator, to_numpy
 from ..exceptions import NumericalInstabilityError
-from ..particles._core import median_nearest_distance
+from ..particles._core import memorization_reference
 from ._core import Generator, cost_scale, draw, entropic_ot_fit, init_generator
 
 SOLVERS = ("semi-discrete", "sinkhorn")
 
 # Rows pushed through the generator at once by ``sample``: bounds its memory.
 _SAMPLE_CHUNK_ROWS = 65536
-# Training rows (at most) the memorisation check compares generated rows with.
-_REFERENCE_ROWS = 4096
 # Stop once the median distance from generated rows to their nearest training
 # row falls below this fraction of the rows' own nearest-neighbour spacing.
 # Fresh rows of the data distribution sit at a ratio of about 1 (held-out rows
@@ -256,7 +254,9 @@ class EntropicOTGenerator(BaseSampler):
                 dual_step_size=float(self.dual_step_size),
                 learning_rate=float(self.learning_rate),
                 batch_size=int(self.batch_size),
-                memorization_reference=self._memorization_reference(data, generator),
+                memorization_reference=memorization_reference(
+                    data, generator, ratio=_MEMORIZATION_RATIO
+                ),
                 callback=report,
             )
         if result.non_finite_at is not None:
@@ -280,18 +280,6 @@ class EntropicOTGenerator(BaseSampler):
             "generator_loss": to_numpy(result.generator_loss).tolist(),
         }
         self._warn_if_interrupted(result.interrupted)
-
-    @staticmethod
-    def _memorization_reference(data, generator):
-        """Up to 4096 training rows and the memorisation threshold: 0.8 times
-        their median nearest-neighbour spacing."""
-        if data.shape[0] > _REFERENCE_ROWS:
-            index = torch.randperm(
-                data.shape[0], generator=generator, device=data.device
-            )[:_REFERENCE_ROWS]
-            data = data[index]
-        spacing = median_nearest_distance(data, data, exclude_self=True)
-        return data, _MEMORIZATION_RATIO * spacing
 
     # ------------------------------------------------------------ sampling
     def _sample_scaled(self, n_samples, tensors, generator):

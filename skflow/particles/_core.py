@@ -123,6 +123,26 @@ def median_nearest_distance(
     return torch.cat(nearest).median()
 
 
+def memorization_reference(
+    data: torch.Tensor,
+    generator: torch.Generator,
+    *,
+    max_rows: int = 4096,
+    ratio: float = 1.0,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Reference rows and threshold of the memorisation stop.
+
+    At most ``max_rows`` training rows (a random subset drawn from
+    ``generator``) and ``ratio`` times their median leave-one-out
+    nearest-neighbour spacing: a fit stops once generated points are, in
+    median, that close to their nearest reference row.
+    """
+    if data.shape[0] > max_rows:
+        index = torch.randperm(data.shape[0], generator=generator, device=data.device)
+        data = data[index[:max_rows]]
+    return data, ratio * median_nearest_distance(data, data, exclude_self=True)
+
+
 def _batch(
     rows: torch.Tensor, batch_size: int, generator: torch.Generator
 ) -> torch.Tensor:

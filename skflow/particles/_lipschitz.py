@@ -19,7 +19,7 @@ from ..exceptions import NumericalInstabilityError
 from ._core import (
     DIVERGENCES,
     lipschitz_particle_flow,
-    median_nearest_distance,
+    memorization_reference,
     transport,
 )
 
@@ -27,8 +27,6 @@ from ._core import (
 _AUTO_MIN_PARTICLES = 1000
 # ...and at most this many; beyond it sample() transports fresh particles.
 _AUTO_MAX_PARTICLES = 50_000
-# Training rows used to measure the rows' own spacing for early stopping.
-_REFERENCE_ROWS = 4096
 
 
 @fill_sampler_docstring
@@ -293,7 +291,7 @@ class LipschitzParticleSampler(BaseSampler):
                 batch_size=int(self.batch_size),
                 tol=float(self.tol),
                 memorization_reference=(
-                    self._memorization_reference(data, generator)
+                    memorization_reference(data, generator)
                     if self.early_stopping
                     else None
                 ),
@@ -344,16 +342,6 @@ class LipschitzParticleSampler(BaseSampler):
                 ConvergenceWarning,
                 stacklevel=3,
             )
-
-    @staticmethod
-    def _memorization_reference(data, generator):
-        """Up to 4096 training rows and their median nearest-neighbour spacing."""
-        if data.shape[0] > _REFERENCE_ROWS:
-            index = torch.randperm(
-                data.shape[0], generator=generator, device=data.device
-            )[:_REFERENCE_ROWS]
-            data = data[index]
-        return data, median_nearest_distance(data, data, exclude_self=True)
 
     def _starting_particles(self, data, generator):
         """Starting particles and the Gaussian that seeds extra ones in sample."""

@@ -177,3 +177,21 @@ def test_non_finite_particles_are_reported():
     result, _ = _flow(start, data, max_iter=30)
     assert result.non_finite_at is not None
     assert np.isfinite(result.n_iter)
+
+
+def test_memorization_reference_subsamples_and_scales():
+    from skflow.particles._core import median_nearest_distance, memorization_reference
+
+    data = torch.randn(300, 3, generator=torch.Generator().manual_seed(0))
+    rows, threshold = memorization_reference(
+        data, torch.Generator().manual_seed(1), max_rows=100, ratio=0.5
+    )
+    assert rows.shape == (100, 3)
+    # Every kept row is a training row, without repeats.
+    matches = (rows[:, None, :] == data[None, :, :]).all(dim=2)
+    assert bool((matches.sum(dim=1) == 1).all())
+    assert len({tuple(r.tolist()) for r in rows}) == 100
+    spacing = median_nearest_distance(rows, rows, exclude_self=True)
+    torch.testing.assert_close(threshold, 0.5 * spacing)
+    all_rows, _ = memorization_reference(data, torch.Generator(), max_rows=1000)
+    assert torch.equal(all_rows, data)
