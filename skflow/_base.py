@@ -150,6 +150,7 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
     """
 
     _parameter_constraints: dict = {
+        "warm_start": ["boolean"],
         "device": [str],
         "dtype": [StrOptions({"float32", "float64"})],
         "random_state": ["random_state"],
@@ -186,29 +187,63 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
         self : object
             The fitted sampler.
         """
-        X = self._validate_fit_data(X)
-        scaled = self._fit_scaling(X)
+        warm = self._continues_fit()
+        if warm:
+            # Same columns and the first fit's scaling: the model lives there.
+            X = self._validate_array(X, reset=False, ensure_min_samples=2)
+            scaled = self._scale(X)
+        else:
+            X = self._validate_fit_data(X)
+            scaled = self._fit_scaling(X)
         return self._fit_on_device(
             lambda rng, device, dtype: self._fit_scaled(
                 to_tensor(scaled, device, dtype), rng
-            )
+            ),
+            warm=warm,
         )
 
-    def _fit_on_device(self, fit_step):
+    def _continues_fit(self) -> bool:
+        """Whether this ``fit`` continues the last one (``warm_start=True``)."""
+        return bool(getattr(self, "warm_start", False)) and hasattr(self, "n_iter_")
+
+    def _fit_on_device(self, fit_step, *, warm=False):
         """Resolve seed, device and dtype once, run ``fit_step(rng, device,
         dtype)``, then record ``device_`` and the sampling stream ``random_state_``.
 
-        Every way of fitting (``fit``, ``fit_density``) goes through here.
+        Every way of fitting (``fit``, ``fit_density``) goes through here. With
+        ``warm``, the fitted tensors are handed to the method as
+        ``self._warm_tensors`` (on the fit's device) and the seed continues the
+        fitted stream, so a continued fit draws new batches.
         """
-        rng = check_random_state(self.random_state)
+        rng = self.random_state_ if warm else check_random_state(self.random_state)
         device = resolve_device(self.device)
         dtype = resolve_dtype(self.dtype)
+        self._warm_tensors = self._tensors_on(device, dtype) if warm else None
+        previous = self._tensors if warm else None
         self._tensors = {}
         self._tensor_cache = None
-        fit_step(rng, device, dtype)
+        try:
+            fit_step(rng, device, dtype)
+        except BaseException:
+            if warm:
+                # A failed continuation leaves the fitted model as it was.
+                self._tensors = previous
+            raise
+        finally:
+            self._warm_tensors = None
         self.device_ = str(device)
         self.random_state_ = np.random.RandomState(draw_seed(rng))
         return self
+
+    def _record_fit(self, n_iter: int, history: dict) -> None:
+        """Set ``n_iter_`` and ``history_``, appended to the last fit's when warm."""
+        if self._warm_tensors is not None:
+            n_iter += self.n_iter_
+            history = {
+                key: self.history_[key] + values for key, values in history.items()
+            }
+        self.n_iter_ = n_iter
+        self.history_ = history
 
     def sample(self, n_samples=1, *, random_state=None):
         """Generate new rows.

@@ -1,7 +1,13 @@
 """Docstring text shared by every sampler, written once."""
 
 SAMPLER_PARAMETERS = """\
-device : str, default="auto"
+warm_start : bool, default=False
+        When True, ``fit`` on an already fitted sampler continues training the
+        fitted model for up to ``max_iter`` more iterations, on rows with the
+        same columns (scaled as in the first fit), instead of starting over;
+        ``n_iter_`` and ``history_`` then cover every iteration so far.
+
+    device : str, default="auto"
         Torch device: ``"auto"`` (CUDA when available, else CPU), ``"cpu"``,
         ``"cuda"`` or ``"cuda:<index>"``. An unavailable device warns with
         :class:`~skflow.exceptions.DeviceWarning` and falls back to the CPU. Like

@@ -229,6 +229,30 @@ def test_ctrl_c_during_fit_keeps_a_usable_model(estimator, blobs_data, monkeypat
     assert getattr(sampler, "stop_reason_", "interrupted") == "interrupted"
 
 
+@pytest.mark.parametrize("estimator", SAMPLERS, ids=_id)
+def test_warm_start_continues_the_fit(estimator, blobs_data):
+    first = _fit(estimator, blobs_data)
+    n_first = first.n_iter_
+    history_first = {key: list(values) for key, values in first.history_.items()}
+    continued = first.set_params(warm_start=True).fit(blobs_data)
+    assert continued.n_iter_ > n_first
+    for key, values in continued.history_.items():
+        assert len(values) == continued.n_iter_
+        assert values[:n_first] == history_first[key], key
+    # Beyond the fitted particles too (replayed flows replay every iteration).
+    assert np.isfinite(continued.sample(300, random_state=0)).all()
+    # Rows of another width are refused, and the fitted model is kept.
+    with pytest.raises(ValueError, match="features"):
+        continued.fit(blobs_data[:, :1])
+    assert np.isfinite(continued.sample(5, random_state=0)).all()
+    # On an unfitted sampler, warm_start=True is an ordinary fit.
+    fresh = clone(estimator).set_params(warm_start=True, device="cpu")
+    np.testing.assert_array_equal(
+        fresh.fit(blobs_data).sample(20, random_state=0),
+        _fit(estimator, blobs_data).sample(20, random_state=0),
+    )
+
+
 def _joblib_round_trip(obj):
     buffer = io.BytesIO()
     joblib.dump(obj, buffer)

@@ -359,6 +359,7 @@ def entropic_ot_fit(
     batch_size: int = 256,
     check_every: int = 10,
     memorization_reference: tuple[torch.Tensor, torch.Tensor] | None = None,
+    psi_init: torch.Tensor | None = None,
     callback: Callable[[int, float, float], None] | None = None,
 ) -> EntropicOTResult:
     r"""Train ``model`` to minimise the (debiased) entropic OT cost to ``data``.
@@ -404,7 +405,11 @@ def entropic_ot_fit(
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max_iter)
     device, dtype = data.device, data.dtype
     scale = cost_scale(data)
-    psi = torch.zeros(data.shape[0], device=device, dtype=dtype)
+    psi = (
+        torch.zeros(data.shape[0], device=device, dtype=dtype)
+        if psi_init is None
+        else psi_init.clone()
+    )
     psi_bar = psi
     semi_dual_trace = torch.zeros(max_iter, device=device, dtype=dtype)
     loss_trace = torch.zeros(max_iter, device=device, dtype=dtype)

@@ -11,7 +11,13 @@ from .._base import BaseSampler, check_hidden_layer_sizes
 from .._compat import Interval, StrOptions
 from .._docstrings import fill_sampler_docstring
 from .._gaussian import gaussian_start
-from .._torch_utils import draw_seed, iter_chunks, make_generator, to_numpy
+from .._torch_utils import (
+    draw_seed,
+    iter_chunks,
+    make_generator,
+    to_numpy,
+    to_tensor,
+)
 from ..exceptions import NumericalInstabilityError
 from ..particles._core import memorization_reference
 from ._core import Generator, cost_scale, draw, entropic_ot_fit, init_generator
@@ -205,6 +211,7 @@ class EntropicOTGenerator(BaseSampler):
         dual_step_size=0.5,
         learning_rate=3e-3,
         batch_size=256,
+        warm_start=False,
         device="auto",
         dtype="float32",
         random_state=None,
@@ -220,6 +227,7 @@ class EntropicOTGenerator(BaseSampler):
         self.dual_step_size = dual_step_size
         self.learning_rate = learning_rate
         self.batch_size = batch_size
+        self.warm_start = warm_start
         self.device = device
         self.dtype = dtype
         self.random_state = random_state
@@ -231,10 +239,24 @@ class EntropicOTGenerator(BaseSampler):
         n_features = data.shape[1]
         latent_dim = n_features if self.latent_dim == "auto" else int(self.latent_dim)
         generator = make_generator(draw_seed(rng), data.device)
-        mean, cholesky = gaussian_start(data)
-        model = init_generator(
-            mean, cholesky @ cholesky.t(), latent_dim, hidden, generator
-        )
+        warm = self._warm_tensors
+        psi_init = None
+        if warm is not None:
+            # Continue from the fitted generator and, when the rows are the
+            # same, from the fitted dual potential (one weight per row).
+            latent_dim = self.latent_dim_
+            parameters = [warm[f"parameter_{i}"] for i in range(len(warm))]
+            model = Generator(parameters, latent_dim)
+            if (
+                self.dual_potential_ is not None
+                and self.dual_potential_.shape[0] == data.shape[0]
+            ):
+                psi_init = to_tensor(self.dual_potential_, data.device, data.dtype)
+        else:
+            mean, cholesky = gaussian_start(data)
+            model = init_generator(
+                mean, cholesky @ cholesky.t(), latent_dim, hidden, generator
+            )
         with self._progress(self.max_iter) as bar:
 
             def report(step, semi_dual, loss):
@@ -250,7 +272,9 @@ class EntropicOTGenerator(BaseSampler):
                 debias=bool(self.debias),
                 max_iter=int(self.max_iter),
                 n_dual_steps=int(self.n_dual_steps),
-                n_warmup_dual_steps=10 * int(self.n_dual_steps),
+                n_warmup_dual_steps=(10 if psi_init is None else 1)
+                * int(self.n_dual_steps),
+                psi_init=psi_init,
                 dual_step_size=float(self.dual_step_size),
                 learning_rate=float(self.learning_rate),
                 batch_size=int(self.batch_size),
@@ -273,12 +297,14 @@ class EntropicOTGenerator(BaseSampler):
         self._tensors = {
             f"parameter_{i}": p for i, p in enumerate(result.model.parameters)
         }
-        self.n_iter_ = result.n_iter
+        self._record_fit(
+            result.n_iter,
+            {
+                "semi_dual": to_numpy(result.semi_dual).tolist(),
+                "generator_loss": to_numpy(result.generator_loss).tolist(),
+            },
+        )
         self.stop_reason_ = "interrupted" if result.interrupted else result.stop_reason
-        self.history_ = {
-            "semi_dual": to_numpy(result.semi_dual).tolist(),
-            "generator_loss": to_numpy(result.generator_loss).tolist(),
-        }
         self._warn_if_interrupted(result.interrupted)
 
     # ------------------------------------------------------------ sampling

@@ -13,7 +13,7 @@ from .._base import BaseSampler, check_hidden_layer_sizes
 from .._compat import Interval, StrOptions
 from .._docstrings import fill_sampler_docstring
 from .._gaussian import draw_gaussian, gaussian_start
-from .._nn import ACTIVATIONS, init_critic
+from .._nn import ACTIVATIONS, init_critic, unflatten_critic
 from .._torch_utils import draw_seed, make_generator, to_numpy, to_tensor
 from ..exceptions import NumericalInstabilityError
 from ._core import (
@@ -224,6 +224,7 @@ class LipschitzParticleSampler(BaseSampler):
         tol=1e-4,
         early_stopping=True,
         init="gaussian",
+        warm_start=False,
         device="auto",
         dtype="float32",
         random_state=None,
@@ -243,6 +244,7 @@ class LipschitzParticleSampler(BaseSampler):
         self.tol = tol
         self.early_stopping = early_stopping
         self.init = init
+        self.warm_start = warm_start
         self.device = device
         self.dtype = dtype
         self.random_state = random_state
@@ -253,7 +255,19 @@ class LipschitzParticleSampler(BaseSampler):
         n_rows, n_features = data.shape
         device, dtype = data.device, data.dtype
         generator = make_generator(draw_seed(rng), device)
-        start, start_mean, start_cholesky = self._starting_particles(data, generator)
+        warm = self._warm_tensors
+        if warm is not None:
+            self._check_same_flow()
+            start, start_mean, start_cholesky = (
+                warm["particles"],
+                warm["start_mean"],
+                warm["start_cholesky"],
+            )
+            hidden = tuple(shape[0] for shape in self._flow_config["shapes"][:-1])
+        else:
+            start, start_mean, start_cholesky = self._starting_particles(
+                data, generator
+            )
         self.n_particles_ = start.shape[0]
         if self.n_particles_ == n_rows:
             warnings.warn(
@@ -267,6 +281,14 @@ class LipschitzParticleSampler(BaseSampler):
         weights, biases, vectors = init_critic(
             n_features, hidden, generator, device, dtype
         )
+        if warm is not None:
+            # Continue from the last critic; spectral normalisation removes the
+            # Lipschitz scale it was stored with.
+            last = unflatten_critic(
+                warm["critic_trajectory"][-1], self._flow_config["shapes"]
+            )
+            weights = [w.clone().requires_grad_(True) for w in last.weights]
+            biases = [b.clone().requires_grad_(True) for b in last.biases]
         with self._progress(self.max_iter) as bar:
 
             def report(iteration, divergence, kinetic_energy):
@@ -305,9 +327,12 @@ class LipschitzParticleSampler(BaseSampler):
                 "dtype='float64'."
             )
 
+        trajectory = result.critic_trajectory
+        if warm is not None:
+            trajectory = torch.cat([warm["critic_trajectory"], trajectory])
         self._tensors = {
             "particles": result.particles,
-            "critic_trajectory": result.critic_trajectory,
+            "critic_trajectory": trajectory,
             "start_mean": start_mean,
             "start_cholesky": start_cholesky,
         }
@@ -318,7 +343,13 @@ class LipschitzParticleSampler(BaseSampler):
             "activation": self.activation,
             "step_size": float(self.step_size),
         }
-        self.n_iter_ = result.n_iter
+        self._record_fit(
+            result.n_iter,
+            {
+                "divergence": to_numpy(result.divergence).tolist(),
+                "kinetic_energy": to_numpy(result.kinetic_energy).tolist(),
+            },
+        )
         self.stop_reason_ = (
             "interrupted"
             if result.interrupted
@@ -327,10 +358,6 @@ class LipschitzParticleSampler(BaseSampler):
             )
         )
         self.converged_ = self.stop_reason_ in ("tol", "early_stopping")
-        self.history_ = {
-            "divergence": to_numpy(result.divergence).tolist(),
-            "kinetic_energy": to_numpy(result.kinetic_energy).tolist(),
-        }
         self.particles_ = self._unscale(to_numpy(result.particles))
         self._warn_if_interrupted(result.interrupted)
         if self.stop_reason_ == "max_iter":
@@ -341,6 +368,19 @@ class LipschitzParticleSampler(BaseSampler):
                 "to silence this warning.",
                 ConvergenceWarning,
                 stacklevel=3,
+            )
+
+    def _check_same_flow(self):
+        """A continued flow is replayed with one step size and activation."""
+        config = self._flow_config
+        if (
+            float(self.step_size) != config["step_size"]
+            or self.activation != config["activation"]
+        ):
+            raise ValueError(
+                "warm_start continues the fitted flow, whose step_size="
+                f"{config['step_size']} and activation={config['activation']!r} "
+                "sample() replays; keep them, or set warm_start=False to refit."
             )
 
     def _starting_particles(self, data, generator):

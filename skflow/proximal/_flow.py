@@ -243,6 +243,7 @@ class ProximalMFGFlow(BaseSampler):
         batch_size=512,
         max_iter=1000,
         start="gaussian",
+        warm_start=False,
         device="auto",
         dtype="float32",
         random_state=None,
@@ -263,6 +264,7 @@ class ProximalMFGFlow(BaseSampler):
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.start = start
+        self.warm_start = warm_start
         self.device = device
         self.dtype = dtype
         self.random_state = random_state
@@ -283,25 +285,48 @@ class ProximalMFGFlow(BaseSampler):
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         device, dtype = data.device, data.dtype
         n_features = data.shape[1]
-        if self.start == "gaussian":
+        warm = self._warm_tensors
+        if warm is not None:
+            mean, cholesky = warm["start_mean"], warm["start_cholesky"]
+        elif self.start == "gaussian":
             mean, cholesky = gaussian_start(data)
         else:
             mean = torch.zeros(n_features, device=device, dtype=dtype)
             cholesky = torch.eye(n_features, device=device, dtype=dtype)
         generator = make_generator(draw_seed(rng), device)
-        field = init_field(
-            self.generator,
-            n_features,
-            hidden,
-            kinetic_weight=float(self.kinetic_weight),
-            time_horizon=float(self.time_horizon),
-            generator=generator,
-            device=device,
-            dtype=dtype,
-        )
+        if warm is not None:
+            # Continue from the fitted (averaged) generator and the last critic;
+            # the architecture and kinetic weight are the fitted ones.
+            hidden = self._critic_hidden
+            field = self._field(warm)
+            field = field._replace(
+                parameters=[
+                    p.detach().clone().requires_grad_(True) for p in field.parameters
+                ]
+            )
+        else:
+            field = init_field(
+                self.generator,
+                n_features,
+                hidden,
+                kinetic_weight=float(self.kinetic_weight),
+                time_horizon=float(self.time_horizon),
+                generator=generator,
+                device=device,
+                dtype=dtype,
+            )
         weights, biases, vectors = init_critic(
             n_features, hidden, generator, device, dtype
         )
+        if warm is not None:
+            weights = [
+                warm[f"critic_weight_{i}"].clone().requires_grad_(True)
+                for i in range(len(weights))
+            ]
+            biases = [
+                warm[f"critic_bias_{i}"].clone().requires_grad_(True)
+                for i in range(len(biases))
+            ]
         with self._progress(self.max_iter) as bar:
 
             def report(iteration, generator_loss, divergence):
@@ -335,21 +360,24 @@ class ProximalMFGFlow(BaseSampler):
                 "lipschitz_constant and kinetic_weight > 0), lower learning_rate "
                 "or critic_learning_rate, or use dtype='float64'."
             )
-        self._field_spec = (
-            self.generator,
-            float(self.kinetic_weight),
-            float(self.time_horizon),
-        )
+        self._field_spec = (field.kind, field.kinetic_weight, field.time_horizon)
+        self._critic_hidden = hidden
         self._tensors = {
             "start_mean": mean,
             "start_cholesky": cholesky,
             **{f"parameter_{i}": p.detach() for i, p in enumerate(result.average)},
+            # The critic, kept so that warm_start continues the adversarial game.
+            **{f"critic_weight_{i}": w.detach() for i, w in enumerate(weights)},
+            **{f"critic_bias_{i}": b.detach() for i, b in enumerate(biases)},
         }
-        self.n_iter_ = result.n_iter
         values = to_numpy(result.history)
-        self.history_ = {
-            key: values[:, column].tolist() for column, key in enumerate(HISTORY_KEYS)
-        }
+        self._record_fit(
+            result.n_iter,
+            {
+                key: values[:, column].tolist()
+                for column, key in enumerate(HISTORY_KEYS)
+            },
+        )
         self._warn_if_interrupted(result.interrupted)
 
     # ------------------------------------------------------------ sampling

@@ -185,6 +185,7 @@ class SlicedWassersteinFlow(BaseSampler):
         batch_size=512,
         entropy_weight=0.0,
         n_particles="auto",
+        warm_start=False,
         device="auto",
         dtype="float32",
         random_state=None,
@@ -201,6 +202,7 @@ class SlicedWassersteinFlow(BaseSampler):
         self.batch_size = batch_size
         self.entropy_weight = entropy_weight
         self.n_particles = n_particles
+        self.warm_start = warm_start
         self.device = device
         self.dtype = dtype
         self.random_state = random_state
@@ -208,7 +210,14 @@ class SlicedWassersteinFlow(BaseSampler):
 
     # ------------------------------------------------------------- fitting
     def _fit_scaled(self, data: torch.Tensor, rng: np.random.RandomState) -> None:
-        kind = "generator" if self.parameterization == "auto" else self.parameterization
+        if self._warm_tensors is not None:
+            kind = self.parameterization_
+        else:
+            kind = (
+                "generator"
+                if self.parameterization == "auto"
+                else self.parameterization
+            )
         functional = data_functional(
             data,
             n_projections=int(self.n_projections),
@@ -319,16 +328,23 @@ class SlicedWassersteinFlow(BaseSampler):
     ):
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         generator = make_generator(draw_seed(rng), mean.device)
-        model = init_model(
-            kind,
-            mean.shape[0],
-            hidden_layer_sizes=hidden,
-            n_layers=int(self.n_layers),
-            mean=mean,
-            cholesky=cholesky,
-            generator=generator,
-            n_particles=n_particles,
-        )
+        warm = self._warm_tensors
+        if warm is not None:
+            # Continue from the fitted model, whatever the parameters now say.
+            kind, n_features, n_layers = self._model_spec
+            parameters = [warm[f"parameter_{i}"] for i in range(len(warm))]
+            model = Model(kind, parameters, n_features, n_layers)
+        else:
+            model = init_model(
+                kind,
+                mean.shape[0],
+                hidden_layer_sizes=hidden,
+                n_layers=int(self.n_layers),
+                mean=mean,
+                cholesky=cholesky,
+                generator=generator,
+                n_particles=n_particles,
+            )
         with self._progress(self.max_iter) as bar:
 
             def report(step, objective, distance):
@@ -359,11 +375,13 @@ class SlicedWassersteinFlow(BaseSampler):
         self._tensors = {
             f"parameter_{i}": p for i, p in enumerate(result.model.parameters)
         }
-        self.n_iter_ = result.n_steps
-        self.history_ = {
-            "objective": to_numpy(result.objective).tolist(),
-            "step_distance": to_numpy(result.step_distance).tolist(),
-        }
+        self._record_fit(
+            result.n_steps,
+            {
+                "objective": to_numpy(result.objective).tolist(),
+                "step_distance": to_numpy(result.step_distance).tolist(),
+            },
+        )
         self._warn_if_interrupted(result.interrupted)
 
     # ------------------------------------------------------------ sampling

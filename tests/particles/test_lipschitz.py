@@ -159,3 +159,18 @@ def test_float64_matches_float32_in_distribution(mixture):
     a = _sampler(dtype="float32").fit(mixture).sample(500, random_state=0)
     b = _sampler(dtype="float64").fit(mixture).sample(500, random_state=0)
     assert energy_distance(a, b) < 0.25 * energy_distance(a, mixture + 3)
+
+
+def test_warm_start_needs_the_same_replayed_flow(blobs_data):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        sampler = LipschitzParticleSampler(
+            max_iter=3, n_particles=50, hidden_layer_sizes=(8,), random_state=0
+        ).fit(blobs_data)
+        sampler.set_params(warm_start=True, step_size=0.05)
+        with pytest.raises(ValueError, match="step_size"):
+            sampler.fit(blobs_data)
+        # The refused continuation leaves the fitted flow as it was.
+        assert sampler.n_iter_ == 3
+        sampler.set_params(step_size=0.1).fit(blobs_data)
+        assert sampler.n_iter_ == 6
