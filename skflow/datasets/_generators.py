@@ -61,7 +61,12 @@ def make_gaussian_mixture(
     factors *= cluster_std / np.sqrt(n_features)
     y = _component_labels(n_samples, n_components, rng)
     noise = rng.standard_normal((n_samples, n_features))
-    X = means[y] + np.einsum("nij,nj->ni", factors[y], noise)
+    # One matrix product per component: memory n x d, not the n x d x d of
+    # gathering a factor for every row.
+    X = means[y]
+    for component in range(n_components):
+        rows = y == component
+        X[rows] += noise[rows] @ factors[component].T
     return X, y
 
 
