@@ -10,7 +10,11 @@ from . import datasets, metrics  # noqa: E402
 from ._persistence import load, save  # noqa: E402
 from .augment import ClassConditionalSampler, SyntheticOverSampler  # noqa: E402
 from .encoders import AutoencoderTransformer, TabularEncoder  # noqa: E402
-from .exceptions import DeviceWarning, NumericalInstabilityError  # noqa: E402
+from .exceptions import (  # noqa: E402
+    DeviceWarning,
+    NumericalInstabilityError,
+    NumericalInstabilityWarning,
+)
 from .ot import EntropicOTGenerator  # noqa: E402
 from .particles import LipschitzParticleSampler  # noqa: E402
 from .pipeline import GenerativePipeline, make_generative_pipeline  # noqa: E402
@@ -25,6 +29,7 @@ __all__ = [
     "GenerativePipeline",
     "LipschitzParticleSampler",
     "NumericalInstabilityError",
+    "NumericalInstabilityWarning",
     "ProximalMFGFlow",
     "SlicedWassersteinFlow",
     "SyntheticOverSampler",

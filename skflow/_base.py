@@ -13,6 +13,7 @@ A method implements two hooks on tensors in the scaled feature space:
 
 from __future__ import annotations
 
+import functools
 import numbers
 import warnings
 from abc import ABCMeta, abstractmethod
@@ -25,6 +26,7 @@ from tqdm.auto import tqdm
 
 from . import __version__
 from ._compat import StrOptions, _fit_context, validate_data
+from ._recovery import recovery_message
 from ._torch_utils import (
     check_random_state,
     draw_seed,
@@ -35,7 +37,7 @@ from ._torch_utils import (
     to_numpy,
     to_tensor,
 )
-from .exceptions import NumericalInstabilityError
+from .exceptions import NumericalInstabilityError, NumericalInstabilityWarning
 
 # A column whose spread is below this fraction of its largest absolute value is
 # treated as constant: it is not modelled and is written back unchanged by ``sample``.
@@ -45,6 +47,29 @@ _CONSTANT_RTOL = 1e-12
 _SCORE_MIN_SAMPLES = 1000
 # ...and at most this many of each (the energy distance costs n^2).
 _SCORE_MAX_SAMPLES = 5000
+
+
+def keeps_state_on_failure(fit):
+    """Decorate a ``fit`` method so that a fit that raises changes nothing.
+
+    Whatever goes wrong (bad input found late, a numerical blow-up, Ctrl-C
+    before the first iteration), the estimator keeps the attributes it had
+    before the call: a model fitted earlier is not lost, and a new estimator
+    stays unfitted. Fitting assigns new objects rather than mutating old ones,
+    so a shallow copy of the instance dictionary is the whole state.
+    """
+
+    @functools.wraps(fit)
+    def guarded_fit(self, *args, **kwargs):
+        state = dict(self.__dict__)
+        try:
+            return fit(self, *args, **kwargs)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(state)
+            raise
+
+    return guarded_fit
 
 
 def check_n_samples(n_samples) -> int:
@@ -170,6 +195,7 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
 
     # -------------------------------------------------------------- public API
     @_fit_context(prefer_skip_nested_validation=True)
+    @keeps_state_on_failure
     def fit(self, X, y=None):
         """Fit the sampler to the rows of ``X``.
 
@@ -219,16 +245,10 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
         device = resolve_device(self.device)
         dtype = resolve_dtype(self.dtype)
         self._warm_tensors = self._tensors_on(device, dtype) if warm else None
-        previous = self._tensors if warm else None
         self._tensors = {}
         self._tensor_cache = None
         try:
             fit_step(rng, device, dtype)
-        except BaseException:
-            if warm:
-                # A failed continuation leaves the fitted model as it was.
-                self._tensors = previous
-            raise
         finally:
             self._warm_tensors = None
         self.device_ = str(device)
@@ -417,6 +437,28 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
                 "dtype='float64' or a smaller step size."
             )
         return rows
+
+    def _check_numerics(self, result, remedy: str) -> None:
+        """After a fit loop: raise if it stayed non-finite, warn if it recovered.
+
+        ``result`` is a core's result with ``non_finite_at`` (None or the first
+        bad iteration, 0-based) and ``recoveries`` (rollbacks made); ``remedy``
+        names the parameters to change.
+        """
+        name = type(self).__name__
+        if result.non_finite_at is not None:
+            raise NumericalInstabilityError(
+                f"{name}.fit produced non-finite values at iteration "
+                f"{result.non_finite_at + 1}, and {len(result.recoveries)} "
+                "rollbacks to the last finite state with halved learning rates "
+                f"did not help; {remedy}"
+            )
+        if result.recoveries:
+            warnings.warn(
+                recovery_message(name, result.recoveries),
+                NumericalInstabilityWarning,
+                stacklevel=4,
+            )
 
     def _warn_if_interrupted(self, interrupted: bool) -> None:
         """After a fit ended by Ctrl-C: say so, and that the model is usable."""

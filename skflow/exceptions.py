@@ -1,6 +1,10 @@
 """Warnings and errors raised by skflow."""
 
-__all__ = ["DeviceWarning", "NumericalInstabilityError"]
+__all__ = [
+    "DeviceWarning",
+    "NumericalInstabilityError",
+    "NumericalInstabilityWarning",
+]
 
 
 class DeviceWarning(UserWarning):
@@ -11,4 +15,12 @@ class NumericalInstabilityError(FloatingPointError):
     """A fit produced non-finite values (particles, losses or weights).
 
     The message names the iteration and the parameters to change.
+    """
+
+
+class NumericalInstabilityWarning(RuntimeWarning):
+    """A fit met non-finite values and recovered.
+
+    The loop went back to its last finite state and halved its learning rates;
+    the fitted model is finite. The message lists the rollbacks.
     """

@@ -253,6 +253,27 @@ def test_warm_start_continues_the_fit(estimator, blobs_data):
     )
 
 
+@pytest.mark.parametrize("estimator", SAMPLERS, ids=_id)
+def test_a_failed_refit_keeps_the_fitted_model(estimator, blobs_data, monkeypatch):
+    import skflow._base
+
+    sampler = _fit(estimator, blobs_data)
+    before = sampler.sample(20, random_state=0)
+    state = dict(vars(sampler))
+
+    def ctrl_c_at_once(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    # Valid rows of another width, and Ctrl-C before the first iteration: the
+    # refit has already rescaled when it stops.
+    monkeypatch.setattr(skflow._base, "tqdm", ctrl_c_at_once)
+    with pytest.raises(KeyboardInterrupt):
+        sampler.fit(np.hstack([blobs_data, blobs_data[:, :1]]))
+    assert vars(sampler).keys() == state.keys()
+    assert all(vars(sampler)[key] is value for key, value in state.items())
+    np.testing.assert_array_equal(sampler.sample(20, random_state=0), before)
+
+
 def _joblib_round_trip(obj):
     buffer = io.BytesIO()
     joblib.dump(obj, buffer)

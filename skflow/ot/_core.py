@@ -47,6 +47,7 @@ from ot.semidiscrete import (
 )
 
 from .._nn import init_mlp, mlp_forward
+from .._recovery import MAX_RECOVERIES, FiniteCheckpoint, Recovery
 from .._torch_utils import iter_chunks
 from ..particles._core import median_nearest_distance
 
@@ -320,10 +321,15 @@ class EntropicOTResult(NamedTuple):
     stop_reason : str
         ``"max_iter"`` or ``"memorization"``.
     non_finite_at : int or None
-        First iteration whose losses were non-finite, if any.
+        First iteration whose losses were non-finite after the allowed
+        rollbacks were spent, if any.
     interrupted : bool
         Whether Ctrl-C (``KeyboardInterrupt``) ended the loop; the result then
         holds the last completed iteration.
+    recoveries : tuple of Recovery
+        Rollbacks to the last finite state, each halving the generator's
+        learning rate and the dual step; see
+        :class:`skflow._recovery.FiniteCheckpoint`.
     """
 
     model: Generator
@@ -334,6 +340,7 @@ class EntropicOTResult(NamedTuple):
     stop_reason: str
     non_finite_at: int | None
     interrupted: bool = False
+    recoveries: tuple[Recovery, ...] = ()
 
 
 def _data_batch(data: torch.Tensor, n: int, generator: torch.Generator):
@@ -360,6 +367,7 @@ def entropic_ot_fit(
     check_every: int = 10,
     memorization_reference: tuple[torch.Tensor, torch.Tensor] | None = None,
     psi_init: torch.Tensor | None = None,
+    max_recoveries: int = MAX_RECOVERIES,
     callback: Callable[[int, float, float], None] | None = None,
 ) -> EntropicOTResult:
     r"""Train ``model`` to minimise the (debiased) entropic OT cost to ``data``.
@@ -393,7 +401,10 @@ def entropic_ot_fit(
     ``memorization_reference`` ``(rows, spacing)`` the loop stops once the
     median distance from generated rows to their nearest training row falls to
     the rows' own nearest-neighbour spacing (the generator has started to copy
-    rows; the same rule as the particle flow).
+    rows; the same rule as the particle flow). A window with non-finite values
+    is rolled back to the last finite state (generator, Adam moments, schedule
+    and dual potential) and re-run with half the learning rate and dual step,
+    at most ``max_recoveries`` times.
     """
     data = data.detach()
     parameters = [p.detach().clone().requires_grad_(True) for p in model.parameters]
@@ -414,17 +425,29 @@ def entropic_ot_fit(
     semi_dual_trace = torch.zeros(max_iter, device=device, dtype=dtype)
     loss_trace = torch.zeros(max_iter, device=device, dtype=dtype)
     n_iter, stop_reason, non_finite_at = 0, "max_iter", None
+    checkpoint = FiniteCheckpoint(
+        parameters, [optimizer], [schedule], max_recoveries=max_recoveries
+    )
+    checkpoint.save(0, psi=psi, psi_bar=psi_bar)
 
     interrupted = False
     try:
-        for iteration in range(max_iter):
+        while n_iter < max_iter:
+            iteration = n_iter
             if solver == "semi-discrete":
                 n_steps = n_warmup_dual_steps if iteration == 0 else n_dual_steps
                 total = torch.zeros_like(psi)
                 with torch.no_grad():
                     for _ in range(n_steps):
                         x = draw(model, batch_size, generator)
-                        psi = dual_ascent_step(psi, x, data, reg, scale, dual_step_size)
+                        psi = dual_ascent_step(
+                            psi,
+                            x,
+                            data,
+                            reg,
+                            scale,
+                            dual_step_size * checkpoint.step_factor,
+                        )
                         total += psi
                 psi_bar = total / n_steps
 
@@ -473,12 +496,20 @@ def entropic_ot_fit(
                         & torch.isfinite(loss_trace[window])
                     )
                     index = torch.nonzero(bad)
-                    non_finite_at = window.start + (
+                    failed_at = window.start + (
                         int(index[0])
                         if index.numel()
                         else window.stop - window.start - 1
                     )
-                    break
+                    restored = checkpoint.restore(failed_at)
+                    if restored is None:
+                        non_finite_at = failed_at
+                        break
+                    # Re-run the window from the last finite state.
+                    psi, psi_bar = restored["psi"], restored["psi_bar"]
+                    n_iter = checkpoint.iteration
+                    continue
+                checkpoint.save(n_iter, psi=psi, psi_bar=psi_bar)
                 if callback is not None:
                     callback(n_iter, recent_value, recent_loss)
                 if memorization_reference is not None:
@@ -505,4 +536,5 @@ def entropic_ot_fit(
         stop_reason=stop_reason,
         non_finite_at=non_finite_at,
         interrupted=interrupted,
+        recoveries=tuple(checkpoint.recoveries),
     )

@@ -18,7 +18,6 @@ from .._torch_utils import (
     to_numpy,
     to_tensor,
 )
-from ..exceptions import NumericalInstabilityError
 from ..particles._core import memorization_reference
 from ._core import Generator, cost_scale, draw, entropic_ot_fit, init_generator
 
@@ -283,12 +282,10 @@ class EntropicOTGenerator(BaseSampler):
                 ),
                 callback=report,
             )
-        if result.non_finite_at is not None:
-            raise NumericalInstabilityError(
-                f"The entropic OT losses became non-finite at iteration "
-                f"{result.non_finite_at + 1}; raise reg, lower learning_rate or "
-                "dual_step_size, or use dtype='float64'."
-            )
+        self._check_numerics(
+            result,
+            "raise reg, lower learning_rate or dual_step_size, or use dtype='float64'.",
+        )
         self.latent_dim_ = latent_dim
         self.cost_scale_ = float(cost_scale(data))
         self.dual_potential_ = (

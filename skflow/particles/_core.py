@@ -34,6 +34,7 @@ from .._nn import (
     spectral_normalize,
     unflatten_critic,
 )
+from .._recovery import MAX_RECOVERIES, FiniteCheckpoint, Recovery
 from .._torch_utils import iter_chunks
 
 DIVERGENCES = ("kl", "alpha", "wasserstein")
@@ -63,10 +64,14 @@ class ParticleFlowResult(NamedTuple):
         ``"tol"`` (kinetic energy under ``tol``), ``"memorization"`` (particles
         reached the training rows' own spacing) or ``"max_iter"``.
     non_finite_at : int or None
-        First iteration whose particles or objective were non-finite, if any.
+        First iteration whose particles or objective were non-finite after the
+        allowed rollbacks were spent, if any.
     interrupted : bool
         Whether Ctrl-C (``KeyboardInterrupt``) ended the loop; the result then
         holds the last completed iteration.
+    recoveries : tuple of Recovery
+        Rollbacks to the last finite state (each halved the critic's learning
+        rate); see :class:`skflow._recovery.FiniteCheckpoint`.
     """
 
     particles: torch.Tensor
@@ -77,6 +82,7 @@ class ParticleFlowResult(NamedTuple):
     stop_reason: str
     non_finite_at: int | None
     interrupted: bool = False
+    recoveries: tuple[Recovery, ...] = ()
 
 
 def _scaled(critic: Critic, bound: float) -> Critic:
@@ -174,6 +180,7 @@ def lipschitz_particle_flow(
     tol: float = 0.0,
     memorization_reference: tuple[torch.Tensor, torch.Tensor] | None = None,
     check_every: int = 10,
+    max_recoveries: int = MAX_RECOVERIES,
     callback: Callable[[int, float, float], None] | None = None,
 ) -> ParticleFlowResult:
     """Transport ``particles`` toward ``data`` along the Lipschitz-regularised flow.
@@ -196,6 +203,11 @@ def lipschitz_particle_flow(
         Host synchronisation period: every ``check_every`` iterations the
         convergence test, the finiteness test and ``callback(iteration,
         divergence, kinetic_energy)`` run; nothing reads device values between.
+        A window with non-finite values is rolled back to the last finite state
+        and re-run with half the critic's learning rate, at most
+        ``max_recoveries`` times. Particle steps keep their size (the Lipschitz
+        bound already caps them), so the stored critic trajectory replays the
+        flow exactly.
     tol : float
         Stop once the mean kinetic energy over the last ``check_every``
         iterations is below ``tol``.
@@ -224,10 +236,17 @@ def lipschitz_particle_flow(
     stop_reason = "max_iter"
     non_finite_at = None
     n_iter = 0
+    checkpoint = FiniteCheckpoint(
+        [particles, *weights, *biases, shift],
+        [optimizer],
+        max_recoveries=max_recoveries,
+    )
+    checkpoint.save(0, vectors=vectors)
 
     interrupted = False
     try:
-        for iteration in range(max_iter):
+        while n_iter < max_iter:
+            iteration = n_iter
             for _ in range(n_critic_steps):
                 normalized, vectors = spectral_normalize(weights, vectors)
                 critic = _scaled(Critic(normalized, biases), lipschitz_constant)
@@ -275,10 +294,17 @@ def lipschitz_particle_flow(
                     and math.isfinite(recent_divergence)
                     and particles_finite
                 ):
-                    non_finite_at = _first_non_finite(
+                    failed_at = _first_non_finite(
                         kinetic_trace[window], divergence_trace[window], window.start
                     )
-                    break
+                    restored = checkpoint.restore(failed_at)
+                    if restored is None:
+                        non_finite_at = failed_at
+                        break
+                    # Re-run the window from the last finite state.
+                    vectors, n_iter = restored["vectors"], checkpoint.iteration
+                    continue
+                checkpoint.save(n_iter, vectors=vectors)
                 if callback is not None:
                     callback(n_iter, recent_divergence, recent_kinetic)
                 if recent_kinetic < tol:
@@ -306,6 +332,7 @@ def lipschitz_particle_flow(
         stop_reason=stop_reason,
         non_finite_at=non_finite_at,
         interrupted=interrupted,
+        recoveries=tuple(checkpoint.recoveries),
     )
 
 

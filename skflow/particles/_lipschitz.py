@@ -15,7 +15,6 @@ from .._docstrings import fill_sampler_docstring
 from .._gaussian import draw_gaussian, gaussian_start
 from .._nn import ACTIVATIONS, init_critic, unflatten_critic
 from .._torch_utils import draw_seed, make_generator, to_numpy, to_tensor
-from ..exceptions import NumericalInstabilityError
 from ._core import (
     DIVERGENCES,
     lipschitz_particle_flow,
@@ -319,13 +318,11 @@ class LipschitzParticleSampler(BaseSampler):
                 ),
                 callback=report,
             )
-        if result.non_finite_at is not None:
-            raise NumericalInstabilityError(
-                f"Particles or the divergence estimate became non-finite at "
-                f"iteration {result.non_finite_at + 1}; lower step_size or "
-                "lipschitz_constant, use divergence='alpha' for heavy tails, or "
-                "dtype='float64'."
-            )
+        self._check_numerics(
+            result,
+            "lower step_size or lipschitz_constant, use divergence='alpha' for "
+            "heavy tails, or dtype='float64'.",
+        )
 
         trajectory = result.critic_trajectory
         if warm is not None:

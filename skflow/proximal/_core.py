@@ -35,6 +35,7 @@ import torch
 
 from .._divergences import critic_objective
 from .._nn import Critic, critic_forward, init_mlp, mlp_forward, spectral_normalize
+from .._recovery import MAX_RECOVERIES, FiniteCheckpoint, Recovery
 from .._torch_utils import iter_chunks
 
 SOLVERS = ("euler", "heun", "rk4")
@@ -260,10 +261,14 @@ class ProximalFlowResult(NamedTuple):
     n_iter : int
         Iterations run.
     non_finite_at : int or None
-        First iteration with a non-finite loss or state, if any.
+        First iteration with a non-finite loss or state after the allowed
+        rollbacks were spent, if any.
     interrupted : bool
         Whether Ctrl-C (``KeyboardInterrupt``) ended the loop; the result then
         holds the last completed iteration.
+    recoveries : tuple of Recovery
+        Rollbacks to the last finite state, each halving both learning rates;
+        see :class:`skflow._recovery.FiniteCheckpoint`.
     """
 
     field: Field
@@ -272,6 +277,7 @@ class ProximalFlowResult(NamedTuple):
     n_iter: int
     non_finite_at: int | None
     interrupted: bool = False
+    recoveries: tuple[Recovery, ...] = ()
 
 
 HISTORY_KEYS = (
@@ -325,6 +331,7 @@ def proximal_flow(
     batch_size: int = 256,
     max_iter: int = 1000,
     check_every: int = 25,
+    max_recoveries: int = MAX_RECOVERIES,
     callback: Callable[[int, float, float], None] | None = None,
 ) -> ProximalFlowResult:
     """Train the generator ``field`` and the critic adversarially.
@@ -353,7 +360,10 @@ def proximal_flow(
     check_every : int
         Host synchronisation period: every ``check_every`` iterations the
         finiteness test and ``callback(iteration, generator_loss,
-        terminal_divergence)`` run; nothing reads device values between.
+        terminal_divergence)`` run; nothing reads device values between. A
+        window with non-finite values is rolled back to the last finite state
+        (both networks, their Adam moments, the weight average) and re-run with
+        halved learning rates, at most ``max_recoveries`` times.
 
     Returns
     -------
@@ -384,9 +394,17 @@ def proximal_flow(
     def field_fn(x, t):
         return velocity(field, x, t, create_graph=True)
 
+    checkpoint = FiniteCheckpoint(
+        [*field.parameters, *critic_weights, *critic_biases, shift, *average],
+        [critic_optimizer, generator_optimizer],
+        max_recoveries=max_recoveries,
+    )
+    checkpoint.save(0, vectors=vectors)
+
     interrupted = False
     try:
-        for iteration in range(max_iter):
+        while n_iter < max_iter:
+            iteration = n_iter
             noise = torch.randn(
                 batch_size,
                 data.shape[1],
@@ -475,8 +493,15 @@ def proximal_flow(
                     bad = ~torch.isfinite(window).all(dim=1)
                     index = torch.nonzero(bad)
                     offset = max(0, n_iter - check_every)
-                    non_finite_at = offset + (int(index[0]) if index.numel() else 0)
-                    break
+                    failed_at = offset + (int(index[0]) if index.numel() else 0)
+                    restored = checkpoint.restore(failed_at)
+                    if restored is None:
+                        non_finite_at = failed_at
+                        break
+                    # Re-run the window from the last finite state.
+                    vectors, n_iter = restored["vectors"], checkpoint.iteration
+                    continue
+                checkpoint.save(n_iter, vectors=vectors)
                 if callback is not None:
                     last = history[iteration].tolist()
                     callback(n_iter, last[0], last[3])
@@ -488,7 +513,13 @@ def proximal_flow(
         interrupted = True
 
     return ProximalFlowResult(
-        field, average, history[:n_iter], n_iter, non_finite_at, interrupted
+        field,
+        average,
+        history[:n_iter],
+        n_iter,
+        non_finite_at,
+        interrupted,
+        tuple(checkpoint.recoveries),
     )
 
 

@@ -353,13 +353,12 @@ class ProximalMFGFlow(BaseSampler):
                 max_iter=int(self.max_iter),
                 callback=report,
             )
-        if result.non_finite_at is not None:
-            raise NumericalInstabilityError(
-                f"ProximalMFGFlow training became non-finite at iteration "
-                f"{result.non_finite_at + 1}; keep both proximals (a finite "
-                "lipschitz_constant and kinetic_weight > 0), lower learning_rate "
-                "or critic_learning_rate, or use dtype='float64'."
-            )
+        self._check_numerics(
+            result,
+            "keep both proximals (a finite lipschitz_constant and "
+            "kinetic_weight > 0), lower learning_rate or critic_learning_rate, "
+            "or use dtype='float64'.",
+        )
         self._field_spec = (field.kind, field.kinetic_weight, field.time_horizon)
         self._critic_hidden = hidden
         self._tensors = {

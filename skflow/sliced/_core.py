@@ -21,6 +21,7 @@ from typing import NamedTuple
 import torch
 
 from .._nn import init_mlp, mlp_forward
+from .._recovery import MAX_RECOVERIES, FiniteCheckpoint, Recovery
 
 # Log-scales of coupling layers are bounded by tanh * this: keeps every step
 # invertible and the log-determinant finite.
@@ -236,10 +237,14 @@ class JKOResult(NamedTuple):
     n_steps : int
         JKO steps run.
     non_finite_at : int or None
-        First step whose objective was non-finite, if any.
+        First step whose objective was non-finite after the allowed rollbacks
+        were spent, if any.
     interrupted : bool
         Whether Ctrl-C (``KeyboardInterrupt``) ended the loop; the result then
         holds the last completed iteration.
+    recoveries : tuple of Recovery
+        Rollbacks to the last finite state, each with a halved learning rate;
+        see :class:`skflow._recovery.FiniteCheckpoint`.
     """
 
     model: Model
@@ -248,6 +253,7 @@ class JKOResult(NamedTuple):
     n_steps: int
     non_finite_at: int | None
     interrupted: bool = False
+    recoveries: tuple[Recovery, ...] = ()
 
 
 Functional = Callable[
@@ -323,12 +329,16 @@ def sliced_jko_flow(
     batch_size: int,
     needs_log_prob: bool,
     check_every: int = 5,
+    max_recoveries: int = MAX_RECOVERIES,
     callback: Callable[[int, float, float], None] | None = None,
 ) -> JKOResult:
     """Run ``max_iter`` JKO steps of size ``step_size`` (tau) on ``model``.
 
     Each step freezes the current model as ``mu_k`` and takes ``n_inner_steps``
-    Adam steps on ``SW_2^2(mu, mu_k) / (2 tau) + F(mu)``. For latent models both
+    Adam steps on ``SW_2^2(mu, mu_k) / (2 tau) + F(mu)``. Every ``check_every``
+    steps the objective is tested for finiteness; a failing window is rolled
+    back to the last finite model and re-run with half the learning rate, at
+    most ``max_recoveries`` times. For latent models both
     measures are drawn from the same latent batch (common random numbers lower
     the variance); particles are compared with their own frozen positions.
     """
@@ -341,10 +351,15 @@ def sliced_jko_flow(
     non_finite_at = None
     n_steps = 0
     d = model.n_features
+    checkpoint = FiniteCheckpoint(
+        parameters, [optimizer], max_recoveries=max_recoveries
+    )
+    checkpoint.save(0)
 
     interrupted = False
     try:
-        for step in range(max_iter):
+        while n_steps < max_iter:
+            step = n_steps
             previous = model._replace(
                 parameters=[p.detach().clone() for p in parameters]
             )
@@ -382,8 +397,14 @@ def sliced_jko_flow(
                 window = objective_trace[max(0, n_steps - check_every) : n_steps]
                 if not bool(torch.isfinite(window).all()):
                     bad = torch.nonzero(~torch.isfinite(window))
-                    non_finite_at = max(0, n_steps - check_every) + int(bad[0])
-                    break
+                    failed_at = max(0, n_steps - check_every) + int(bad[0])
+                    if checkpoint.restore(failed_at) is None:
+                        non_finite_at = failed_at
+                        break
+                    # Re-run the window from the last finite state.
+                    n_steps = checkpoint.iteration
+                    continue
+                checkpoint.save(n_steps)
                 if callback is not None:
                     callback(
                         n_steps,
@@ -405,4 +426,5 @@ def sliced_jko_flow(
         n_steps,
         non_finite_at,
         interrupted,
+        tuple(checkpoint.recoveries),
     )

@@ -7,7 +7,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 
-from .._base import BaseSampler, check_hidden_layer_sizes
+from .._base import BaseSampler, check_hidden_layer_sizes, keeps_state_on_failure
 from .._compat import Interval, StrOptions, _fit_context
 from .._docstrings import fill_sampler_docstring
 from .._gaussian import gaussian_start
@@ -17,7 +17,6 @@ from .._torch_utils import (
     make_generator,
     to_numpy,
 )
-from ..exceptions import NumericalInstabilityError
 from ._core import (
     Model,
     data_functional,
@@ -237,6 +236,7 @@ class SlicedWassersteinFlow(BaseSampler):
         )
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @keeps_state_on_failure
     def fit_density(self, log_prob, n_features):
         """Fit the flow to an unnormalised density: sample a posterior.
 
@@ -364,12 +364,9 @@ class SlicedWassersteinFlow(BaseSampler):
                 needs_log_prob=needs_log_prob,
                 callback=report,
             )
-        if result.non_finite_at is not None:
-            raise NumericalInstabilityError(
-                f"The JKO objective became non-finite at step "
-                f"{result.non_finite_at + 1}; lower learning_rate or step_size, or "
-                "use dtype='float64'."
-            )
+        self._check_numerics(
+            result, "lower learning_rate or step_size, or use dtype='float64'."
+        )
         self.parameterization_ = kind
         self._model_spec = (kind, result.model.n_features, result.model.n_layers)
         self._tensors = {
