@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
-from ._base import check_n_samples
+from ._base import check_n_samples, keeps_state_on_failure
 from ._compat import HasMethods, _fit_context, validate_data
 from ._torch_utils import check_random_state, draw_seed
 
@@ -191,6 +191,7 @@ class ClassConditionalSampler(BaseEstimator):
         self.random_state = random_state
 
     @_fit_context(prefer_skip_nested_validation=False)
+    @keeps_state_on_failure
     def fit(self, X, y):
         """Fit one clone of ``sampler`` per class.
 

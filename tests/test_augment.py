@@ -146,6 +146,18 @@ def test_tiny_class_raises_naming_the_class():
         ClassConditionalSampler(_fast_lipschitz(), random_state=0).fit(X, y)
 
 
+def test_failed_refit_keeps_the_fitted_classes(three_classes):
+    X, y, _ = three_classes
+    fitted = ClassConditionalSampler(_fast_lipschitz(), random_state=0).fit(X, y)
+    before = fitted.sample(30, random_state=1)
+    y_tiny = np.where(np.arange(len(y)) == 0, "z", y)  # class "z" has one row
+    with pytest.raises(ValueError, match="class 'z'"):
+        fitted.fit(X, y_tiny)
+    assert list(fitted.classes_) == ["a", "b", "c"]
+    for got, expected in zip(fitted.sample(30, random_state=1), before):
+        np.testing.assert_array_equal(got, expected)
+
+
 def test_reproducible_and_stream_advances(three_classes):
     X, y, _ = three_classes
     make = lambda: ClassConditionalSampler(_fast_lipschitz(), random_state=3)  # noqa: E731

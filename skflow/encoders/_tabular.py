@@ -8,6 +8,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
+from .._base import keeps_state_on_failure
 from .._compat import _check_feature_names_in, _fit_context, validate_data
 
 _IMPUTE_HINT = (
@@ -126,6 +127,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         self.clip = clip
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @keeps_state_on_failure
     def fit(self, X, y=None):
         """Learn the column kinds, scales, categories and ranges of ``X``.
 
