@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import numbers
-import warnings
 from abc import ABCMeta, abstractmethod
 
 import numpy as np
@@ -37,6 +36,7 @@ from ._torch_utils import (
     to_numpy,
     to_tensor,
 )
+from ._warnings import warn
 from .exceptions import NumericalInstabilityError, NumericalInstabilityWarning
 
 # A column whose spread is below this fraction of its largest absolute value is
@@ -142,11 +142,10 @@ class TorchStateMixin:
     def __setstate__(self, state):
         version = state.pop("_skflow_version", None)
         if version is not None and version != __version__:
-            warnings.warn(
+            warn(
                 f"This {type(self).__name__} was saved with skflow {version} and is "
                 f"loaded with skflow {__version__}; refit it if results look wrong.",
                 UserWarning,
-                stacklevel=2,
             )
         super().__setstate__(state)
 
@@ -454,21 +453,19 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
                 f"did not help; {remedy}"
             )
         if result.recoveries:
-            warnings.warn(
+            warn(
                 recovery_message(name, result.recoveries),
                 NumericalInstabilityWarning,
-                stacklevel=4,
             )
 
     def _warn_if_interrupted(self, interrupted: bool) -> None:
         """After a fit ended by Ctrl-C: say so, and that the model is usable."""
         if interrupted:
-            warnings.warn(
+            warn(
                 f"{type(self).__name__}.fit was interrupted (KeyboardInterrupt) "
                 f"after {self.n_iter_} completed iterations; the fitted model holds "
                 "the last of them and can sample. Fit again for a full run.",
                 UserWarning,
-                stacklevel=4,
             )
 
     def _progress(self, total: int):

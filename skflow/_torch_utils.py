@@ -7,12 +7,12 @@ the tensors they are given.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 
 import numpy as np
 import torch
 
+from ._warnings import warn
 from .exceptions import DeviceWarning
 
 _DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -60,11 +60,10 @@ def resolve_device(device: str | torch.device) -> torch.device:
         reason = "the MPS backend is not available"
     else:
         reason = f"device type {resolved.type!r} is not supported by skflow"
-    warnings.warn(
+    warn(
         f"device={device!r} requested but {reason}; falling back to 'cpu'. "
         "Pass device='cpu' (or 'auto') to silence this warning.",
         DeviceWarning,
-        stacklevel=3,
     )
     return torch.device("cpu")
 

@@ -320,9 +320,12 @@ def test_device_switch_after_fit(estimator, blobs_data, device):
 def test_unavailable_device_falls_back_with_warning(estimator, blobs_data):
     if torch.cuda.device_count() > 64:
         pytest.skip("a machine with 65 GPUs")
-    with pytest.warns(DeviceWarning, match="falling back to 'cpu'"):
+    with pytest.warns(DeviceWarning, match="falling back to 'cpu'") as record:
         sampler = clone(estimator).set_params(device="cuda:64").fit(blobs_data)
     assert sampler.device_ == "cpu"
+    # Attributed to the line that called fit, not to a frame inside a library.
+    device_warnings = [w for w in record if w.category is DeviceWarning]
+    assert {w.filename for w in device_warnings} == {__file__}
 
 
 @pytest.mark.parametrize("estimator", SAMPLERS, ids=_id)

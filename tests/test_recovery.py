@@ -208,6 +208,7 @@ def test_one_bad_step_is_rolled_back_and_the_fit_completes(
     assert len(recovered) == 1
     assert "recovered 1 time(s)" in str(recovered[0].message)
     assert "(back to 0)" not in str(recovered[0].message)
+    assert recovered[0].filename == __file__
     assert count["n"] > clean_calls  # a window ran twice
     assert estimator.n_iter_ == estimator.max_iter
     for values in estimator.history_.values():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,6 +14,7 @@ from .._docstrings import fill_sampler_docstring
 from .._gaussian import draw_gaussian, gaussian_start
 from .._nn import ACTIVATIONS, init_critic, unflatten_critic
 from .._torch_utils import draw_seed, make_generator, to_numpy, to_tensor
+from .._warnings import warn
 from ._core import (
     DIVERGENCES,
     lipschitz_particle_flow,
@@ -269,12 +269,11 @@ class LipschitzParticleSampler(BaseSampler):
             )
         self.n_particles_ = start.shape[0]
         if self.n_particles_ == n_rows:
-            warnings.warn(
+            warn(
                 f"n_particles={self.n_particles_} equals the number of training "
                 "rows: particles can collapse onto the training rows. Use more "
                 "particles (the default 'auto' uses twice as many).",
                 UserWarning,
-                stacklevel=3,
             )
 
         weights, biases, vectors = init_critic(
@@ -358,13 +357,12 @@ class LipschitzParticleSampler(BaseSampler):
         self.particles_ = self._unscale(to_numpy(result.particles))
         self._warn_if_interrupted(result.interrupted)
         if self.stop_reason_ == "max_iter":
-            warnings.warn(
+            warn(
                 f"LipschitzParticleSampler stopped at max_iter={self.max_iter} with "
                 f"kinetic energy {self.history_['kinetic_energy'][-1]:.3g} above "
                 f"tol={self.tol}. The particles are usable; raise max_iter or tol "
                 "to silence this warning.",
                 ConvergenceWarning,
-                stacklevel=3,
             )
 
     def _check_same_flow(self):
