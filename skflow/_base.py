@@ -80,6 +80,23 @@ def check_hidden_layer_sizes(hidden_layer_sizes) -> tuple[int, ...]:
     return hidden
 
 
+def warn_fit_interrupted(
+    estimator, n_completed: int, unit: str, kept: str, use: str, stacklevel: int
+) -> None:
+    """After a fit ended by Ctrl-C: say so, what was kept, and that it is usable.
+
+    ``stacklevel`` counts from the caller of this function, as in
+    :func:`warnings.warn`.
+    """
+    warnings.warn(
+        f"{type(estimator).__name__}.fit was interrupted (KeyboardInterrupt) "
+        f"after {n_completed} completed {unit}; the fitted model holds {kept} "
+        f"and can {use}. Fit again for a full run.",
+        UserWarning,
+        stacklevel=stacklevel + 1,
+    )
+
+
 def _non_numeric_columns(X) -> list:
     """Names of DataFrame columns that are neither numeric nor boolean."""
     dtypes = getattr(X, "dtypes", None)
@@ -421,12 +438,8 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
     def _warn_if_interrupted(self, interrupted: bool) -> None:
         """After a fit ended by Ctrl-C: say so, and that the model is usable."""
         if interrupted:
-            warnings.warn(
-                f"{type(self).__name__}.fit was interrupted (KeyboardInterrupt) "
-                f"after {self.n_iter_} completed iterations; the fitted model holds "
-                "the last of them and can sample. Fit again for a full run.",
-                UserWarning,
-                stacklevel=4,
+            warn_fit_interrupted(
+                self, self.n_iter_, "iterations", "the last of them", "sample", 4
             )
 
     def _progress(self, total: int):
