@@ -16,8 +16,9 @@ can be read off the table.
 training row and each dual step touches every row (in bounded blocks): its cost
 per iteration grows linearly in the rows by design, so its full budget runs up
 to 100,000 rows, and a one-iteration budget ("entropic-1it": one generator
-step, one dual step after the ten warm-up dual steps) shows the million-row
-fit in bounded memory. ``solver="sinkhorn"`` sees ``batch_size`` rows per step.
+step, one dual step after the ten warm-up dual steps) measures what a
+million-row fit costs in time and memory. ``solver="sinkhorn"`` sees
+``batch_size`` rows per step.
 
 The two transformers have no ``sample``: ``AutoencoderTransformer`` is fitted
 for two epochs of mini-batches of 1024 rows (its iterations are epochs, so its
