@@ -2,7 +2,7 @@
 
 What it measures
 ----------------
-For each sampler and each size (10,000, 100,000 and 1,000,000 rows of a
+For each estimator and each size (10,000, 100,000 and 1,000,000 rows of a
 32-feature Gaussian mixture), one fit with a small fixed iteration budget
 (early stopping off where a sampler has it, so every size runs the same number
 of iterations) followed by ``sample(10_000)``, in a fresh subprocess each, so
@@ -12,15 +12,26 @@ the data itself (``n x 32`` float64 values, plus the float32 copy the sampler
 makes), so a linear cost curve and memory bounded by the batch, not by the rows,
 can be read off the table.
 
-``EntropicOTGenerator`` keeps one dual weight per training row and each dual
-step touches every row (in bounded blocks): its cost per iteration grows
-linearly in the rows by design, so its largest size is 100,000 here.
+``EntropicOTGenerator`` (semi-discrete solver) keeps one dual weight per
+training row and each dual step touches every row (in bounded blocks): its cost
+per iteration grows linearly in the rows by design, so its full budget runs up
+to 100,000 rows, and a one-iteration budget ("entropic-1it": one generator
+step, one dual step after the ten warm-up dual steps) measures what a
+million-row fit costs in time and memory. ``solver="sinkhorn"`` sees
+``batch_size`` rows per step.
+
+The two transformers have no ``sample``: ``AutoencoderTransformer`` is fitted
+for two epochs of mini-batches of 1024 rows (its iterations are epochs, so its
+seconds per iteration grow with the rows by design) and ``TabularEncoder`` once,
+on the same table with 4 columns turned into integers and 4 into 5-level
+categories; their last column is ``transform`` then ``inverse_transform`` of
+10,000 rows.
 
 How to run
 ----------
 ::
 
-    python benchmarks/bench_scale.py                 # all samplers, 10k/100k/1M
+    python benchmarks/bench_scale.py                 # everything, 10k/100k/1M
     python benchmarks/bench_scale.py --sizes 10000 100000 --samplers lipschitz
 """
 
@@ -28,10 +39,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import subprocess
-import sys
 import time
+
+from _child import measure_in_child, peak_mib
 
 BUDGETS = {
     # name: (class, constructor parameters: a small fixed iteration budget)
@@ -42,8 +52,16 @@ BUDGETS = {
     "sliced": ("SlicedWassersteinFlow", {"max_iter": 20}),
     "proximal": ("ProximalMFGFlow", {"max_iter": 50}),
     "entropic": ("EntropicOTGenerator", {"max_iter": 3, "n_dual_steps": 2}),
+    "entropic-1it": ("EntropicOTGenerator", {"max_iter": 1, "n_dual_steps": 1}),
+    "sinkhorn": ("EntropicOTGenerator", {"solver": "sinkhorn", "max_iter": 20}),
+    "autoencoder": (
+        "AutoencoderTransformer",
+        {"n_components": 8, "max_iter": 2, "batch_size": 1024},
+    ),
+    "tabular": ("TabularEncoder", {}),
 }
-MAX_ROWS = {"entropic": 100_000}
+# Sizes each estimator runs at (all sizes when absent).
+ROWS = {"entropic": {10_000, 100_000}, "entropic-1it": {1_000_000}}
 N_FEATURES = 32
 
 
@@ -67,36 +85,52 @@ def run_one(name: str, n_rows: int) -> dict:
             "sample_seconds": 0.0,
             "n_iter": 1,
             "data_mib": X.nbytes / 2**20,
-            "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "peak_mib": peak_mib(),
         }
+    data_mib = X.nbytes / 2**20
     class_name, params = BUDGETS[name]
-    sampler = getattr(skflow, class_name)(device="cpu", random_state=0, **params)
+    if name == "tabular":
+        X = _mixed_frame(X)
+        estimator = skflow.TabularEncoder(**params)
+    else:
+        estimator = getattr(skflow, class_name)(device="cpu", random_state=0, **params)
     start = time.perf_counter()
-    sampler.fit(X)
+    estimator.fit(X)
     fit_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    rows = sampler.sample(10_000, random_state=0)
+    if hasattr(estimator, "sample"):
+        rows = estimator.sample(10_000, random_state=0)
+    else:
+        rows = estimator.inverse_transform(estimator.transform(X[:10_000]))
     sample_seconds = time.perf_counter() - start
-    assert np.isfinite(rows).all()
+    if name != "tabular":
+        assert np.isfinite(rows).all()
     return {
         "fit_seconds": fit_seconds,
         "sample_seconds": sample_seconds,
-        "n_iter": sampler.n_iter_,
-        "data_mib": X.nbytes / 2**20,
-        # This process's own peak resident memory (Linux reports KiB).
-        "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "n_iter": getattr(estimator, "n_iter_", 1),
+        "data_mib": data_mib,
+        "peak_mib": peak_mib(),
     }
+
+
+def _mixed_frame(X):
+    """The table as a DataFrame: 24 floats, 4 integer and 4 categorical columns."""
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+    for j in range(24, 28):
+        frame[f"x{j}"] = np.round(frame[f"x{j}"] * 10).astype(np.int64)
+    for j in range(28, 32):
+        levels = pd.qcut(frame[f"x{j}"], 5, labels=list("abcde"))
+        frame[f"x{j}"] = levels.astype("category")
+    return frame
 
 
 def measure(name: str, n_rows: int) -> dict:
     """``run_one`` in a fresh interpreter, so the peak memory is its own."""
-    output = subprocess.run(
-        [sys.executable, __file__, "--child", name, str(n_rows)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return json.loads(output.strip().splitlines()[-1])
+    return measure_in_child(__file__, name, str(n_rows))
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -111,19 +145,19 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(run_one(args.child[0], int(args.child[1]))))
         return
     header = (
-        f"{'sampler':10s} {'rows':>9s} {'data MiB':>9s} {'peak MiB':>9s} "
+        f"{'estimator':12s} {'rows':>9s} {'data MiB':>9s} {'peak MiB':>9s} "
         f"{'fit s':>8s} {'s / iter':>9s} {'sample(10k) s':>14s}"
     )
     print(header)
     print("-" * len(header))
     for n_rows in sorted(args.sizes):
         for name in args.samplers:
-            if n_rows > MAX_ROWS.get(name, n_rows):
+            if n_rows not in ROWS.get(name, {n_rows}):
                 continue
             r = measure(name, n_rows)
             peak = f"{r['peak_mib']:.0f}"
             print(
-                f"{name:10s} {n_rows:9d} {r['data_mib']:9.1f} {peak:>9s} "
+                f"{name:12s} {n_rows:9d} {r['data_mib']:9.1f} {peak:>9s} "
                 f"{r['fit_seconds']:8.2f} {r['fit_seconds'] / r['n_iter']:9.3f} "
                 f"{r['sample_seconds']:14.2f}",
                 flush=True,

@@ -105,6 +105,18 @@ def check_hidden_layer_sizes(hidden_layer_sizes) -> tuple[int, ...]:
     return hidden
 
 
+def warn_fit_interrupted(
+    estimator, n_completed: int, unit: str, kept: str, use: str
+) -> None:
+    """After a fit ended by Ctrl-C: say so, what was kept, and that it is usable."""
+    warn(
+        f"{type(estimator).__name__}.fit was interrupted (KeyboardInterrupt) "
+        f"after {n_completed} completed {unit}; the fitted model holds {kept} "
+        f"and can {use}. Fit again for a full run.",
+        UserWarning,
+    )
+
+
 def _non_numeric_columns(X) -> list:
     """Names of DataFrame columns that are neither numeric nor boolean."""
     dtypes = getattr(X, "dtypes", None)
@@ -461,11 +473,8 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
     def _warn_if_interrupted(self, interrupted: bool) -> None:
         """After a fit ended by Ctrl-C: say so, and that the model is usable."""
         if interrupted:
-            warn(
-                f"{type(self).__name__}.fit was interrupted (KeyboardInterrupt) "
-                f"after {self.n_iter_} completed iterations; the fitted model holds "
-                "the last of them and can sample. Fit again for a full run.",
-                UserWarning,
+            warn_fit_interrupted(
+                self, self.n_iter_, "iterations", "the last of them", "sample"
             )
 
     def _progress(self, total: int):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,7 +17,7 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
-from .._base import TorchStateMixin, check_hidden_layer_sizes
+from .._base import TorchStateMixin, check_hidden_layer_sizes, warn_fit_interrupted
 from .._compat import Interval, StrOptions, _fit_context, validate_data
 from .._torch_utils import (
     check_random_state,
@@ -30,6 +29,7 @@ from .._torch_utils import (
     to_numpy,
     to_tensor,
 )
+from .._warnings import warn
 from ..exceptions import NumericalInstabilityError
 from ._core import decode, encode, init_autoencoder, train_autoencoder
 
@@ -86,6 +86,13 @@ class AutoencoderTransformer(
         Minimum improvement of the monitored mean squared error (per entry, in
         the standardised space) that resets the patience counter.
 
+    warm_start : bool, default=False
+        When True and the transformer is fitted, ``fit`` continues training the
+        fitted encoder and decoder for up to ``max_iter`` more epochs instead of
+        starting over; the rows must have the same ``n_features_in_`` and are
+        standardised with the first fit's statistics. ``n_components`` and
+        ``hidden_layer_sizes`` must stay as fitted. See Notes.
+
     device : str, default="auto"
         Torch device: ``"auto"`` (CUDA when available, else CPU), ``"cpu"``,
         ``"cuda"`` or ``"cuda:<index>"``; an unavailable device warns and falls
@@ -108,7 +115,7 @@ class AutoencoderTransformer(
         Latent dimension.
 
     n_iter_ : int
-        Epochs run.
+        Epochs completed, over every fit so far when ``warm_start`` continues.
 
     best_epoch_ : int
         The epoch whose weights were kept (lowest monitored loss).
@@ -117,6 +124,10 @@ class AutoencoderTransformer(
         ``"train_loss"`` and ``"validation_loss"`` (empty without a split): mean
         squared reconstruction error per entry, in the standardised space, per
         epoch; ``len(history_["train_loss"]) == n_iter_``.
+
+    random_state_ : numpy.random.RandomState
+        The stream a continued fit (``warm_start=True``) draws its batch order
+        from, so each continuation sees new batches.
 
     device_ : str
         The device the model was fitted on.
@@ -146,6 +157,16 @@ class AutoencoderTransformer(
     by mini-batch Adam. Hidden layers use SiLU activations; the latent and output
     layers are linear. Fitting costs ``n_iter_`` passes over the rows; transform
     and inverse_transform cost one network pass, in chunks of 65536 rows.
+
+    Pressing Ctrl-C (``KeyboardInterrupt``) during ``fit`` discards the epoch
+    in progress, keeps the weights of the completed epoch with the lowest
+    monitored loss (as a finished fit does), warns, and leaves a usable
+    transformer; an interrupt before the first epoch completes is passed
+    on. With ``warm_start=True`` a second ``fit`` starts from the fitted weights
+    (Adam's moments start afresh), holds out the same validation rows when
+    given the same rows, and keeps the starting weights unless an epoch beats
+    them on the monitored loss; ``n_iter_`` and ``history_`` accumulate. A
+    continuation that fails leaves the fitted transformer as it was.
 
     A sampler fitted on ``f(X)`` and decoded by ``g`` generates in a space of
     dimension ``n_components`` instead of ``d``: fewer, better-conditioned
@@ -179,6 +200,7 @@ class AutoencoderTransformer(
         "validation_fraction": [Interval(Real, 0.0, 1.0, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0.0, None, closed="left")],
+        "warm_start": ["boolean"],
         "device": [str],
         "dtype": [StrOptions({"float32", "float64"})],
         "random_state": ["random_state"],
@@ -197,6 +219,7 @@ class AutoencoderTransformer(
         validation_fraction=0.1,
         n_iter_no_change=20,
         tol=1e-4,
+        warm_start=False,
         device="auto",
         dtype="float32",
         random_state=None,
@@ -212,6 +235,7 @@ class AutoencoderTransformer(
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
+        self.warm_start = warm_start
         self.device = device
         self.dtype = dtype
         self.random_state = random_state
@@ -234,17 +258,29 @@ class AutoencoderTransformer(
         self : object
             The fitted transformer.
         """
-        X = validate_data(self, X, dtype=np.float64, ensure_min_samples=2)
+        warm = bool(self.warm_start) and hasattr(self, "n_iter_")
+        # A continuation keeps the first fit's columns and scaling: the
+        # network lives in that space.
+        X = validate_data(
+            self, X, dtype=np.float64, ensure_min_samples=2, reset=not warm
+        )
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        rng = check_random_state(self.random_state)
         device = resolve_device(self.device)
         dtype = resolve_dtype(self.dtype)
-        self._scaler = StandardScaler().fit(X)
-        scaled = self._scaler.transform(X)
+        if warm:
+            self._check_same_architecture(hidden)
+            rng = self.random_state_
+            scaler, split_seed = self._scaler, self._split_seed
+        else:
+            rng = check_random_state(self.random_state)
+            scaler, split_seed = StandardScaler().fit(X), draw_seed(rng)
+        scaled = scaler.transform(X)
 
+        # The split has its own seed, kept with the model, so a continuation on
+        # the same rows holds out the same validation rows as the first fit.
         n_rows = scaled.shape[0]
         n_validation = int(np.ceil(self.validation_fraction * n_rows))
-        order = rng.permutation(n_rows)
+        order = np.random.RandomState(split_seed).permutation(n_rows)
         if self.early_stopping and 1 <= n_validation < n_rows:
             train = to_tensor(scaled[order[n_validation:]], device, dtype)
             validation = to_tensor(scaled[order[:n_validation]], device, dtype)
@@ -252,9 +288,14 @@ class AutoencoderTransformer(
             train, validation = to_tensor(scaled, device, dtype), None
 
         generator = make_generator(draw_seed(rng), device)
-        parameters, n_encoder = init_autoencoder(
-            X.shape[1], int(self.n_components), hidden, generator, device, dtype
-        )
+        if warm:
+            tensors = self._tensors_on(device, dtype)
+            parameters = [tensors[f"parameter_{i}"] for i in range(len(tensors))]
+            n_encoder = self._n_encoder
+        else:
+            parameters, n_encoder = init_autoencoder(
+                X.shape[1], int(self.n_components), hidden, generator, device, dtype
+            )
         with tqdm(
             total=self.max_iter,
             desc=type(self).__name__,
@@ -278,6 +319,7 @@ class AutoencoderTransformer(
                 alpha=float(self.alpha),
                 tol=float(self.tol),
                 n_iter_no_change=int(self.n_iter_no_change),
+                keep_initial=warm,
                 callback=report,
             )
         if result.non_finite_at is not None:
@@ -286,6 +328,24 @@ class AutoencoderTransformer(
                 f"{result.non_finite_at}; lower learning_rate, or use "
                 "dtype='float64'."
             )
+        # Nothing below can fail: a failed (or continued-and-failed) fit leaves
+        # the fitted transformer as it was.
+        history = {
+            "train_loss": to_numpy(result.train_loss).tolist(),
+            "validation_loss": to_numpy(result.validation_loss).tolist(),
+        }
+        n_before = self.n_iter_ if warm else 0
+        if warm:
+            history = {key: self.history_[key] + history[key] for key in history}
+            best_epoch = (
+                self.best_epoch_
+                if result.best_epoch == 0
+                else n_before + result.best_epoch
+            )
+        else:
+            best_epoch = result.best_epoch
+        self._scaler = scaler
+        self._split_seed = split_seed
         self._n_encoder = n_encoder
         self._tensors = {f"parameter_{i}": p for i, p in enumerate(result.parameters)}
         self._tensor_cache = None
@@ -294,22 +354,41 @@ class AutoencoderTransformer(
         self._tensors_on(device, dtype)
         self.n_components_ = int(self.n_components)
         self._n_features_out = self.n_components_
-        self.n_iter_ = result.n_epochs
-        self.best_epoch_ = result.best_epoch
-        self.history_ = {
-            "train_loss": to_numpy(result.train_loss).tolist(),
-            "validation_loss": to_numpy(result.validation_loss).tolist(),
-        }
+        self.n_iter_ = n_before + result.n_epochs
+        self.best_epoch_ = best_epoch
+        self.history_ = history
         self.device_ = str(device)
-        if not result.stopped_early:
-            warnings.warn(
+        self.random_state_ = np.random.RandomState(draw_seed(rng))
+        if result.interrupted:
+            warn_fit_interrupted(
+                self,
+                self.n_iter_,
+                "epochs",
+                f"the weights of epoch {self.best_epoch_} (lowest monitored loss)",
+                "transform and inverse_transform",
+            )
+        elif not result.stopped_early:
+            warn(
                 f"{type(self).__name__} ran all max_iter={self.max_iter} epochs "
                 "without its monitored loss levelling off; raise max_iter or "
                 "learning_rate.",
                 ConvergenceWarning,
-                stacklevel=2,
             )
         return self
+
+    def _check_same_architecture(self, hidden: tuple[int, ...]) -> None:
+        """A continued fit trains the fitted network: its shape cannot change."""
+        encoder = range(0, self._n_encoder, 2)
+        weights = [self._tensors[f"parameter_{i}"] for i in encoder]
+        fitted_hidden = tuple(int(w.shape[0]) for w in weights[:-1])
+        if int(self.n_components) != self.n_components_ or hidden != fitted_hidden:
+            raise ValueError(
+                f"warm_start continues the fitted network, with n_components="
+                f"{self.n_components_} and hidden_layer_sizes={fitted_hidden}, but "
+                f"got n_components={self.n_components} and hidden_layer_sizes="
+                f"{self.hidden_layer_sizes}; keep them, or set warm_start=False "
+                "to refit."
+            )
 
     def transform(self, X):
         """Encode rows into the latent space.

@@ -23,10 +23,14 @@ class AutoencoderResult(NamedTuple):
 
     ``parameters`` are the weights of the epoch with the best monitored loss
     (validation loss when a validation split exists, else training loss);
-    ``train_loss`` and ``validation_loss`` have one entry per epoch run
-    (``validation_loss`` is empty without a split); ``stopped_early`` is True
-    when ``n_iter_no_change`` epochs in a row failed to improve by ``tol``.
-    ``non_finite_at`` is the epoch whose loss was NaN or infinite, else None.
+    ``train_loss`` and ``validation_loss`` have one entry per completed epoch
+    (``validation_loss`` is empty without a split); ``best_epoch`` is 0 when
+    the starting weights of a continued run were never beaten;
+    ``stopped_early`` is True when ``n_iter_no_change`` epochs in a row failed
+    to improve by ``tol``. ``non_finite_at`` is the epoch whose loss was NaN or
+    infinite, else None. ``interrupted`` is True when Ctrl-C
+    (``KeyboardInterrupt``) ended the loop: the result then covers the
+    completed epochs only.
     """
 
     parameters: list[torch.Tensor]
@@ -36,6 +40,7 @@ class AutoencoderResult(NamedTuple):
     best_epoch: int
     stopped_early: bool
     non_finite_at: int | None
+    interrupted: bool = False
 
 
 def init_autoencoder(
@@ -110,6 +115,7 @@ def train_autoencoder(
     alpha: float,
     tol: float,
     n_iter_no_change: int,
+    keep_initial: bool = False,
     callback: Callable[[int, float, float | None], None] | None = None,
 ) -> AutoencoderResult:
     """Mini-batch Adam on the reconstruction loss, with early stopping.
@@ -123,6 +129,14 @@ def train_autoencoder(
     ``n_iter_no_change``; reaching it stops training. The best epoch's weights are
     returned.
 
+    With ``keep_initial`` (continuing a fitted model), the starting weights
+    enter the comparison as epoch 0 with their loss over all monitored rows,
+    so a continuation never hands back weights worse than it was given.
+
+    Ctrl-C (``KeyboardInterrupt``) during an epoch discards that epoch and
+    returns the best weights of the completed ones; with none completed the
+    interrupt is passed on.
+
     The monitored loss is read on the host once per epoch: that synchronisation
     is what early stopping needs, and an epoch is many batches.
     """
@@ -133,51 +147,63 @@ def train_autoencoder(
     batch_size = min(batch_size, n_rows)
     best = [p.detach().clone() for p in parameters]
     best_loss, best_epoch, no_change = float("inf"), 0, 0
+    if keep_initial:
+        monitored_rows = validation if validation is not None else train
+        best_loss = float(_full_loss(monitored_rows, parameters, n_encoder, batch_size))
     train_losses, validation_losses = [], []
-    stopped_early, non_finite_at = False, None
-    epoch = 0
-    for epoch in range(1, max_iter + 1):
-        order = torch.randperm(n_rows, generator=generator, device=train.device)
-        epoch_loss = torch.zeros((), device=train.device, dtype=train.dtype)
-        for start in range(0, n_rows, batch_size):
-            rows = train[order[start : start + batch_size]]
-            loss = reconstruction_loss(rows, parameters, n_encoder)
-            objective = loss
-            if alpha > 0:
-                objective = loss + 0.5 * alpha * sum((w**2).sum() for w in weights)
-            optimizer.zero_grad(set_to_none=True)
-            objective.backward()
-            optimizer.step()
-            epoch_loss = epoch_loss + loss.detach() * len(rows)
-        train_losses.append(epoch_loss / n_rows)
-        if validation is not None:
-            validation_losses.append(
-                _full_loss(validation, parameters, n_encoder, batch_size)
-            )
-            monitored = validation_losses[-1]
-        else:
-            monitored = train_losses[-1]
-        # One host read per epoch: the early-stopping decision needs it.
-        value = float(monitored)
-        if callback is not None:
-            callback(
-                epoch,
-                float(train_losses[-1]),
-                value if validation is not None else None,
-            )
-        if not torch.isfinite(monitored):
-            non_finite_at = epoch
-            break
-        if value < best_loss - tol:
-            no_change = 0
-        else:
-            no_change += 1
-        if value < best_loss:
-            best_loss, best_epoch = value, epoch
-            best = [p.detach().clone() for p in parameters]
-        if no_change >= n_iter_no_change:
-            stopped_early = True
-            break
+    stopped_early, non_finite_at, interrupted = False, None, False
+    completed = 0
+    try:
+        for epoch in range(1, max_iter + 1):
+            order = torch.randperm(n_rows, generator=generator, device=train.device)
+            epoch_loss = torch.zeros((), device=train.device, dtype=train.dtype)
+            for start in range(0, n_rows, batch_size):
+                rows = train[order[start : start + batch_size]]
+                loss = reconstruction_loss(rows, parameters, n_encoder)
+                objective = loss
+                if alpha > 0:
+                    objective = loss + 0.5 * alpha * sum((w**2).sum() for w in weights)
+                optimizer.zero_grad(set_to_none=True)
+                objective.backward()
+                optimizer.step()
+                epoch_loss = epoch_loss + loss.detach() * len(rows)
+            train_losses.append(epoch_loss / n_rows)
+            if validation is not None:
+                validation_losses.append(
+                    _full_loss(validation, parameters, n_encoder, batch_size)
+                )
+                monitored = validation_losses[-1]
+            else:
+                monitored = train_losses[-1]
+            # One host read per epoch: the early-stopping decision needs it.
+            value = float(monitored)
+            if not torch.isfinite(monitored):
+                non_finite_at = completed = epoch
+                break
+            if value < best_loss - tol:
+                no_change = 0
+            else:
+                no_change += 1
+            if value < best_loss:
+                best_loss, best_epoch = value, epoch
+                best = [p.detach().clone() for p in parameters]
+            completed = epoch
+            if callback is not None:
+                callback(
+                    epoch,
+                    float(train_losses[-1]),
+                    value if validation is not None else None,
+                )
+            if no_change >= n_iter_no_change:
+                stopped_early = True
+                break
+    except KeyboardInterrupt:
+        # Ctrl-C: keep what the completed epochs learned (nothing learned yet:
+        # let the interrupt through; a continued model is then left as it was).
+        if completed == 0:
+            raise
+        interrupted = True
+        del train_losses[completed:], validation_losses[completed:]
     empty = train.new_zeros(0)
     return AutoencoderResult(
         parameters=best,
@@ -185,8 +211,9 @@ def train_autoencoder(
         validation_loss=(
             torch.stack(validation_losses) if validation_losses else empty
         ),
-        n_epochs=epoch,
+        n_epochs=completed,
         best_epoch=best_epoch,
         stopped_early=stopped_early,
         non_finite_at=non_finite_at,
+        interrupted=interrupted,
     )

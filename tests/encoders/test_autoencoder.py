@@ -196,3 +196,171 @@ def test_gpu_fitted_model_loads_on_a_cpu_only_process(blobs_data, tmp_path):
     )
     env = {**os.environ, "CUDA_VISIBLE_DEVICES": ""}
     subprocess.run([sys.executable, "-c", script], check=True, env=env)
+
+
+# ------------------------------------------------------- Ctrl-C and warm_start
+def _interrupt_on_batch(monkeypatch, n_batches):
+    """Make the ``n_batches``-th mini-batch loss the user pressing Ctrl-C."""
+    import skflow.encoders._core as core
+
+    calls = {"n": 0}
+    loss = core.reconstruction_loss
+
+    def interrupted_loss(*args):
+        calls["n"] += 1
+        if calls["n"] == n_batches:
+            raise KeyboardInterrupt
+        return loss(*args)
+
+    monkeypatch.setattr(core, "reconstruction_loss", interrupted_loss)
+
+
+def test_ctrl_c_mid_epoch_keeps_the_completed_epochs(blobs_data, monkeypatch):
+    # blobs_data: 90 training rows after the split, 3 batches of 32 per epoch
+    # (plus one validation pass of 2 chunks): the 12th loss call falls inside
+    # epoch 3, so epochs 1 and 2 completed.
+    ae = _fast(max_iter=50)
+    n_train = blobs_data.shape[0] - int(np.ceil(0.1 * blobs_data.shape[0]))
+    n_validation = blobs_data.shape[0] - n_train
+    per_epoch = -(-n_train // 32) + -(-n_validation // 32)
+    _interrupt_on_batch(monkeypatch, 2 * per_epoch + 1)
+    with pytest.warns(UserWarning, match="interrupted.*after 2 completed epochs"):
+        ae.fit(blobs_data)
+    assert ae.n_iter_ == 2
+    assert len(ae.history_["train_loss"]) == len(ae.history_["validation_loss"]) == 2
+    assert ae.best_epoch_ in (1, 2)
+    best = ae.history_["validation_loss"][ae.best_epoch_ - 1]
+    assert best == min(ae.history_["validation_loss"])
+    monkeypatch.undo()
+    Z = ae.transform(blobs_data)
+    assert Z.shape == (blobs_data.shape[0], 2) and np.isfinite(Z).all()
+    assert np.isfinite(ae.inverse_transform(Z)).all()
+
+
+def test_ctrl_c_at_the_progress_bar_keeps_that_epoch(blobs_data, monkeypatch):
+    import skflow.encoders._autoencoder as module
+
+    class InterruptedBar:
+        """A progress bar whose third update is the user pressing Ctrl-C."""
+
+        def __init__(self, *args, **kwargs):
+            self.n = 0
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, n):
+            self.n += n
+            if self.n == 3:
+                raise KeyboardInterrupt
+
+        def set_postfix(self, **kwargs):
+            pass
+
+    monkeypatch.setattr(module, "tqdm", InterruptedBar)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)  # not both warnings
+        with pytest.warns(UserWarning, match="interrupted"):
+            ae = _fast(max_iter=50, early_stopping=False).fit(blobs_data)
+    assert ae.n_iter_ == 3 == len(ae.history_["train_loss"])
+    assert np.isfinite(ae.inverse_transform(ae.transform(blobs_data))).all()
+
+
+def test_ctrl_c_before_the_first_epoch_is_passed_on(blobs_data, monkeypatch):
+    _interrupt_on_batch(monkeypatch, 2)
+    ae = _fast()
+    with pytest.raises(KeyboardInterrupt):
+        ae.fit(blobs_data)
+    assert not hasattr(ae, "n_iter_")
+
+
+def _reconstruction_error(ae, X):
+    scale = X.std(axis=0)
+    return np.mean(((ae.inverse_transform(ae.transform(X)) - X) / scale) ** 2)
+
+
+def test_warm_start_continues_like_one_longer_fit(blobs_data):
+    params = {"early_stopping": False, "max_iter": 10, "learning_rate": 3e-3}
+    staged = _fast(warm_start=True, **params).fit(blobs_data)
+    first_history = list(staged.history_["train_loss"])
+    first_error = _reconstruction_error(staged, blobs_data)
+    staged.fit(blobs_data)
+    single = _fast(**{**params, "max_iter": 20}).fit(blobs_data)
+
+    assert staged.n_iter_ == 20 == len(staged.history_["train_loss"])
+    assert staged.history_["train_loss"][:10] == first_history
+    # Same first half bit for bit (same seed); the second half differs only by
+    # the batch order and Adam's restarted moments, so both runs end up well
+    # below where the first half left off, and close to each other.
+    assert first_history == single.history_["train_loss"][:10]
+    end_staged = staged.history_["train_loss"][-1]
+    end_single = single.history_["train_loss"][-1]
+    assert max(end_staged, end_single) < first_history[-1]
+    # The loss falls by an order of magnitude over the second half, so a band
+    # of +-50% around the single run's end still tells the two apart from a
+    # continuation that restarted or stalled.
+    assert end_staged == pytest.approx(end_single, rel=0.5)
+    assert _reconstruction_error(staged, blobs_data) < first_error
+
+
+def test_warm_start_never_keeps_worse_weights(blobs_data):
+    ae = _fast(warm_start=True, max_iter=20, dtype="float64").fit(blobs_data)
+    before = ae.transform(blobs_data)
+    best_epoch, best = ae.best_epoch_, min(ae.history_["validation_loss"])
+    # A learning rate this large makes every continued epoch worse on the
+    # validation rows: the fitted weights must come back untouched.
+    ae.set_params(learning_rate=1.0, max_iter=5, n_iter_no_change=50).fit(blobs_data)
+    assert ae.n_iter_ == 25
+    assert min(ae.history_["validation_loss"][20:]) > best
+    assert ae.best_epoch_ == best_epoch
+    np.testing.assert_array_equal(ae.transform(blobs_data), before)
+
+
+def test_warm_start_early_stopping_and_best_epoch(blobs_data):
+    ae = _fast(warm_start=True, max_iter=10).fit(blobs_data)
+    ae.set_params(max_iter=400, n_iter_no_change=3, tol=1e-2).fit(blobs_data)
+    assert 10 < ae.n_iter_ < 410  # the continuation stopped early
+    assert len(ae.history_["validation_loss"]) == ae.n_iter_
+    # Same rows, same held-out split: validation losses compare across fits.
+    best = ae.history_["validation_loss"][ae.best_epoch_ - 1]
+    assert best == min(ae.history_["validation_loss"])
+
+
+def test_warm_start_refuses_other_widths_and_keeps_the_model(blobs_data):
+    ae = _fast(warm_start=True).fit(blobs_data)
+    expected = ae.transform(blobs_data)
+    with pytest.raises(ValueError, match="features"):
+        ae.fit(blobs_data[:, :1])
+    with pytest.raises(ValueError, match="warm_start"):
+        ae.set_params(n_components=1).fit(blobs_data)
+    with pytest.raises(ValueError, match="warm_start"):
+        ae.set_params(n_components=2, hidden_layer_sizes=(8,)).fit(blobs_data)
+    np.testing.assert_array_equal(ae.transform(blobs_data), expected)
+    assert ae.n_iter_ == 5
+
+
+def test_warm_start_on_an_unfitted_transformer_is_an_ordinary_fit(blobs_data):
+    np.testing.assert_array_equal(
+        _fast(warm_start=True).fit(blobs_data).transform(blobs_data),
+        _fast().fit(blobs_data).transform(blobs_data),
+    )
+
+
+def test_save_load_round_trip_then_continue(blobs_data, tmp_path):
+    import skflow
+
+    ae = _fast(warm_start=True).fit(blobs_data).fit(blobs_data)
+    skflow.save(ae, tmp_path / "ae.skflow")
+    loaded = skflow.load(tmp_path / "ae.skflow")
+    np.testing.assert_array_equal(
+        loaded.transform(blobs_data), ae.transform(blobs_data)
+    )
+    assert loaded.history_ == ae.history_
+    # The continued stream is saved too: both continue identically.
+    np.testing.assert_array_equal(
+        loaded.fit(blobs_data).transform(blobs_data),
+        ae.fit(blobs_data).transform(blobs_data),
+    )
