@@ -105,6 +105,24 @@ def check_hidden_layer_sizes(hidden_layer_sizes) -> tuple[int, ...]:
     return hidden
 
 
+def check_fit_numerics(estimator, failed_at, recoveries, remedy: str) -> None:
+    """Raise if a fit stayed non-finite; warn if it rolled back and recovered.
+
+    ``failed_at`` is None or the 1-based iteration (epoch) that was still
+    non-finite once the rollbacks were spent; ``recoveries`` are the rollbacks
+    made; ``remedy`` names the parameters to change.
+    """
+    name = type(estimator).__name__
+    if failed_at is not None:
+        raise NumericalInstabilityError(
+            f"{name}.fit produced non-finite values at iteration {failed_at}, "
+            f"and {len(recoveries)} rollbacks to the last finite state with "
+            f"halved learning rates did not help; {remedy}"
+        )
+    if recoveries:
+        warn(recovery_message(name, recoveries), NumericalInstabilityWarning)
+
+
 def warn_fit_interrupted(
     estimator, n_completed: int, unit: str, kept: str, use: str
 ) -> None:
@@ -456,19 +474,12 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
         bad iteration, 0-based) and ``recoveries`` (rollbacks made); ``remedy``
         names the parameters to change.
         """
-        name = type(self).__name__
-        if result.non_finite_at is not None:
-            raise NumericalInstabilityError(
-                f"{name}.fit produced non-finite values at iteration "
-                f"{result.non_finite_at + 1}, and {len(result.recoveries)} "
-                "rollbacks to the last finite state with halved learning rates "
-                f"did not help; {remedy}"
-            )
-        if result.recoveries:
-            warn(
-                recovery_message(name, result.recoveries),
-                NumericalInstabilityWarning,
-            )
+        check_fit_numerics(
+            self,
+            None if result.non_finite_at is None else result.non_finite_at + 1,
+            result.recoveries,
+            remedy,
+        )
 
     def _warn_if_interrupted(self, interrupted: bool) -> None:
         """After a fit ended by Ctrl-C: say so, and that the model is usable."""

@@ -6,8 +6,10 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from sklearn.exceptions import ConvergenceWarning
 
 from skflow import (
+    AutoencoderTransformer,
     EntropicOTGenerator,
     LipschitzParticleSampler,
     NumericalInstabilityError,
@@ -17,6 +19,7 @@ from skflow import (
 )
 from skflow._recovery import FiniteCheckpoint
 from skflow.datasets import make_gaussian_mixture
+from skflow.encoders import _core as encoders_core
 from skflow.ot import _core as ot_core
 from skflow.particles import _core as particles_core
 from skflow.proximal import _core as proximal_core
@@ -232,3 +235,54 @@ def test_a_fit_that_stays_non_finite_raises_and_keeps_the_previous_model(
     with pytest.raises(NumericalInstabilityError, match="did not help"):
         estimator.fit(rows)
     np.testing.assert_array_equal(estimator.sample(50, random_state=0), before)
+
+
+# ------------------------------------------------------------ the autoencoder
+def _autoencoder():
+    return AutoencoderTransformer(
+        n_components=2,
+        hidden_layer_sizes=(16,),
+        batch_size=50,
+        max_iter=12,
+        n_iter_no_change=100,  # run every epoch
+        device="cpu",
+        random_state=0,
+    )
+
+
+def test_autoencoder_undoes_a_bad_epoch(rows, monkeypatch):
+    count = _poison(monkeypatch, encoders_core, "reconstruction_loss", lambda n: False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        _autoencoder().fit(rows)
+    per_run = count["n"]
+    monkeypatch.undo()
+
+    count = _poison(
+        monkeypatch, encoders_core, "reconstruction_loss", lambda n: n == per_run // 2
+    )
+    encoder = _autoencoder()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        encoder.fit(rows)
+    recovered = [w for w in caught if w.category is NumericalInstabilityWarning]
+    assert len(recovered) == 1 and "recovered 1 time(s)" in str(recovered[0].message)
+    assert count["n"] > per_run
+    assert encoder.n_iter_ == encoder.max_iter
+    for values in encoder.history_.values():
+        assert len(values) in (0, encoder.n_iter_)
+        assert np.isfinite(values).all()
+    assert np.isfinite(encoder.inverse_transform(encoder.transform(rows))).all()
+
+
+def test_autoencoder_that_stays_non_finite_raises_and_keeps_its_model(
+    rows, monkeypatch
+):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        encoder = _autoencoder().fit(rows)
+    before = encoder.transform(rows)
+    _poison(monkeypatch, encoders_core, "reconstruction_loss", lambda n: n > 2)
+    with pytest.raises(NumericalInstabilityError, match="did not help; lower"):
+        encoder.fit(rows)
+    np.testing.assert_array_equal(encoder.transform(rows), before)

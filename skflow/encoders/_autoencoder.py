@@ -17,7 +17,13 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
-from .._base import TorchStateMixin, check_hidden_layer_sizes, warn_fit_interrupted
+from .._base import (
+    TorchStateMixin,
+    check_fit_numerics,
+    check_hidden_layer_sizes,
+    keeps_state_on_failure,
+    warn_fit_interrupted,
+)
 from .._compat import Interval, StrOptions, _fit_context, validate_data
 from .._torch_utils import (
     check_random_state,
@@ -30,7 +36,6 @@ from .._torch_utils import (
     to_tensor,
 )
 from .._warnings import warn
-from ..exceptions import NumericalInstabilityError
 from ._core import decode, encode, init_autoencoder, train_autoencoder
 
 # Rows pushed through the network at once by transform / inverse_transform.
@@ -242,6 +247,7 @@ class AutoencoderTransformer(
         self.verbose = verbose
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @keeps_state_on_failure
     def fit(self, X, y=None):
         """Train the encoder and decoder on the rows of ``X``.
 
@@ -322,12 +328,12 @@ class AutoencoderTransformer(
                 keep_initial=warm,
                 callback=report,
             )
-        if result.non_finite_at is not None:
-            raise NumericalInstabilityError(
-                f"The reconstruction loss became non-finite at epoch "
-                f"{result.non_finite_at}; lower learning_rate, or use "
-                "dtype='float64'."
-            )
+        check_fit_numerics(
+            self,
+            result.non_finite_at,
+            result.recoveries,
+            "lower learning_rate, or use dtype='float64'.",
+        )
         # Nothing below can fail: a failed (or continued-and-failed) fit leaves
         # the fitted transformer as it was.
         history = {

@@ -16,6 +16,7 @@ from typing import NamedTuple
 import torch
 
 from .._nn import init_mlp, mlp_forward
+from .._recovery import MAX_RECOVERIES, FiniteCheckpoint, Recovery
 
 
 class AutoencoderResult(NamedTuple):
@@ -28,9 +29,10 @@ class AutoencoderResult(NamedTuple):
     the starting weights of a continued run were never beaten;
     ``stopped_early`` is True when ``n_iter_no_change`` epochs in a row failed
     to improve by ``tol``. ``non_finite_at`` is the epoch whose loss was NaN or
-    infinite, else None. ``interrupted`` is True when Ctrl-C
-    (``KeyboardInterrupt``) ended the loop: the result then covers the
-    completed epochs only.
+    infinite after the allowed rollbacks were spent, else None; ``recoveries``
+    lists the rollbacks made (0-based epoch that failed, epochs restored).
+    ``interrupted`` is True when Ctrl-C (``KeyboardInterrupt``) ended the loop:
+    the result then covers the completed epochs only.
     """
 
     parameters: list[torch.Tensor]
@@ -41,6 +43,7 @@ class AutoencoderResult(NamedTuple):
     stopped_early: bool
     non_finite_at: int | None
     interrupted: bool = False
+    recoveries: tuple[Recovery, ...] = ()
 
 
 def init_autoencoder(
@@ -116,6 +119,7 @@ def train_autoencoder(
     tol: float,
     n_iter_no_change: int,
     keep_initial: bool = False,
+    max_recoveries: int = MAX_RECOVERIES,
     callback: Callable[[int, float, float | None], None] | None = None,
 ) -> AutoencoderResult:
     """Mini-batch Adam on the reconstruction loss, with early stopping.
@@ -132,6 +136,10 @@ def train_autoencoder(
     With ``keep_initial`` (continuing a fitted model), the starting weights
     enter the comparison as epoch 0 with their loss over all monitored rows,
     so a continuation never hands back weights worse than it was given.
+
+    An epoch whose monitored loss is not finite is undone (weights and Adam
+    moments go back to the end of the previous epoch) and run again with half
+    the learning rate, at most ``max_recoveries`` times.
 
     Ctrl-C (``KeyboardInterrupt``) during an epoch discards that epoch and
     returns the best weights of the completed ones; with none completed the
@@ -153,8 +161,13 @@ def train_autoencoder(
     train_losses, validation_losses = [], []
     stopped_early, non_finite_at, interrupted = False, None, False
     completed = 0
+    checkpoint = FiniteCheckpoint(
+        parameters, [optimizer], max_recoveries=max_recoveries
+    )
+    checkpoint.save(0)
     try:
-        for epoch in range(1, max_iter + 1):
+        while completed < max_iter:
+            epoch = completed + 1
             order = torch.randperm(n_rows, generator=generator, device=train.device)
             epoch_loss = torch.zeros((), device=train.device, dtype=train.dtype)
             for start in range(0, n_rows, batch_size):
@@ -178,8 +191,12 @@ def train_autoencoder(
             # One host read per epoch: the early-stopping decision needs it.
             value = float(monitored)
             if not torch.isfinite(monitored):
-                non_finite_at = completed = epoch
-                break
+                if checkpoint.restore(epoch - 1) is None:
+                    non_finite_at = completed = epoch
+                    break
+                # Undo the epoch and run it again with smaller steps.
+                del train_losses[completed:], validation_losses[completed:]
+                continue
             if value < best_loss - tol:
                 no_change = 0
             else:
@@ -188,6 +205,7 @@ def train_autoencoder(
                 best_loss, best_epoch = value, epoch
                 best = [p.detach().clone() for p in parameters]
             completed = epoch
+            checkpoint.save(completed)
             if callback is not None:
                 callback(
                     epoch,
@@ -216,4 +234,5 @@ def train_autoencoder(
         stopped_early=stopped_early,
         non_finite_at=non_finite_at,
         interrupted=interrupted,
+        recoveries=tuple(checkpoint.recoveries),
     )
