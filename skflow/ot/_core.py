@@ -21,12 +21,14 @@ Its gradient in ``x`` is the soft-barycentre formula of seed 003,
     \chi(x) = \mathrm{softmax}_j\big((\psi_j - c(x, y_j)) / \varepsilon\big),
 
 so a generator step pulls every ``g(z)`` toward its soft barycentre. The
-per-row weights, c-transforms and barycentres come from POT's
-``ot.semidiscrete`` functions (torch backend, so on the input's device); what
-POT lacks is written here: evaluating them in blocks of generated rows so that
-memory stays ``O(block * M)`` for any data size, the preconditioned
-stochastic dual ascent warm-started between generator steps, the debiasing term
-and the generator itself.
+per-row weights, c-transforms and barycentres are those of POT's
+``ot.semidiscrete`` functions (the tests hold them equal), computed here by a
+streaming log-sum-exp over chunks of atoms: POT's functions build the whole
+``n x M`` score matrix, which at a million data rows is gigabytes per batch,
+while the stream holds one bounded block. Also written here, for want of a
+library that has them: the preconditioned stochastic dual ascent warm-started
+between generator steps, and the generator itself. The minibatch entropic costs
+(the debiasing term, the ``"sinkhorn"`` solver) are POT's.
 
 Device and dtype follow the inputs; randomness comes from an explicit
 ``torch.Generator``; nothing is validated or printed here.
@@ -34,17 +36,13 @@ Device and dtype follow the inputs; randomness comes from an explicit
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Callable
 from typing import NamedTuple
 
 import ot
 import torch
-from ot.semidiscrete import (
-    semidiscrete_atom_weights,
-    semidiscrete_c_transform,
-    semidiscrete_ot_map,
-)
 
 from .._nn import init_mlp, mlp_forward
 from .._recovery import MAX_RECOVERIES, FiniteCheckpoint, Recovery
@@ -52,10 +50,12 @@ from .._torch_utils import iter_chunks
 from ..particles._core import median_nearest_distance
 
 # Largest block of the (generated rows x data rows) matrix held at once by the
-# semi-discrete functions: 2**20 entries (4 MiB in float32). Generated rows are
-# processed in blocks of ``max(1, _BLOCK_ENTRIES // M)``, so the memory of a dual
-# or generator step never grows with the batch, only linearly with ``M``.
-_BLOCK_ENTRIES = 2**20
+# semi-discrete functions: 2**22 entries (16 MiB in float32). Generated rows are
+# taken at most _ROW_BLOCK at a time and the data in chunks that fill the block,
+# so the memory of a dual or generator step is bounded whatever the batch and the
+# number of data rows ``M``; the time is linear in ``M``.
+_BLOCK_ENTRIES = 2**22
+_ROW_BLOCK = 4096
 
 # Sinkhorn iterations (and tolerance on the marginals) for the minibatch problems
 # solved through POT: the debiasing term and the "sinkhorn" solver.
@@ -77,32 +77,56 @@ def cost_scale(data: torch.Tensor) -> torch.Tensor:
     return 2.0 * centered.pow(2).sum(dim=1).mean()
 
 
-def _metric(scale: torch.Tensor) -> Callable:
-    """``c(x, y) = |x - y|^2 / scale`` as the callable POT's functions take."""
-    return lambda x, y: ot.dist(x, y) / scale
+def _blocks(n_rows: int, n_data: int):
+    """``(row block, data chunk)`` slice pairs covering the ``n_rows x n_data``
+    score matrix, each at most ``_BLOCK_ENTRIES`` entries, row block outermost."""
+    row_block = min(max(n_rows, 1), _ROW_BLOCK)
+    chunk = max(1, _BLOCK_ENTRIES // row_block)
+    for rows in iter_chunks(n_rows, row_block):
+        yield rows, list(iter_chunks(n_data, chunk))
 
 
-def block_rows(n_data: int) -> int:
-    """Generated rows per block so a block holds at most ``_BLOCK_ENTRIES``."""
-    return max(1, _BLOCK_ENTRIES // max(n_data, 1))
-
-
-def _by_blocks(
-    transform: Callable,
+def _scores(
     x: torch.Tensor,
     data: torch.Tensor,
     psi: torch.Tensor,
     reg: float,
     scale: torch.Tensor,
 ) -> torch.Tensor:
-    """A POT semi-discrete ``transform(data, x, psi)``, on blocks of rows of ``x``."""
-    metric = _metric(scale)
-    return torch.cat(
-        [
-            transform(data, x[rows], psi, metric=metric, reg=reg)
-            for rows in iter_chunks(x.shape[0], block_rows(data.shape[0]))
-        ]
-    )
+    """``(psi_j - |x_i - y_j|^2 / scale) / reg`` for a block of rows and atoms."""
+    cost = (
+        x.pow(2).sum(dim=1, keepdim=True) + data.pow(2).sum(dim=1) - 2.0 * x @ data.t()
+    ).clamp_min(0.0) / scale
+    return (psi - cost) / reg
+
+
+def _softmax_pass(x, data, psi, reg, scale, *, barycentre: bool):
+    """One streaming pass over the atoms for every row of ``x``.
+
+    Returns ``log sum_j exp(score_ij)`` per row and, with ``barycentre``, the
+    soft barycentres ``sum_j softmax_j(score_i) y_j``; the softmax is
+    accumulated chunk by chunk with a running maximum (the usual online
+    log-sum-exp), so no row of the ``n x M`` matrix is ever held whole.
+    """
+    log_norms, centres = [], []
+    for rows, chunks in _blocks(x.shape[0], data.shape[0]):
+        xb = x[rows]
+        running_max = xb.new_full((xb.shape[0],), -math.inf)
+        total = xb.new_zeros(xb.shape[0])
+        weighted = xb.new_zeros(xb.shape) if barycentre else None
+        for atoms in chunks:
+            score = _scores(xb, data[atoms], psi[atoms], reg, scale)
+            new_max = torch.maximum(running_max, score.max(dim=1).values)
+            rescale = torch.exp(running_max - new_max)
+            weights = torch.exp(score - new_max[:, None])
+            total = total * rescale + weights.sum(dim=1)
+            if barycentre:
+                weighted = weighted * rescale[:, None] + weights @ data[atoms]
+            running_max = new_max
+        log_norms.append(running_max + torch.log(total))
+        if barycentre:
+            centres.append(weighted / total[:, None])
+    return torch.cat(log_norms), (torch.cat(centres) if barycentre else None)
 
 
 def c_transform(
@@ -112,12 +136,14 @@ def c_transform(
     reg: float,
     scale: torch.Tensor,
 ) -> torch.Tensor:
-    r""":math:`\psi^{c,\varepsilon}(x)` per row of ``x``, shape ``(n,)``.
+    r""":math:`\psi^{c,\varepsilon}(x) = -\varepsilon \log \frac{1}{M} \sum_j
+    e^{(\psi_j - c(x, y_j)) / \varepsilon}` per row of ``x``, shape ``(n,)``.
 
-    POT's ``semidiscrete_c_transform`` on blocks of rows of ``x``;
-    differentiable in ``x`` and ``psi``.
+    What POT's ``semidiscrete_c_transform`` computes, streamed over chunks of
+    atoms; differentiable in ``x`` and ``psi``.
     """
-    return _by_blocks(semidiscrete_c_transform, x, data, psi, reg, scale)
+    log_norm, _ = _softmax_pass(x, data, psi, reg, scale, barycentre=False)
+    return -reg * (log_norm - math.log(data.shape[0]))
 
 
 def soft_barycentre(
@@ -129,10 +155,11 @@ def soft_barycentre(
 ) -> torch.Tensor:
     r"""The soft barycentres :math:`\sum_j \chi_j(x) y_j`, shape ``x.shape``.
 
-    POT's ``semidiscrete_ot_map`` (the entropic barycentric projection) on
-    blocks of rows of ``x``.
+    What POT's ``semidiscrete_ot_map`` (the entropic barycentric projection)
+    computes, streamed over chunks of atoms.
     """
-    return _by_blocks(semidiscrete_ot_map, x, data, psi, reg, scale)
+    _, centres = _softmax_pass(x, data, psi, reg, scale, barycentre=True)
+    return centres
 
 
 def c_transform_gradient(
@@ -148,6 +175,20 @@ def c_transform_gradient(
         return (2.0 / scale) * (x - soft_barycentre(x, data, psi, reg, scale))
 
 
+def semi_dual_and_gradient(
+    x: torch.Tensor,
+    data: torch.Tensor,
+    psi: torch.Tensor,
+    reg: float,
+    scale: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`semi_dual` and :func:`c_transform_gradient` from one pass."""
+    with torch.no_grad():
+        log_norm, centres = _softmax_pass(x, data, psi, reg, scale, barycentre=True)
+        value = -reg * (log_norm - math.log(data.shape[0])).mean() + psi.mean()
+        return value, (2.0 / scale) * (x - centres)
+
+
 def atom_marginal(
     x: torch.Tensor,
     data: torch.Tensor,
@@ -157,14 +198,15 @@ def atom_marginal(
 ) -> torch.Tensor:
     r""":math:`\frac{1}{n}\sum_i \chi_j(x_i)`: the mass each data row receives.
 
-    POT's ``semidiscrete_atom_weights`` on blocks of rows, summed per block so
-    only one ``block x M`` matrix exists at a time.
+    What POT's ``semidiscrete_atom_weights`` gives, summed over rows: a first
+    pass finds each row's normaliser, a second sums the weights chunk by chunk.
     """
-    metric = _metric(scale)
+    log_norm, _ = _softmax_pass(x, data, psi, reg, scale, barycentre=False)
     total = torch.zeros_like(psi)
-    for rows in iter_chunks(x.shape[0], block_rows(data.shape[0])):
-        weights = semidiscrete_atom_weights(data, x[rows], psi, metric=metric, reg=reg)
-        total += weights.sum(dim=0)
+    for rows, chunks in _blocks(x.shape[0], data.shape[0]):
+        for atoms in chunks:
+            score = _scores(x[rows], data[atoms], psi[atoms], reg, scale)
+            total[atoms] += torch.exp(score - log_norm[rows, None]).sum(dim=0)
     return total / x.shape[0]
 
 
@@ -453,9 +495,7 @@ def entropic_ot_fit(
 
             x = draw(model, 2 * batch_size, generator)
             if solver == "semi-discrete":
-                with torch.no_grad():
-                    value = semi_dual(x, data, psi_bar, reg, scale)
-                gradient = c_transform_gradient(x, data, psi_bar, reg, scale)
+                value, gradient = semi_dual_and_gradient(x, data, psi_bar, reg, scale)
                 # Surrogate whose x-gradient is the per-row mean of the formula.
                 data_term = (x * gradient).sum() / x.shape[0]
             else:

@@ -8,13 +8,13 @@ import torch
 from skflow.ot import _core
 from skflow.ot._core import (
     atom_marginal,
-    block_rows,
     c_transform,
     c_transform_gradient,
     cost_scale,
     dual_ascent_step,
     entropic_cost,
     semi_dual,
+    semi_dual_and_gradient,
     soft_barycentre,
 )
 
@@ -116,33 +116,81 @@ def test_c_transform_matches_its_definition():
     torch.testing.assert_close(c_transform(x, y, psi, reg, scale), expected)
 
 
-def test_blocks_give_the_same_results(monkeypatch):
-    # One generated row per block (the 100k-row regime) changes nothing.
+def test_streamed_transforms_equal_pot_semidiscrete_functions():
+    # The streaming log-sum-exp computes what POT's ot.semidiscrete functions
+    # compute on the whole score matrix.
+    from ot.semidiscrete import (
+        semidiscrete_atom_weights,
+        semidiscrete_c_transform,
+        semidiscrete_ot_map,
+    )
+
+    x, y = _problem(seed=9)
+    scale = cost_scale(y)
+    psi = torch.randn(
+        y.shape[0], dtype=x.dtype, generator=torch.Generator().manual_seed(10)
+    )
+
+    def metric(a, b):
+        return ot.dist(a, b) / scale
+
+    for reg in (1.0, 0.1, 0.01):
+        pot = (
+            semidiscrete_c_transform(y, x, psi, metric=metric, reg=reg),
+            semidiscrete_ot_map(y, x, psi, metric=metric, reg=reg),
+            semidiscrete_atom_weights(y, x, psi, metric=metric, reg=reg).mean(dim=0),
+        )
+        ours = (
+            c_transform(x, y, psi, reg, scale),
+            soft_barycentre(x, y, psi, reg, scale),
+            atom_marginal(x, y, psi, reg, scale),
+        )
+        for a, b in zip(ours, pot):
+            torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("entries", [1, 7, 64])
+def test_blocks_give_the_same_results(monkeypatch, entries):
+    # Chunks of one atom (the million-row regime), uneven chunks, and blocks of
+    # a few generated rows change nothing.
     x, y = _problem(seed=7)
     scale = cost_scale(y)
     psi = torch.randn(
         y.shape[0], dtype=x.dtype, generator=torch.Generator().manual_seed(8)
     )
-    whole = (
-        c_transform(x, y, psi, 0.1, scale),
-        soft_barycentre(x, y, psi, 0.1, scale),
-        atom_marginal(x, y, psi, 0.1, scale),
-    )
-    monkeypatch.setattr(_core, "_BLOCK_ENTRIES", y.shape[0])
-    assert block_rows(y.shape[0]) == 1
-    blocked = (
-        c_transform(x, y, psi, 0.1, scale),
-        soft_barycentre(x, y, psi, 0.1, scale),
-        atom_marginal(x, y, psi, 0.1, scale),
-    )
+
+    def everything():
+        return (
+            c_transform(x, y, psi, 0.1, scale),
+            soft_barycentre(x, y, psi, 0.1, scale),
+            atom_marginal(x, y, psi, 0.1, scale),
+            *semi_dual_and_gradient(x, y, psi, 0.1, scale),
+        )
+
+    whole = everything()
+    monkeypatch.setattr(_core, "_BLOCK_ENTRIES", entries)
+    monkeypatch.setattr(_core, "_ROW_BLOCK", 4)
+    blocked = everything()
     for a, b in zip(whole, blocked):
         torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14)
+    torch.testing.assert_close(
+        whole[3], semi_dual(x, y, psi, 0.1, scale), rtol=1e-12, atol=1e-14
+    )
+    torch.testing.assert_close(
+        whole[4], c_transform_gradient(x, y, psi, 0.1, scale), rtol=1e-12, atol=0
+    )
 
 
-def test_block_size_bounds_memory():
-    for n_data in (1, 1000, 100_000, 10**8):
-        assert block_rows(n_data) >= 1
-        assert block_rows(n_data) * n_data <= max(_core._BLOCK_ENTRIES, n_data)
+def test_blocks_are_bounded_and_cover_the_score_matrix():
+    for n_rows, n_data in [(1, 1), (512, 1000), (5000, 10**6), (3, 10**8)]:
+        covered = 0
+        for rows, chunks in _core._blocks(n_rows, n_data):
+            assert sum(c.stop - c.start for c in chunks) == n_data
+            for atoms in chunks:
+                entries = (rows.stop - rows.start) * (atoms.stop - atoms.start)
+                assert entries <= _core._BLOCK_ENTRIES
+            covered += rows.stop - rows.start
+        assert covered == n_rows
 
 
 def test_entropic_cost_approaches_emd2_as_reg_vanishes():

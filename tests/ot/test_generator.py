@@ -57,6 +57,22 @@ def test_sinkhorn_solver_has_no_dual(blobs_data):
     assert len(model.history_["semi_dual"]) == model.n_iter_
 
 
+def test_auto_solver_switches_to_sinkhorn_on_large_tables(blobs_data, monkeypatch):
+    from skflow.ot import _generator
+
+    small = EntropicOTGenerator(**FAST).fit(blobs_data)
+    assert small.solver_ == "semi-discrete"
+    assert small.dual_potential_.shape == (blobs_data.shape[0],)
+    monkeypatch.setattr(
+        _generator, "AUTO_SEMI_DISCRETE_MAX_ROWS", blobs_data.shape[0] - 1
+    )
+    large = EntropicOTGenerator(**FAST).fit(blobs_data)
+    assert large.solver_ == "sinkhorn" and large.dual_potential_ is None
+    # A continuation keeps the solver it started with.
+    small.set_params(warm_start=True).fit(blobs_data)
+    assert small.solver_ == "semi-discrete"
+
+
 @pytest.mark.parametrize("latent_dim", [1, 5])
 def test_latent_dim_other_than_n_features(wine_data, latent_dim):
     model = EntropicOTGenerator(**{**FAST, "latent_dim": latent_dim}).fit(wine_data)
