@@ -278,6 +278,8 @@ METHODS = {
     # of nearby rows. The fit then stops at the memorization check (median
     # distance to the nearest training row below 0.8 times the rows' own
     # spacing), after 20 to a few hundred steps, before rows are copied.
+    # W1_test and cov_test reward that shrinkage; F1_tstr pays for it (see
+    # doc/augmentation.md). Not the faithful model: that is entropic_default.
     "entropic": (
         _ccs(EntropicOTGenerator(reg=0.03, debias=False, device="cpu")),
         "per-class EntropicOTGenerator(reg=0.03, debias=False); stops at its "
