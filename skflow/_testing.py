@@ -90,3 +90,31 @@ def fast_samplers():
             random_state=0,
         ),
     ]
+
+
+def interrupting_progress_bar(at_progress: int = 1):
+    """A stand-in for ``tqdm`` whose progress reaching ``at_progress`` raises
+    ``KeyboardInterrupt``: the user pressing Ctrl-C at a known point of a fit.
+
+    Patch it over the ``tqdm`` an estimator module imported.
+    """
+
+    class InterruptingBar:
+        def __init__(self, *args, **kwargs):
+            self.n = 0
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def update(self, n):
+            self.n += n
+            if self.n >= at_progress:
+                raise KeyboardInterrupt
+
+        def set_postfix(self, **kwargs):
+            pass
+
+    return InterruptingBar

@@ -16,7 +16,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skflow._testing import fast_samplers
+from skflow._testing import fast_samplers, interrupting_progress_bar
 from skflow.exceptions import DeviceWarning
 
 
@@ -200,25 +200,7 @@ def test_same_seed_same_bits_in_another_process(blobs_data, tmp_path):
 def test_ctrl_c_during_fit_keeps_a_usable_model(estimator, blobs_data, monkeypatch):
     import skflow._base
 
-    class InterruptedBar:
-        """A progress bar whose first update is the user pressing Ctrl-C."""
-
-        def __init__(self, *args, **kwargs):
-            self.n = 0
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def update(self, n):
-            raise KeyboardInterrupt
-
-        def set_postfix(self, **kwargs):
-            pass
-
-    monkeypatch.setattr(skflow._base, "tqdm", InterruptedBar)
+    monkeypatch.setattr(skflow._base, "tqdm", interrupting_progress_bar(1))
     sampler = clone(estimator).set_params(verbose=1)
     with pytest.warns(UserWarning, match="interrupted"):
         sampler.fit(blobs_data)

@@ -12,6 +12,7 @@ from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skflow import AutoencoderTransformer
+from skflow._testing import interrupting_progress_bar
 from skflow.datasets import make_sphere
 from skflow.exceptions import DeviceWarning
 
@@ -240,27 +241,8 @@ def test_ctrl_c_mid_epoch_keeps_the_completed_epochs(blobs_data, monkeypatch):
 def test_ctrl_c_at_the_progress_bar_keeps_that_epoch(blobs_data, monkeypatch):
     import skflow.encoders._autoencoder as module
 
-    class InterruptedBar:
-        """A progress bar whose third update is the user pressing Ctrl-C."""
-
-        def __init__(self, *args, **kwargs):
-            self.n = 0
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            return False
-
-        def update(self, n):
-            self.n += n
-            if self.n == 3:
-                raise KeyboardInterrupt
-
-        def set_postfix(self, **kwargs):
-            pass
-
-    monkeypatch.setattr(module, "tqdm", InterruptedBar)
+    # Progress counts epochs: Ctrl-C as the third epoch is reported.
+    monkeypatch.setattr(module, "tqdm", interrupting_progress_bar(3))
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)  # not both warnings
         with pytest.warns(UserWarning, match="interrupted"):
