@@ -184,6 +184,25 @@ def test_sample_report_keys_and_ranges():
     assert report["dcr"] > 0.7
 
 
+def test_sample_report_caps_the_neighbour_metrics_but_keeps_every_training_row():
+    rng = np.random.RandomState(1)
+    train, test = rng.normal(size=(600, 3)), rng.normal(size=(500, 3))
+    synth = rng.normal(size=(500, 3))
+    whole = sample_report(train, test, synth, max_samples=None)
+    # A cap at the sizes themselves draws nothing: the same numbers.
+    assert sample_report(train, test, synth, max_samples=600) == whole
+    capped = sample_report(train, test, synth, max_samples=100)
+    assert 0 <= capped["coverage"] <= 1
+    # Estimates on 100-row subsets of the same laws: coverage within 0.15 of
+    # the full value, dcr within 30% (both are ratios of medians or fractions).
+    assert abs(capped["coverage"] - whole["coverage"]) < 0.15
+    assert abs(capped["dcr"] / whole["dcr"] - 1) < 0.3
+    # Copies of training rows beyond any subset are still found: the queries are
+    # capped, the training rows never are.
+    copies = train[rng.choice(600, size=500)]
+    assert sample_report(train, test, copies, max_samples=50)["dcr"] == 0.0
+
+
 def test_energy_distance_bounded_memory_on_large_input():
     # 100k x 50 against a small set: the chunked sum never materialises the
     # 100k x 100k matrix (that would need 80 GB).
