@@ -24,8 +24,8 @@ from ._core import Generator, cost_scale, draw, entropic_ot_fit, init_generator
 SOLVERS = ("semi-discrete", "sinkhorn")
 
 # solver="auto" keeps the semi-discrete dual up to this many training rows.
-# Each of its dual steps visits every row (time linear in the rows; about a
-# second per generator step at 20,000 rows on one CPU core with the defaults),
+# Each of its dual steps visits every row (time linear in the rows; about half
+# a second per generator step at 20,000 rows on one CPU core with the defaults),
 # while the minibatch Sinkhorn solver costs the same at any size.
 AUTO_SEMI_DISCRETE_MAX_ROWS = 20_000
 
