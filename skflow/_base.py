@@ -160,6 +160,10 @@ class TorchStateMixin:
     effect at the next use without refitting.
     """
 
+    def _continues_fit(self) -> bool:
+        """Whether this ``fit`` continues the last one (``warm_start=True``)."""
+        return bool(getattr(self, "warm_start", False)) and hasattr(self, "n_iter_")
+
     def __getstate__(self):
         state = dict(super().__getstate__())
         if "_tensors" in state:
@@ -256,10 +260,6 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
             ),
             warm=warm,
         )
-
-    def _continues_fit(self) -> bool:
-        """Whether this ``fit`` continues the last one (``warm_start=True``)."""
-        return bool(getattr(self, "warm_start", False)) and hasattr(self, "n_iter_")
 
     def _fit_on_device(self, fit_step, *, warm=False):
         """Resolve seed, device and dtype once, run ``fit_step(rng, device,

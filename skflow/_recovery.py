@@ -50,7 +50,9 @@ class FiniteCheckpoint:
 
     Notes
     -----
-    Tensors the loop *reassigns* (dual potentials, power-iteration vectors) go
+    A loop calls :meth:`save` with its starting iteration before it begins, so
+    a failure in the first window has a state to go back to. Tensors the loop
+    *reassigns* (dual potentials, power-iteration vectors) go
     through :meth:`save` as keywords and come back from :meth:`restore`.
     Random generators are not rewound: the re-run window draws fresh batches,
     which is part of what gets a stochastic loop past a bad draw.
@@ -69,12 +71,13 @@ class FiniteCheckpoint:
         self.schedulers = list(schedulers)
         self.max_recoveries = max_recoveries
         self.recoveries: list[Recovery] = []
-        self._buffers = [t.detach().clone() for t in self.in_place]
+        # Filled by save(); allocated once, reused by every later save.
+        self._buffers = [torch.empty_like(t) for t in self.in_place]
         self._optimizer_states: list[dict] = []
         self._scheduler_states: list[dict] = []
         self._others: dict[str, object] = {}
         self._factor_at_save = 1.0
-        self.iteration = 0
+        self.iteration: int | None = None
 
     @property
     def step_factor(self) -> float:
@@ -116,6 +119,8 @@ class FiniteCheckpoint:
             given; None once ``max_recoveries`` rollbacks have been spent (the
             state is then left as it is).
         """
+        if self.iteration is None:
+            raise RuntimeError("FiniteCheckpoint.restore before any save().")
         if len(self.recoveries) >= self.max_recoveries:
             return None
         self.recoveries.append(Recovery(failed_at, self.iteration))

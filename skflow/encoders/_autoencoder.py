@@ -264,7 +264,7 @@ class AutoencoderTransformer(
         self : object
             The fitted transformer.
         """
-        warm = bool(self.warm_start) and hasattr(self, "n_iter_")
+        warm = self._continues_fit()
         # A continuation keeps the first fit's columns and scaling: the
         # network lives in that space.
         X = validate_data(
@@ -334,8 +334,8 @@ class AutoencoderTransformer(
             result.recoveries,
             "lower learning_rate, or use dtype='float64'.",
         )
-        # Nothing below can fail: a failed (or continued-and-failed) fit leaves
-        # the fitted transformer as it was.
+        # A fit that raised above left the transformer as it was
+        # (keeps_state_on_failure); from here on the new model is recorded.
         history = {
             "train_loss": to_numpy(result.train_loss).tolist(),
             "validation_loss": to_numpy(result.validation_loss).tolist(),

@@ -10,6 +10,7 @@ host except the one loss read-out per epoch of :func:`train_autoencoder`.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -190,7 +191,7 @@ def train_autoencoder(
                 monitored = train_losses[-1]
             # One host read per epoch: the early-stopping decision needs it.
             value = float(monitored)
-            if not torch.isfinite(monitored):
+            if not math.isfinite(value):
                 if checkpoint.restore(epoch - 1) is None:
                     non_finite_at = completed = epoch
                     break
