@@ -369,7 +369,7 @@ class EntropicOTResult(NamedTuple):
         ``OT_eps(mu_theta, nu)``.
     generator_loss : Tensor of shape (n_iter,)
         The loss the generator step descended: that estimate minus the
-        debiasing term ``0.5 * OT_eps(mu_theta, mu_theta)``.
+        debiasing term ``0.5 * debias * OT_eps(mu_theta, mu_theta)``.
     n_iter : int
         Generator steps taken.
     stop_reason : str
@@ -411,7 +411,7 @@ def entropic_ot_fit(
     generator: torch.Generator,
     solver: str = "semi-discrete",
     reg: float = 0.05,
-    debias: bool = True,
+    debias: float = 1.0,
     max_iter: int = 300,
     n_dual_steps: int = 10,
     n_warmup_dual_steps: int = 100,
@@ -438,15 +438,16 @@ def entropic_ot_fit(
        .. math::
 
            E_z[\psi^{c,\varepsilon}(g(z))]
-           - \tfrac12 OT_\varepsilon(g(z_A), g(z_B)),
+           - \tfrac{\lambda}2 OT_\varepsilon(g(z_A), g(z_B)),
 
        whose first term's gradient is the soft-barycentre formula (applied as
        a fixed per-row gradient, so no ``n x M`` graph is kept) and whose
-       second term, with ``debias``, is the minibatch entropic cost between two
-       independent generated halves (POT, envelope gradient). Together they are
-       the Sinkhorn divergence ``S_eps = OT_eps(mu, nu) - OT_eps(mu, mu)/2 -
-       OT_eps(nu, nu)/2`` up to a constant: its minimiser is ``nu`` itself, while
-       the biased cost's minimiser is a shrunk copy of ``nu``.
+       second term, weighted by ``lambda = debias``, is the minibatch entropic
+       cost between two independent generated halves (POT, envelope gradient).
+       At ``debias=1`` they are the Sinkhorn divergence ``S_eps = OT_eps(mu,
+       nu) - OT_eps(mu, mu)/2 - OT_eps(nu, nu)/2`` up to a constant: its
+       minimiser is ``nu`` itself, while the biased cost's (``debias=0``)
+       minimiser is a shrunk copy of ``nu``; weights in between shrink less.
        ``"sinkhorn"`` replaces the first term by the minibatch
        ``OT_eps(g(z), y_batch)`` through POT, debiased the same way.
 
@@ -518,7 +519,9 @@ def entropic_ot_fit(
             loss = data_term
             self_term = None
             if debias:
-                self_term = entropic_cost(x[:batch_size], x[batch_size:], reg, scale)
+                self_term = debias * entropic_cost(
+                    x[:batch_size], x[batch_size:], reg, scale
+                )
                 loss = loss - 0.5 * self_term
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
