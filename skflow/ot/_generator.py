@@ -79,9 +79,10 @@ class EntropicOTGenerator(BaseSampler):
         Sinkhorn divergence, whose minimiser is the data distribution.
         ``False`` (``0``) is the biased cost, whose minimiser is a shrunk copy
         of the data: its spread falls as training goes on, fastest along
-        low-variance directions. A weight in between shrinks less; ``0.7``
-        pulls each class toward its dense region while keeping most of the
-        spread a classifier needs (see the user guide's augmentation page).
+        low-variance directions. A weight in between shrinks less:
+        ``reg=0.1, debias=0.8`` pulls each class toward its dense region while
+        keeping most of the spread a classifier needs (see the user guide's
+        augmentation page).
 
     latent_dim : int or "auto", default="auto"
         Dimension ``k`` of the latent Gaussian; ``"auto"`` uses the number of
