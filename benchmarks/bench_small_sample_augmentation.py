@@ -9,6 +9,8 @@ real training rows are drawn (stratified). Each classifier is trained on
   ``ClassConditionalSampler(LipschitzParticleSampler())`` (class proportions
   kept);
 * ``+gmm``: the same with a per-class ``GaussianMixture(n_components=1)``;
+* ``+entropic``: the same with ``EntropicOTGenerator(reg=0.1, debias=0.8)``,
+  the setting documented for the ForestDiffusion protocol;
 * ``balance``: ``SyntheticOverSampler(LipschitzParticleSampler())`` with
   ``sampling_strategy="auto"`` (grow the minority class to the majority's
   size), the drop-in replacement for SMOTE;
@@ -48,6 +50,7 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from skflow import (  # noqa: E402
     ClassConditionalSampler,
+    EntropicOTGenerator,
     LipschitzParticleSampler,
     SyntheticOverSampler,
 )
@@ -67,6 +70,7 @@ def augment_arms(X, y, seed):
     for name, sampler in [
         ("+lipschitz", LipschitzParticleSampler(device="cpu")),
         ("+gmm", GaussianMixture(n_components=1, covariance_type="full")),
+        ("+entropic", EntropicOTGenerator(reg=0.1, debias=0.8, device="cpu")),
     ]:
         start = time.perf_counter()
         model = ClassConditionalSampler(sampler, random_state=seed).fit(X, y)
