@@ -375,8 +375,10 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
         if bad:
             raise TypeError(
                 f"{type(self).__name__} needs numeric features, but columns "
-                f"{bad} are not numeric. Encode them first, e.g. with "
-                "sklearn.preprocessing.OneHotEncoder in a ColumnTransformer."
+                f"{bad} are not numeric. Encode them in a pipeline that "
+                "decodes its samples: make_generative_pipeline(TabularEncoder(), "
+                f"{type(self).__name__}()) takes categorical and text columns "
+                "and gives them back as such."
             )
         self._output_columns = list(X.columns) if hasattr(X, "columns") else None
         self._output_dtypes = (

@@ -6,13 +6,15 @@ import os
 import sys
 import warnings
 
+import joblib
 import sklearn
 
-# Frames in these folders are library frames: skflow itself, and scikit-learn's
-# wrappers around ``fit`` (parameter validation, ``_fit_context``).
-_LIBRARY_FOLDERS = (
-    os.path.dirname(os.path.abspath(__file__)) + os.sep,
-    os.path.dirname(os.path.abspath(sklearn.__file__)) + os.sep,
+# Frames in these folders are library frames: skflow itself, scikit-learn's
+# wrappers around ``fit`` (parameter validation, ``_fit_context``) and joblib's
+# ``Parallel``, through which ClassConditionalSampler fits its clones.
+_LIBRARY_FOLDERS = tuple(
+    os.path.dirname(os.path.abspath(path)) + os.sep
+    for path in (__file__, sklearn.__file__, joblib.__file__)
 )
 
 

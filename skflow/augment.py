@@ -16,11 +16,12 @@ from joblib import Parallel, delayed
 from scipy import sparse
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from ._base import check_n_samples, keeps_state_on_failure
 from ._compat import HasMethods, _fit_context, validate_data
 from ._torch_utils import check_random_state, draw_seed
+from .encoders._tabular import _column_kind, cast_numeric_column
 
 __all__ = ["ClassConditionalSampler", "SyntheticOverSampler"]
 
@@ -52,15 +53,52 @@ def _fit_one(estimator, X, label, n_rows):
         label = label.item() if isinstance(label, np.generic) else label
         message = (
             f"Fitting {type(estimator).__name__} on class {label!r} ({n_rows} "
-            f"sample(s)) failed: {exc} Drop or merge this class, or collect more "
-            "rows of it (with SyntheticOverSampler, leave it out of "
-            "sampling_strategy)."
+            f"sample(s)) failed: {exc}"
         )
+        if not isinstance(exc, TypeError):
+            # A TypeError is about the kind of input, not the class's rows.
+            message += (
+                " Drop or merge this class, or collect more rows of it (with "
+                "SyntheticOverSampler, leave it out of sampling_strategy)."
+            )
         try:
             wrapped = type(exc)(message)
         except Exception:
             wrapped = RuntimeError(message)
         raise wrapped from exc
+
+
+def _numeric_ranges(frame) -> np.ndarray:
+    """Per column of ``frame``: ``[min, max]`` of integer and boolean columns
+    (the bounds their generated values are clipped to), NaN for the others."""
+    return np.array(
+        [
+            [frame[name].min(), frame[name].max()]
+            if _column_kind(dtype) in ("int", "bool")
+            else [np.nan, np.nan]
+            for name, dtype in zip(frame.columns, frame.dtypes)
+        ],
+        dtype=np.float64,
+    ).reshape(-1, 2)
+
+
+def _cast_like(X_new, dtypes, ranges):
+    """Give the numeric columns of the DataFrame ``X_new`` the ``dtypes`` of
+    the training frame: samplers return floats for integer and boolean columns
+    (rounded and clipped to ``ranges``, thresholded at 0.5)."""
+    import pandas as pd
+
+    for name, dtype, (low, high) in zip(X_new.columns, dtypes, ranges):
+        kind = _column_kind(dtype)
+        if X_new[name].dtype == dtype or kind not in ("int", "bool", "float"):
+            continue
+        numbers = X_new[name].to_numpy(dtype=np.float64)
+        if kind == "int":
+            numbers = cast_numeric_column(numbers, dtype, low, high)
+        else:
+            numbers = cast_numeric_column(numbers, dtype)
+        X_new[name] = pd.Series(numbers, dtype=dtype, index=X_new.index)
+    return X_new
 
 
 def _draw(estimator, n_samples: int, seed: int):
@@ -239,6 +277,11 @@ class ClassConditionalSampler(BaseEstimator):
         self.estimators_ = list(Parallel(n_jobs=self.n_jobs)(tasks))
         self._is_frame = hasattr(X, "iloc")
         self._columns = list(X.columns) if self._is_frame else None
+        # A sampler fitted on a DataFrame of numbers returns float columns:
+        # keep the dtypes and the seen range of the integer and boolean
+        # columns to give them back (rounded, clipped, thresholded).
+        self._dtypes = list(X.dtypes) if self._is_frame else None
+        self._column_ranges = _numeric_ranges(X) if self._is_frame else None
         self.random_state_ = np.random.RandomState(draw_seed(rng))
         return self
 
@@ -380,11 +423,13 @@ class ClassConditionalSampler(BaseEstimator):
             else pd.DataFrame(np.asarray(part), columns=self._columns)
             for part in parts
         ]
-        return pd.concat(frames, ignore_index=True)
+        X_new = pd.concat(frames, ignore_index=True)
+        return _cast_like(X_new, self._dtypes, self._column_ranges)
 
 
 try:
     from imblearn.over_sampling.base import BaseOverSampler as _OverSamplerBase
+    from imblearn.utils import check_target_type
 
     _IMBLEARN_ERROR = None
 except ImportError as _exc:  # imbalanced-learn is an optional dependency
@@ -510,6 +555,26 @@ class SyntheticOverSampler(_OverSamplerBase):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
+    def _check_X_y(self, X, y, accept_sparse=None):
+        if not hasattr(X, "iloc") or any(
+            type(dtype).__name__ == "SparseDtype" for dtype in X.dtypes
+        ):
+            # Arrays, and DataFrames of sparse columns, which imbalanced-learn
+            # turns into a sparse matrix.
+            return super()._check_X_y(X, y, accept_sparse=accept_sparse)
+        # A DataFrame goes to the per-class samplers as it is, so a sampler
+        # that encodes its columns (a TabularEncoder pipeline) can take text
+        # and categorical columns; imbalanced-learn's check would cast it to
+        # float. The inner sampler validates the values.
+        y, binarize_y = check_target_type(y, indicate_one_vs_all=True)
+        _, y = validate_data(
+            self, X=X, y=y, reset=True, dtype=None, ensure_all_finite=False
+        )
+        if all(_column_kind(dtype) in ("int", "bool", "float") for dtype in X.dtypes):
+            # Numbers only: validated as imbalanced-learn would (finite values).
+            validate_data(self, X=X, reset=False)
+        return X.reset_index(drop=True), y, binarize_y
+
     def _fit_resample(self, X, y):
         grow = {label: n for label, n in self.sampling_strategy_.items() if n > 0}
         if not grow:
@@ -517,16 +582,41 @@ class SyntheticOverSampler(_OverSamplerBase):
             return X, y
         labels = np.array(sorted(grow))
         keep = np.isin(y, labels)
+        frame = hasattr(X, "iloc")
+        numeric_frame = frame and all(
+            _column_kind(dtype) in ("int", "bool", "float") for dtype in X.dtypes
+        )
         # Samplers model dense rows; sparse input is densified for them and the
-        # output is returned sparse again.
-        dense = X.toarray() if sparse.issparse(X) else X
+        # output is returned sparse again. A DataFrame of numbers is fitted as
+        # the float array imbalanced-learn would pass (the same rows, so the
+        # same model as for that array); any other DataFrame goes as it is, to
+        # a sampler that encodes its columns.
+        if sparse.issparse(X):
+            rows = X.toarray()
+        elif numeric_frame:
+            rows = check_array(X, dtype=np.float64)
+        else:
+            rows = X
         self.sampler_ = ClassConditionalSampler(
             self.sampler, n_jobs=self.n_jobs, random_state=self.random_state
-        ).fit(dense[keep], y[keep])
+        ).fit(rows[keep] if not frame or numeric_frame else X.iloc[keep], y[keep])
         wanted = np.repeat(labels, [grow[label] for label in labels]).astype(y.dtype)
         X_new, _ = self.sampler_.sample(y=wanted)
-        X_new = np.asarray(X_new, dtype=X.dtype)
         y_res = np.concatenate([y, wanted])
+        if frame:
+            import pandas as pd
+
+            # imbalanced-learn casts the result to X's dtypes with astype, which
+            # truncates integers and makes every non-zero value True: cast the
+            # new rows first (rounded and clipped to the seen range, booleans
+            # thresholded at 0.5).
+            X_new = _cast_like(
+                pd.DataFrame(X_new, columns=X.columns) if numeric_frame else X_new,
+                list(X.dtypes),
+                _numeric_ranges(X.iloc[keep]),
+            )
+            return pd.concat([X, X_new], ignore_index=True), y_res
+        X_new = np.asarray(X_new, dtype=X.dtype)
         if sparse.issparse(X):
             return sparse.vstack([X, sparse.csr_matrix(X_new)], format=X.format), y_res
         return np.vstack([X, X_new]), y_res

@@ -257,6 +257,51 @@ def test_dataframe_round_trip(three_classes):
     assert gmm.sample(4)[0].columns.tolist() == ["width", "height"]
 
 
+def _typed_frame(n=240, seed=0):
+    """Integer (0..9), boolean (about 38 % True) and float columns, 4:1 labels."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "count": rng.integers(0, 10, n),
+            "flag": rng.random(n) < 0.38,
+            "size": rng.normal(size=n),
+        }
+    )
+    return frame, np.where(np.arange(n) < 4 * n // 5, 0, 1)
+
+
+def test_integer_and_boolean_columns_come_back_typed():
+    # A plain sampler returns floats for these columns; the rows must come
+    # back as X's dtypes: integers rounded into the seen range 0..9 (a cast
+    # would truncate toward zero and overshoot), booleans thresholded at 0.5
+    # (a cast makes every non-zero value True), with the class frequency.
+    frame, y = _typed_frame()
+    model = ClassConditionalSampler(_fast_lipschitz(), random_state=0).fit(frame, y)
+    X_new, y_new = model.sample(600)
+    assert X_new.dtypes.tolist() == frame.dtypes.tolist()
+    assert set(X_new["count"]) <= set(range(10))
+    for label in (0, 1):
+        real = frame["flag"][y == label].mean()
+        assert abs(X_new["flag"][y_new == label].mean() - real) < 0.15
+        real_mean = frame["count"][y == label].mean()
+        assert abs(X_new["count"][y_new == label].mean() - real_mean) < 1.0
+
+
+def test_sampler_warnings_point_at_the_caller(three_classes):
+    # The clones are fitted through joblib: a warning from one must still be
+    # attributed to the line that called fit, not to joblib's frames.
+    X, y, _ = three_classes
+    # tol=0 cannot be met: every clone warns that it stopped at max_iter.
+    sampler = _fast_lipschitz().set_params(tol=0.0, early_stopping=False)
+    model = ClassConditionalSampler(sampler, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X, y)
+    convergence = [w for w in caught if w.category is ConvergenceWarning]
+    assert convergence and {w.filename for w in convergence} == {__file__}
+
+
 @pytest.mark.parametrize("make_sampler", [_fast_lipschitz, _fast_sliced])
 def test_pickle_round_trip(three_classes, make_sampler):
     X, y, _ = three_classes
@@ -348,6 +393,45 @@ def test_over_sampler_in_imblearn_pipeline():
         scores = cross_val_score(pipe, X, y, cv=3, scoring="balanced_accuracy")
         # Well-separated classes: both resamplers give a near-perfect classifier.
         assert scores.mean() > 0.9
+
+
+def test_over_sampler_keeps_integer_and_boolean_columns():
+    # imbalanced-learn casts the output back to X's dtypes with astype; the
+    # appended rows must already be rounded and thresholded (and the original
+    # rows untouched).
+    pytest.importorskip("imblearn")
+    frame, y = _typed_frame()
+    X_res, y_res = SyntheticOverSampler(_fast_lipschitz(), random_state=0).fit_resample(
+        frame, y
+    )
+    new_rows = X_res.iloc[len(frame) :]
+    assert X_res.iloc[: len(frame)].equals(frame)
+    assert X_res.dtypes.tolist() == frame.dtypes.tolist()
+    assert len(new_rows) == (y == 0).sum() - (y == 1).sum()
+    assert set(new_rows["count"]) <= set(range(10))
+    assert abs(new_rows["flag"].mean() - frame["flag"][y == 1].mean()) < 0.15
+
+
+def test_over_sampler_mixed_type_frame_through_an_encoder():
+    # Text columns reach a sampler that encodes them; a plain sampler says
+    # which pipeline to use instead.
+    pd = pytest.importorskip("pandas")
+    pytest.importorskip("imblearn")
+    from skflow import TabularEncoder, make_generative_pipeline
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {"size": rng.normal(size=60), "colour": rng.choice(["red", "blue"], 60)}
+    )
+    y = np.array([0] * 45 + [1] * 15)
+    encoded = make_generative_pipeline(TabularEncoder(), _fast_lipschitz())
+    X_res, y_res = SyntheticOverSampler(encoded, random_state=0).fit_resample(frame, y)
+    assert X_res.shape == (90, 2) and np.bincount(y_res).tolist() == [45, 45]
+    assert set(X_res["colour"].iloc[60:]) <= {"red", "blue"}
+    assert X_res["colour"].dtype == frame["colour"].dtype
+    with pytest.raises(TypeError, match="TabularEncoder") as error:
+        SyntheticOverSampler(_fast_lipschitz(), random_state=0).fit_resample(frame, y)
+    assert "Drop or merge" not in str(error.value)
 
 
 def test_over_sampler_dataframe_and_tiny_class():

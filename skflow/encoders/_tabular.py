@@ -37,6 +37,27 @@ def _column_kind(dtype) -> str | None:
     return None
 
 
+def cast_numeric_column(values, dtype, low=None, high=None) -> np.ndarray:
+    """Continuous ``values`` as an array ready for a column of ``dtype``.
+
+    For an integer ``dtype``: rounded to the nearest integer, clipped to
+    ``[low, high]`` when given and always to the dtype's own range; for a
+    boolean one: thresholded at 0.5 (a plain ``astype`` would truncate integers
+    toward zero and turn every non-zero value True). Other dtypes: float64.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    kind = _column_kind(dtype)
+    if kind == "bool":
+        values = values > 0.5
+    elif kind == "int":
+        numpy_dtype = np.dtype(getattr(dtype, "numpy_dtype", dtype))
+        info = np.iinfo(numpy_dtype)
+        low = info.min if low is None else max(low, info.min)
+        high = info.max if high is None else min(high, info.max)
+        values = np.clip(np.rint(values), low, high).astype(numpy_dtype)
+    return values
+
+
 def _is_dataframe(X) -> bool:
     return hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "iloc")
 
@@ -383,13 +404,8 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         columns = {}
         for name, dtype in zip(self._columns, self._dtypes):
             values = decoded[name]
-            kind = self.column_kinds_[name]
-            if kind == "int":
-                info = np.iinfo(np.dtype(getattr(dtype, "numpy_dtype", dtype)))
-                values = np.clip(np.rint(values), info.min, info.max)
-                values = values.astype(getattr(dtype, "numpy_dtype", dtype))
-            elif kind == "bool":
-                values = values > 0.5
+            if self.column_kinds_[name] in ("int", "bool"):
+                values = cast_numeric_column(values, dtype)
             columns[name] = pd.Series(values, dtype=dtype, name=name)
         return pd.DataFrame(columns, columns=self._columns)
 
