@@ -321,7 +321,16 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
             else check_random_state(random_state)
         )
         scaled = to_numpy(self._draw_scaled(n_samples, draw_seed(rng)))
-        return self._to_output(self._unscale(scaled))
+        X_new = self._unscale(scaled)
+        if not np.isfinite(X_new).all():
+            # Finite standardised rows can still overflow when scaled back
+            # (features near the largest float): never hand out such rows.
+            raise NumericalInstabilityError(
+                f"{type(self).__name__} generated rows that overflow float64 in "
+                "the original units (features of magnitude near 1e308); rescale "
+                "those features before fitting, e.g. divide them by a power of 10."
+            )
+        return self._to_output(X_new)
 
     def score(self, X, y=None):
         """Negative energy distance between ``X`` and generated rows.
@@ -403,18 +412,25 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
         except (TypeError, ValueError) as exc:
             if "convert" in str(exc) or "argument must be" in str(exc):
                 raise type(exc)(
-                    f"{exc}. skflow samplers model numeric features: encode "
-                    "non-numeric columns first (e.g. OneHotEncoder)."
+                    f"{exc}. skflow samplers model numeric features: put the "
+                    "sampler behind a TabularEncoder, "
+                    "make_generative_pipeline(TabularEncoder(), sampler), to "
+                    "model non-numeric columns."
                 ) from exc
             raise
 
     def _fit_scaling(self, X: np.ndarray) -> np.ndarray:
         """Standardise the columns of ``X``; remember constant columns."""
-        center = X.mean(axis=0)
-        spread = X.std(axis=0)
+        # Moments of X / max|X|, scaled back: squaring values beyond 1e154 (or
+        # summing ones near 1e308) overflows, and finite data must not give an
+        # infinite spread.
+        magnitude = np.abs(X).max(axis=0)
+        unit = X / np.where(magnitude > 0, magnitude, 1.0)
+        center = unit.mean(axis=0) * magnitude
+        spread = unit.std(axis=0) * magnitude
         # Relative to the column's own magnitude, so data on any scale (1e-30 or
         # 1e30) vary; an all-zero column has zero spread and zero magnitude.
-        constant = spread <= _CONSTANT_RTOL * np.abs(X).max(axis=0)
+        constant = spread <= _CONSTANT_RTOL * magnitude
         if constant.all():
             raise ValueError(
                 f"All {X.shape[1]} columns of X are constant: there is no "

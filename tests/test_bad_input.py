@@ -28,6 +28,7 @@ from skflow import (
     make_generative_pipeline,
 )
 from skflow import metrics as skm
+from skflow.exceptions import NumericalInstabilityError
 from skflow._testing import fast_samplers
 
 SAMPLERS = fast_samplers()
@@ -61,6 +62,9 @@ ODD_BUT_VALID = {
     "duplicated-rows": lambda: np.repeat(_base_table(n=20), 3, axis=0),
     "1e30-scale": lambda: _base_table() * 1e30,
     "tiny-scale": lambda: _base_table() * 1e-30,
+    # Squares overflow beyond 1e154 and sums near 1e308.
+    "1e154-scale": lambda: _base_table() * 1e154,
+    "1e300-scale": lambda: _base_table() * 1e300,
     "int": lambda: np.rint(_base_table() * 5).astype(np.int64),
     "bool": lambda: _base_table() > 0,
     "float16": lambda: _base_table().astype(np.float16),
@@ -77,11 +81,42 @@ def test_odd_but_valid_tables(estimator, case):
     X_new = sampler.sample(50, random_state=0)
     assert X_new.shape == (50, reference.shape[1])
     assert np.isfinite(X_new).all()
-    # Rows come back on the data's own scale (within a few spreads of its range).
+    # Rows come back on the data's own scale (within a few spreads of its
+    # range), compared in units of the largest value so nothing overflows.
+    unit = np.abs(reference).max()
+    reference, X_new = reference / unit, np.asarray(X_new, dtype=np.float64) / unit
     spread = reference.std(axis=0)
     low = reference.min(axis=0) - 10 * spread
     high = reference.max(axis=0) + 10 * spread
     assert np.all((X_new >= low) & (X_new <= high))
+
+
+@pytest.mark.parametrize("estimator", SAMPLERS, ids=_id)
+def test_samples_scale_with_the_data(estimator):
+    # The samplers standardise their input: the same table in other units
+    # gives the same rows in those units (up to float32 rounding), even where
+    # squaring the values would overflow.
+    X = _base_table()
+    reference = clone(estimator).fit(X).sample(50, random_state=0)
+    for scale in (1e-300, 1e154, 1e300):
+        X_new = clone(estimator).fit(X * scale).sample(50, random_state=0)
+        np.testing.assert_allclose(X_new / scale, reference, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    # The short ProximalMFGFlow fits of the test settings stay inside the
+    # data's range, so they generate nothing beyond it.
+    [e for e in SAMPLERS if type(e).__name__ != "ProximalMFGFlow"],
+    ids=_id,
+)
+def test_rows_that_overflow_in_original_units_are_refused(estimator):
+    # A column spanning the whole float64 range: generated rows a little
+    # beyond it overflow when unstandardised. They must never reach the user.
+    X = np.column_stack([np.linspace(-1, 1, 60) * 1.79e308, _base_table(d=1)])
+    fitted = clone(estimator).fit(X)
+    with pytest.raises(NumericalInstabilityError, match="overflow.*rescale"):
+        fitted.sample(5000, random_state=0)
 
 
 @pytest.mark.parametrize("estimator", SAMPLERS, ids=_id)
