@@ -28,8 +28,8 @@ from skflow import (
     make_generative_pipeline,
 )
 from skflow import metrics as skm
-from skflow.exceptions import NumericalInstabilityError
 from skflow._testing import fast_samplers
+from skflow.exceptions import NumericalInstabilityError
 
 SAMPLERS = fast_samplers()
 
