@@ -63,13 +63,15 @@ class GenerativePipeline(Pipeline):
     (4, 13)
     """
 
-    def sample(self, n_samples=1, *, random_state=None, **sample_params):
+    def sample(self, n_samples=None, *, random_state=None, **sample_params):
         """Draw rows from the last step and map them back to the input space.
 
         Parameters
         ----------
-        n_samples : int, default=1
-            Number of rows to generate.
+        n_samples : int or None, default=None
+            Number of rows to generate. None leaves it to the last step's
+            default: one row for the skflow samplers, one row per label when a
+            :class:`~skflow.ClassConditionalSampler` is given ``y``.
 
         random_state : int, RandomState instance or None, default=None
             Passed to the last step's ``sample`` (see its documentation). A last
@@ -113,7 +115,11 @@ class GenerativePipeline(Pipeline):
                     "sample without it."
                 )
             sample_params["random_state"] = random_state
-        drawn = sampler.sample(n_samples, **sample_params)
+        drawn = (
+            sampler.sample(**sample_params)
+            if n_samples is None
+            else sampler.sample(n_samples, **sample_params)
+        )
         X, rest = (
             (drawn[0], tuple(drawn[1:]))
             if isinstance(drawn, tuple)

@@ -16,6 +16,7 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
 from skflow import (
     AutoencoderTransformer,
+    ClassConditionalSampler,
     GenerativePipeline,
     SlicedWassersteinFlow,
     TabularEncoder,
@@ -136,6 +137,20 @@ def test_sample_params_are_forwarded(wine_data):
     pipe = make_generative_pipeline(PCA(2), _TupleSampler()).fit(wine_data)
     with pytest.raises(TypeError, match="unexpected keyword"):
         pipe.sample(2, temperature=0.5)
+
+
+def test_class_conditional_last_step_takes_labels(wine_data):
+    # sample(y=...) without n_samples makes one row per label, as
+    # ClassConditionalSampler.sample(y=...) does; a default of 1 must not be
+    # passed on. Without either, one row (the last step's default).
+    labels = np.repeat([0, 1], len(wine_data) // 2 + 1)[: len(wine_data)]
+    pipe = make_generative_pipeline(
+        StandardScaler(), ClassConditionalSampler(_flow(), random_state=0)
+    ).fit(wine_data, labels)
+    X_new, y_new = pipe.sample(y=[1, 0, 1], random_state=0)
+    assert X_new.shape == (3, 13) and y_new.tolist() == [1, 0, 1]
+    assert pipe.sample()[0].shape == (1, 13)
+    assert pipe.sample(4)[0].shape == (4, 13)
 
 
 def test_score_delegates_to_the_last_step_in_its_space(wine_data):
