@@ -29,6 +29,19 @@ _SLICED_BLOCK_ENTRIES = 2**21
 
 
 def _check_pair(X, Y, *, min_samples=1):
+    if hasattr(X, "columns") and hasattr(Y, "columns"):
+        # Two DataFrames are compared column by column by name, not position.
+        x_names, y_names = list(X.columns), list(Y.columns)
+        if x_names != y_names:
+            if len(x_names) != len(y_names) or set(x_names) != set(y_names):
+                only_x = [c for c in x_names if c not in y_names]
+                only_y = [c for c in y_names if c not in x_names]
+                raise ValueError(
+                    "The two DataFrames have different columns (only in the "
+                    f"first: {only_x[:10]}; only in the second: {only_y[:10]}); "
+                    "pass rows of the same columns."
+                )
+            Y = Y[x_names]
     X = check_array(X, dtype=np.float64, ensure_min_samples=min_samples)
     Y = check_array(Y, dtype=np.float64, ensure_min_samples=min_samples)
     if X.shape[1] != Y.shape[1]:
@@ -350,7 +363,9 @@ def sample_report(
         (lower is better), ``coverage`` (higher is better), ``c2st_auc``
         (0.5 is best) and ``dcr`` (about 1 or more: no memorisation).
     """
-    X_train, X_test = _check_pair(X_train, X_test, min_samples=2)
+    # Both pairs are checked against the training rows as passed (a DataFrame
+    # keeps its names for the second check too).
+    _, X_test = _check_pair(X_train, X_test, min_samples=2)
     X_train, X_synth = _check_pair(X_train, X_synth, min_samples=2)
     if standardize:
         center = X_train.mean(axis=0)

@@ -45,6 +45,23 @@ def test_symmetric_and_permutation_invariant(metric, samples):
     )
 
 
+def test_dataframes_are_matched_by_column_name(samples):
+    # Reordered columns are the same rows; other columns are an error, not a
+    # silent comparison by position.
+    pd = pytest.importorskip("pandas")
+    X, Y = samples
+    names = [f"f{i}" for i in range(X.shape[1])]
+    first, second = pd.DataFrame(X, columns=names), pd.DataFrame(Y, columns=names)
+    shuffled = second[names[::-1]]
+    # (Equal up to summation order: a DataFrame's values are column-major.)
+    assert energy_distance(first, shuffled) == pytest.approx(energy_distance(X, Y))
+    report = sample_report(first[:150], first[150:], shuffled, random_state=0)
+    expected = sample_report(X[:150], X[150:], Y, random_state=0)
+    assert report == pytest.approx(expected, rel=1e-9)
+    with pytest.raises(ValueError, match="different columns"):
+        energy_distance(first, second.rename(columns={"f0": "other"}))
+
+
 def test_energy_distance_matches_scipy_in_one_dimension():
     rng = np.random.RandomState(0)
     u, v = rng.standard_t(3, 400), rng.normal(1.0, 2.0, 300)
