@@ -30,6 +30,7 @@ from ._torch_utils import (
     check_random_state,
     draw_seed,
     make_generator,
+    map_tensors,
     resolve_device,
     resolve_dtype,
     tensors_to,
@@ -280,6 +281,10 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
             fit_step(rng, device, dtype)
         finally:
             self._warm_tensors = None
+        # Contiguous storage: a transposed view samples through other matrix
+        # kernels than the contiguous copy that skflow.save writes, and small
+        # draws would then differ in the last digits after a save and load.
+        self._tensors = map_tensors(self._tensors, torch.Tensor.contiguous)
         self.device_ = str(device)
         self.random_state_ = np.random.RandomState(draw_seed(rng))
         return self

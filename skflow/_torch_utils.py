@@ -124,12 +124,17 @@ def iter_chunks(n_rows: int, chunk_size: int) -> Iterator[slice]:
         yield slice(start, min(start + chunk_size, n_rows))
 
 
+def map_tensors(obj, function):
+    """Apply ``function`` to every tensor in a nest of dicts, lists and tuples."""
+    if isinstance(obj, torch.Tensor):
+        return function(obj)
+    if isinstance(obj, dict):
+        return {key: map_tensors(value, function) for key, value in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(map_tensors(value, function) for value in obj)
+    return obj
+
+
 def tensors_to(obj, device: torch.device | str):
     """Move every tensor in a nest of dicts, lists and tuples to ``device``."""
-    if isinstance(obj, torch.Tensor):
-        return obj.detach().to(device)
-    if isinstance(obj, dict):
-        return {key: tensors_to(value, device) for key, value in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(tensors_to(value, device) for value in obj)
-    return obj
+    return map_tensors(obj, lambda tensor: tensor.detach().to(device))
