@@ -164,8 +164,9 @@ def test_small_draws_identical_after_save_load(estimator, tmp_path):
     # One to three rows of 13 features go through other matrix kernels than
     # large draws; a fitted tensor stored as a transposed view used to sample
     # differently from its contiguous saved copy there.
-    import skflow
     from sklearn.datasets import load_wine
+
+    import skflow
 
     sampler = _fit(estimator, load_wine().data)
     skflow.save(sampler, tmp_path / "model.skflow")
