@@ -250,6 +250,39 @@ def _check_csv_shape(path: str) -> None:
                 )
 
 
+def _zero_padded_columns(path: str, frame) -> list:
+    """Numeric columns of ``frame`` whose CSV text has leading zeros ("007")."""
+    import pandas as pd
+
+    numeric = [
+        name
+        for name in frame.columns
+        if pd.api.types.is_numeric_dtype(frame[name])
+        and not pd.api.types.is_bool_dtype(frame[name])
+    ]
+    if not numeric:
+        return []
+    text = pd.read_csv(path, usecols=numeric, dtype=str, keep_default_na=False)
+    return [name for name in numeric if text[name].str.match(r"^[+-]?0[0-9]").any()]
+
+
+def _identifier_like_columns(frame, min_rows: int = 20) -> list:
+    """Text columns with a distinct value on most rows (identifiers, dates)."""
+    import pandas as pd
+
+    if len(frame) < min_rows:
+        return []
+    return [
+        name
+        for name in frame.columns
+        if (
+            pd.api.types.is_object_dtype(frame[name])
+            or pd.api.types.is_string_dtype(frame[name])
+        )
+        and frame[name].nunique() > 0.5 * len(frame)
+    ]
+
+
 def read_table(path: str):
     """Read a CSV (or Parquet, with pyarrow) file into a DataFrame."""
     import pandas as pd
@@ -267,6 +300,12 @@ def read_table(path: str):
         _check_csv_shape(path)
         try:
             frame = pd.read_csv(path)
+            codes = _zero_padded_columns(path, frame)
+            if codes:
+                # Zero-padded codes (postcodes, account numbers) are labels:
+                # read as numbers they would lose their zeros and be sampled
+                # as quantities.
+                frame = pd.read_csv(path, dtype={name: str for name in codes})
         except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
             raise CommandLineError(f"cannot parse {path} as CSV: {exc}") from exc
     if frame.shape[0] == 0 or frame.shape[1] == 0:
@@ -318,6 +357,13 @@ def run_fit_sample(args) -> int:
         if frame.shape[1] == 0:
             raise CommandLineError("the target is the only column: nothing to model.")
     n_samples = len(frame) if args.n_samples is None else args.n_samples
+    for name in _identifier_like_columns(frame):
+        log(
+            f"warning: column {name!r} has {frame[name].nunique()} distinct values "
+            f"in {len(frame)} rows. Text columns are modelled as categories, so "
+            "its synthetic values can only repeat training values: drop an "
+            "identifier column, and convert dates to numbers, before fitting."
+        )
 
     # Hold out a part of the rows to score the synthetic ones against.
     n_test = int(round(args.holdout * len(frame)))

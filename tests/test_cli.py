@@ -51,6 +51,31 @@ def test_fit_sample_writes_same_header_and_types(mixed_csv, tmp_path, capsys):
     assert "energy_distance" in printed and "12 rows held out" in printed
 
 
+def test_codes_keep_their_zeros_and_identifiers_are_flagged(tmp_path, capsys):
+    # "00042" is a label, not the number 42: it comes back as one of the seen
+    # codes, zeros included. A column of distinct dates is flagged: as a
+    # category it can only be copied.
+    rng = np.random.RandomState(0)
+    n = 40
+    codes = [f"{value:05d}" for value in rng.choice([42, 1234, 75001], n)]
+    frame = pd.DataFrame(
+        {
+            "postcode": codes,
+            "day": pd.date_range("2020-01-01", periods=n).strftime("%Y-%m-%d"),
+            "amount": rng.normal(size=n),
+        }
+    )
+    path = tmp_path / "codes.csv"
+    frame.to_csv(path, index=False)
+    out = tmp_path / "synthetic.csv"
+    assert main(["fit-sample", str(path), "-o", str(out), "-n", "30", *FAST]) == 0
+    synthetic = pd.read_csv(out, dtype={"postcode": str})
+    assert set(synthetic["postcode"]) <= {"00042", "01234", "75001"}
+    printed = capsys.readouterr().out
+    assert "warning: column 'day' has 40 distinct values" in printed
+    assert "'postcode'" not in printed and "'amount'" not in printed
+
+
 def test_fit_sample_with_target_keeps_classes(mixed_csv, tmp_path):
     path, frame = mixed_csv
     out = tmp_path / "synthetic.csv"
