@@ -103,6 +103,16 @@ def test_samples_scale_with_the_data(estimator):
         np.testing.assert_allclose(X_new / scale, reference, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("estimator", SAMPLERS, ids=_id)
+def test_variation_at_a_large_offset_is_modelled(estimator):
+    # Values near 1e12 varying by about 1 (a relative 1e-12, far above float64
+    # rounding) are data, not a constant column written back as its mean.
+    X = _base_table(n=120) + 1e12
+    X_new = clone(estimator).fit(X).sample(500, random_state=0)
+    ratio = (X_new - 1e12).std(axis=0) / (X - 1e12).std(axis=0)
+    assert np.all(ratio > 0.3), ratio
+
+
 @pytest.mark.parametrize(
     "estimator",
     # The short ProximalMFGFlow fits of the test settings stay inside the
