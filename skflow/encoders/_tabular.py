@@ -205,6 +205,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         self.categories_ = {}
         self._block_center, self._block_scale = [], []
         if self._categorical:
+            self._check_uniform_categories(X)
             self.one_hot_ = OneHotEncoder(
                 sparse_output=False, handle_unknown="ignore", dtype=np.float64
             ).fit(self._categorical_block(X))
@@ -385,6 +386,22 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
                 f"X has infinite values (inf) in columns {infinite}; replace them "
                 "with finite numbers or drop those rows."
             )
+
+    def _check_uniform_categories(self, X) -> None:
+        """Name a text column that mixes strings with numbers (OneHotEncoder's
+        own error does not say which column)."""
+        for name in self._categorical:
+            values = X[name].to_numpy(dtype=object)
+            strings = np.fromiter(
+                (isinstance(v, str) for v in values), dtype=bool, count=len(values)
+            )
+            if strings.any() and not strings.all():
+                example = values[~strings][0]
+                raise TypeError(
+                    f"Column {name!r} mixes strings with other values (e.g. "
+                    f"{example!r}); make it uniform first, e.g. "
+                    f"X[{name!r}] = X[{name!r}].astype(str)."
+                )
 
     def _numeric_block(self, X) -> np.ndarray:
         if self._columns is None:

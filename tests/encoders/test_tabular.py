@@ -161,6 +161,9 @@ def test_bad_input():
         encoder.inverse_transform(np.zeros((2, 5)))
     with pytest.raises(TypeError, match="pd.to_numeric"):
         encoder.transform(pd.DataFrame({"x": ["1"], "c": ["a"]}))
+    mixed = pd.Series(["a", 2, "b"], dtype=object)
+    with pytest.raises(TypeError, match="'c' mixes strings.*astype\\(str\\)"):
+        TabularEncoder().fit(df[["x"]].assign(c=mixed))
 
 
 def test_pickle_round_trip():
