@@ -319,6 +319,7 @@ def read_table(path: str):
 def run_fit_sample(args) -> int:
     """Fit a sampler to a table, write synthetic rows, print a quality summary."""
     import joblib
+    from pandas.api.types import is_float_dtype
     from sklearn.model_selection import train_test_split
 
     from .augment import ClassConditionalSampler
@@ -352,6 +353,20 @@ def run_fit_sample(args) -> int:
             raise CommandLineError(
                 f"the target column {args.target!r} has missing values; drop those "
                 "rows first."
+            )
+        if is_float_dtype(target) and not (target == target.round()).all():
+            raise CommandLineError(
+                f"the target column {args.target!r} holds continuous values; "
+                "--target is for class labels (one model per class). Leave it "
+                "out to model that column with the others."
+            )
+        counts = target.value_counts()
+        if counts.min() < 2:
+            rare = counts[counts < 2].index.tolist()
+            raise CommandLineError(
+                f"classes {rare[:10]} of the target column {args.target!r} have a "
+                "single row, too few to model; drop or merge them, or leave "
+                "--target out."
             )
         frame = frame.drop(columns=[args.target])
         if frame.shape[1] == 0:

@@ -147,6 +147,24 @@ def _write(tmp_path, text, name="bad.csv"):
             lambda p: ["fit-sample", _write(p, "a,b\n1,2\n3,4\n"), "-n", "0"],
             "--n-samples",
         ),
+        (
+            lambda p: [
+                "fit-sample",
+                _write(p, "a,t\n1,0.5\n2,0.7\n3,0.9\n4,1.1\n"),
+                "--target",
+                "t",
+            ],
+            "continuous values",
+        ),
+        (
+            lambda p: [
+                "fit-sample",
+                _write(p, "a,t\n1,x\n2,x\n3,y\n4,x\n"),
+                "--target",
+                "t",
+            ],
+            "classes ['y'] of the target column 't' have a single row",
+        ),
     ],
     ids=[
         "missing",
@@ -160,6 +178,8 @@ def _write(tmp_path, text, name="bad.csv"):
         "bad-value",
         "target",
         "n-samples",
+        "continuous-target",
+        "single-row-class",
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, make_args, message):
