@@ -420,10 +420,9 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
         except (TypeError, ValueError) as exc:
             if "convert" in str(exc) or "argument must be" in str(exc):
                 raise type(exc)(
-                    f"{exc}. skflow samplers model numeric features: put the "
-                    "sampler behind a TabularEncoder, "
-                    "make_generative_pipeline(TabularEncoder(), sampler), to "
-                    "model non-numeric columns."
+                    f"{exc}. skflow samplers model numeric features: encode "
+                    "non-numeric columns with a TabularEncoder in front of the "
+                    "sampler, make_generative_pipeline(TabularEncoder(), sampler)."
                 ) from exc
             raise
 
