@@ -54,7 +54,7 @@ def _gaussian_mixture_by_bic(X: np.ndarray, random_state: int):
     from sklearn.mixture import GaussianMixture
     from sklearn.preprocessing import StandardScaler
 
-    scaler = StandardScaler().fit(X)
+    scaler = StandardScaler().set_output(transform="default").fit(X)
     Z = scaler.transform(X)
     max_components = max(1, min(10, X.shape[0] // (X.shape[1] + 1)))
     candidates = [

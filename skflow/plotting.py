@@ -156,9 +156,11 @@ def plot_pca(X_real, X_synth, *, ax=None, max_points=2000, random_state=0):
 
     plt = _pyplot()
     real, synth, _ = _paired_tables(X_real, X_synth)
-    scaler = StandardScaler().fit(real)
+    # Arrays whatever sklearn.set_config(transform_output=...) says.
+    scaler = StandardScaler().set_output(transform="default").fit(real)
     n_components = min(2, real.shape[1], real.shape[0])
-    pca = PCA(n_components=n_components).fit(scaler.transform(real))
+    pca = PCA(n_components=n_components).set_output(transform="default")
+    pca.fit(scaler.transform(real))
 
     def project(rows):
         scores = pca.transform(scaler.transform(rows))

@@ -218,6 +218,33 @@ def test_autoencoder_pipeline_on_a_dataframe():
     assert list(synthetic.dtypes) == list(df.dtypes)
 
 
+def test_global_pandas_output_setting(wine_data):
+    # sklearn.set_config(transform_output="pandas") must not reach the
+    # internal scalers and encoders, which are indexed as arrays.
+    import sklearn
+
+    from skflow.plotting import plot_pca
+
+    pytest.importorskip("matplotlib")
+    frame = mixed_frame()
+    with sklearn.config_context(transform_output="pandas"):
+        encoder = TabularEncoder().fit(frame)
+        assert isinstance(encoder.transform(frame), pd.DataFrame)
+        pd.testing.assert_frame_equal(
+            encoder.inverse_transform(encoder.transform(frame)), frame
+        )
+        autoencoder = AutoencoderTransformer(
+            n_components=2, hidden_layer_sizes=(8,), max_iter=2, random_state=0
+        ).fit(wine_data)
+        assert autoencoder.transform(wine_data).shape == (len(wine_data), 2)
+        pipe = make_generative_pipeline(TabularEncoder(), _flow()).fit(frame)
+        assert pipe.sample(5, random_state=0).columns.tolist() == list(frame.columns)
+        plot_pca(wine_data[:80], wine_data[80:])
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
+
 def test_function_transformer_identity_inverse_is_accepted(wine_data):
     # FunctionTransformer always has inverse_transform (identity by default), so
     # it is accepted; the decoded rows are then the latent rows unchanged.

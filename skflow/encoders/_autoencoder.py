@@ -279,7 +279,9 @@ class AutoencoderTransformer(
             scaler, split_seed = self._scaler, self._split_seed
         else:
             rng = check_random_state(self.random_state)
-            scaler, split_seed = StandardScaler().fit(X), draw_seed(rng)
+            # An array whatever sklearn.set_config(transform_output=...) says.
+            scaler = StandardScaler().set_output(transform="default").fit(X)
+            split_seed = draw_seed(rng)
         scaled = scaler.transform(X)
 
         # The split has its own seed, kept with the model, so a continuation on

@@ -195,7 +195,10 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         self.scaler_ = None
         if self._numeric:
             numeric = self._numeric_block(X)
-            self.scaler_ = StandardScaler().fit(numeric)
+            # Internal steps return arrays whatever
+            # sklearn.set_config(transform_output=...) asks of user-facing ones.
+            self.scaler_ = StandardScaler().set_output(transform="default")
+            self.scaler_.fit(numeric)
             self.data_min_ = numeric.min(axis=0)
             self.data_max_ = numeric.max(axis=0)
         else:
@@ -208,7 +211,8 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             self._check_uniform_categories(X)
             self.one_hot_ = OneHotEncoder(
                 sparse_output=False, handle_unknown="ignore", dtype=np.float64
-            ).fit(self._categorical_block(X))
+            ).set_output(transform="default")
+            self.one_hot_.fit(self._categorical_block(X))
             indicators = self.one_hot_.transform(self._categorical_block(X))
             offset = 0
             for name, cats in zip(self._categorical, self.one_hot_.categories_):
