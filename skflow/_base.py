@@ -251,6 +251,13 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
             The fitted sampler.
         """
         warm = self._continues_fit()
+        if warm and getattr(self, "_fitted_to_density", False):
+            raise ValueError(
+                f"warm_start=True continues the last fit, but this "
+                f"{type(self).__name__} was last fitted to a density "
+                "(fit_density), which has no data scaling to continue in; set "
+                "warm_start=False to fit X from scratch."
+            )
         if warm:
             # Same columns and the first fit's scaling: the model lives there.
             X = self._validate_array(X, reset=False, ensure_min_samples=2)
@@ -446,6 +453,7 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
         self._center = center
         self._spread = np.where(constant, 1.0, spread)
         self._varying = ~constant
+        self._fitted_to_density = False
         return self._scale(X)
 
     def _fit_identity_scaling(self, n_features: int) -> None:
@@ -456,6 +464,7 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
         self._center = np.zeros(n_features)
         self._spread = np.ones(n_features)
         self._varying = np.ones(n_features, dtype=bool)
+        self._fitted_to_density = True
         self._output_columns = None
         self._output_dtypes = None
 

@@ -103,6 +103,20 @@ def test_sample_after_fit_density_is_reproducible():
     assert flow.sample(10).shape == (10, 3)
 
 
+def test_warm_start_does_not_continue_a_density_fit_on_data():
+    # A density fit has no data scaling: continuing it on rows would sample
+    # them unscaled. warm_start says so; a data fit then continues as usual.
+    rows = np.random.RandomState(0).normal(size=(80, 2)) * [1000.0, 0.01]
+    flow = _flow(max_iter=2, warm_start=True)
+    flow.fit_density(lambda x: -0.5 * x.pow(2).sum(1), 2)
+    with pytest.raises(ValueError, match="fit_density.*warm_start=False"):
+        flow.fit(rows)
+    flow.set_params(warm_start=False).fit(rows)
+    flow.set_params(warm_start=True).fit(rows)
+    assert flow.n_iter_ == 4
+    assert abs(np.log(flow.sample(500, random_state=0).std(0) / rows.std(0))).max() < 1
+
+
 def test_entropy_weight_spreads_the_model(mixture):
     plain = _flow(max_iter=40).fit(mixture).sample(2000, random_state=0)
     spread = (
