@@ -258,6 +258,11 @@ def c2st_auc(X_real, X_synth, *, classifier=None, cv=5, random_state=None):
     The larger set is subsampled to the size of the smaller, a classifier
     learns to tell them apart, and the mean out-of-fold ROC AUC is returned.
     0.5 means the classifier cannot tell them apart; 1.0 means it always can.
+    Values well below 0.5 mean the two sets share rows: a held-out row's
+    duplicate sits in the training folds with the other label, so the
+    classifier is wrong about it on purpose (identical sets score under 0.1).
+    Read such a value as copying, not as a better than perfect match, and
+    check it with :func:`dcr`.
 
     Parameters
     ----------

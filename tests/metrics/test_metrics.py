@@ -160,6 +160,8 @@ def test_c2st_auc_near_half_for_same_distribution_and_one_when_separated():
     X, Y = rng.normal(size=(400, 3)), rng.normal(size=(400, 3))
     assert abs(c2st_auc(X, Y, random_state=0) - 0.5) < 0.1
     assert c2st_auc(X, Y + 10.0, random_state=0) > 0.99
+    # Shared rows push it well below 0.5 (as documented): copies, not a match.
+    assert c2st_auc(X, X, random_state=0) < 0.1
 
 
 def test_dcr_zero_for_copies_and_near_one_for_fresh_rows():
