@@ -109,7 +109,9 @@ def check_hidden_layer_sizes(hidden_layer_sizes) -> tuple[int, ...]:
     return hidden
 
 
-def check_fit_numerics(estimator, failed_at, recoveries, remedy: str) -> None:
+def check_fit_numerics(
+    estimator, failed_at, recoveries, remedy: str, method: str = "fit"
+) -> None:
     """Raise if a fit stayed non-finite; warn if it rolled back and recovered.
 
     ``failed_at`` is None or the 1-based iteration (epoch) that was still
@@ -119,7 +121,7 @@ def check_fit_numerics(estimator, failed_at, recoveries, remedy: str) -> None:
     name = type(estimator).__name__
     if failed_at is not None:
         raise NumericalInstabilityError(
-            f"{name}.fit produced non-finite values at iteration {failed_at}, "
+            f"{name}.{method} produced non-finite values at iteration {failed_at}, "
             f"and {len(recoveries)} rollbacks to the last finite state with "
             f"halved learning rates did not help; {remedy}"
         )
@@ -501,7 +503,7 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
             )
         return rows
 
-    def _check_numerics(self, result, remedy: str) -> None:
+    def _check_numerics(self, result, remedy: str, method: str = "fit") -> None:
         """After a fit loop: raise if it stayed non-finite, warn if it recovered.
 
         ``result`` is a core's result with ``non_finite_at`` (None or the first
@@ -513,6 +515,7 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
             None if result.non_finite_at is None else result.non_finite_at + 1,
             result.recoveries,
             remedy,
+            method,
         )
 
     def _warn_if_interrupted(self, interrupted: bool) -> None:

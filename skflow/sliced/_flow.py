@@ -290,6 +290,7 @@ class SlicedWassersteinFlow(BaseSampler):
                 rng,
                 self._resolve_n_particles(0),
                 needs_log_prob=kind == "normalizing_flow",
+                method="fit_density",
             )
 
         return self._fit_on_device(fit_step)
@@ -306,11 +307,17 @@ class SlicedWassersteinFlow(BaseSampler):
                 f"log_prob failed on a (3, {n_features}) tensor: {exc!r}. It must "
                 f"accept torch tensors of shape (n, {n_features})."
             ) from exc
-        if not isinstance(values, torch.Tensor) or values.shape != (3,):
-            shape = getattr(values, "shape", type(values).__name__)
+        if not isinstance(values, torch.Tensor):
+            raise ValueError(
+                f"log_prob must return a torch tensor (autograd differentiates "
+                f"it); it returned a {type(values).__name__}. Write it with torch "
+                "operations."
+            )
+        if values.shape != (3,):
             raise ValueError(
                 f"log_prob must return a torch tensor of shape (n,); for n=3 it "
-                f"returned {shape}. Sum over the feature axis if needed."
+                f"returned shape {tuple(values.shape)}. Sum over the feature axis "
+                "if needed."
             )
         if not bool(torch.isfinite(values).all()):
             raise ValueError(
@@ -324,7 +331,16 @@ class SlicedWassersteinFlow(BaseSampler):
         return min(max(2 * n_rows, _AUTO_MIN_PARTICLES), _AUTO_MAX_PARTICLES)
 
     def _run(
-        self, kind, functional, mean, cholesky, rng, n_particles, *, needs_log_prob
+        self,
+        kind,
+        functional,
+        mean,
+        cholesky,
+        rng,
+        n_particles,
+        *,
+        needs_log_prob,
+        method="fit",
     ):
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         generator = make_generator(draw_seed(rng), mean.device)
@@ -364,9 +380,14 @@ class SlicedWassersteinFlow(BaseSampler):
                 needs_log_prob=needs_log_prob,
                 callback=report,
             )
-        self._check_numerics(
-            result, "lower learning_rate or step_size, or use dtype='float64'."
-        )
+        remedy = "lower learning_rate or step_size, or use dtype='float64'."
+        if method == "fit_density":
+            remedy = (
+                "log_prob may be NaN or infinite where the flow went (outside a "
+                "bounded support, say): make it finite everywhere (a large "
+                "negative value instead of -inf), or " + remedy
+            )
+        self._check_numerics(result, remedy, method=method)
         self.parameterization_ = kind
         self._model_spec = (kind, result.model.n_features, result.model.n_layers)
         self._tensors = {
