@@ -23,6 +23,8 @@ import math
 
 import numpy as np
 
+from .metrics._metrics import align_columns
+
 __all__ = [
     "plot_history",
     "plot_marginals",
@@ -76,6 +78,7 @@ def _numeric_table(X, name: str) -> tuple[np.ndarray, list[str]]:
 
 
 def _paired_tables(X_real, X_synth):
+    X_synth = align_columns(X_real, X_synth)
     real, labels = _numeric_table(X_real, "X_real")
     synth, _ = _numeric_table(X_synth, "X_synth")
     if real.shape[1] != synth.shape[1]:

@@ -54,6 +54,25 @@ def test_plot_pairs_grid_and_named_features(tables):
         plot_pairs(pd.DataFrame(real, columns=columns), synth, features=["z"])
 
 
+def test_dataframe_columns_are_matched_by_name(tables):
+    # Reordered synthetic columns draw the same figure; other columns raise.
+    pd = pytest.importorskip("pandas")
+    real, synth = tables
+    columns = list("abcde")
+    real_frame = pd.DataFrame(real, columns=columns)
+    synth_frame = pd.DataFrame(synth, columns=columns)
+    for plot in (plot_pca, plot_pairs):
+        same = plot(real_frame, synth_frame)
+        shuffled = plot(real_frame, synth_frame[columns[::-1]])
+        for ax, ax_shuffled in zip(same.axes, shuffled.axes):
+            for drawn, drawn_shuffled in zip(ax.collections, ax_shuffled.collections):
+                np.testing.assert_array_equal(
+                    drawn.get_offsets(), drawn_shuffled.get_offsets()
+                )
+        with pytest.raises(ValueError, match="different columns"):
+            plot(real_frame, synth_frame.rename(columns={"a": "z"}))
+
+
 def test_plot_marginals_numeric_histograms_share_bins(tables):
     real, synth = tables
     fig = plot_marginals(real, synth, bins=12)

@@ -28,20 +28,30 @@ _MEDIAN_HEURISTIC_ROWS = 1000
 _SLICED_BLOCK_ENTRIES = 2**21
 
 
+def align_columns(X, Y):
+    """``Y`` with its columns in ``X``'s order when both are DataFrames.
+
+    Two tables are compared column by column by name, not by position; tables
+    with different columns raise.
+    """
+    if not (hasattr(X, "columns") and hasattr(Y, "columns")):
+        return Y
+    x_names, y_names = list(X.columns), list(Y.columns)
+    if x_names == y_names:
+        return Y
+    if len(x_names) != len(y_names) or set(x_names) != set(y_names):
+        only_x = [c for c in x_names if c not in y_names]
+        only_y = [c for c in y_names if c not in x_names]
+        raise ValueError(
+            "The two DataFrames have different columns (only in the first: "
+            f"{only_x[:10]}; only in the second: {only_y[:10]}); pass rows of the "
+            "same columns."
+        )
+    return Y[x_names]
+
+
 def _check_pair(X, Y, *, min_samples=1):
-    if hasattr(X, "columns") and hasattr(Y, "columns"):
-        # Two DataFrames are compared column by column by name, not position.
-        x_names, y_names = list(X.columns), list(Y.columns)
-        if x_names != y_names:
-            if len(x_names) != len(y_names) or set(x_names) != set(y_names):
-                only_x = [c for c in x_names if c not in y_names]
-                only_y = [c for c in y_names if c not in x_names]
-                raise ValueError(
-                    "The two DataFrames have different columns (only in the "
-                    f"first: {only_x[:10]}; only in the second: {only_y[:10]}); "
-                    "pass rows of the same columns."
-                )
-            Y = Y[x_names]
+    Y = align_columns(X, Y)
     X = check_array(X, dtype=np.float64, ensure_min_samples=min_samples)
     Y = check_array(Y, dtype=np.float64, ensure_min_samples=min_samples)
     if X.shape[1] != Y.shape[1]:
