@@ -100,6 +100,11 @@ def _select_features(labels: list[str], features, max_features: int) -> list[int
     """Column positions from names or positions; the first ``max_features`` if None."""
     if features is None:
         return list(range(min(len(labels), max_features)))
+    if len(features) == 0:
+        raise ValueError(
+            "features is empty; name at least one column (or pass None for the "
+            "first ones)."
+        )
     positions = []
     for feature in features:
         if isinstance(feature, (int, np.integer)):

@@ -162,3 +162,5 @@ def test_bad_tables_are_rejected(tables):
         plot_pca(np.where(real > 2, np.nan, real), synth)
     with pytest.raises(ValueError, match="non-empty"):
         plot_pairs(np.empty((0, 5)), synth)
+    with pytest.raises(ValueError, match="features is empty"):
+        plot_pairs(real, synth, features=[])

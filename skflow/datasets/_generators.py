@@ -15,6 +15,15 @@ def _check_positive_int(value, name, minimum=1):
     return int(value)
 
 
+def _check_nonnegative(value, name):
+    """A finite number >= 0 (a spread, a radius), or a clear error."""
+    if isinstance(value, (bool, np.bool_)) or not np.isscalar(value):
+        raise TypeError(f"{name} must be a number, got {value!r}.")
+    if not (np.isfinite(value) and value >= 0):
+        raise ValueError(f"{name} must be a finite number >= 0, got {value}.")
+    return float(value)
+
+
 def _component_labels(n_samples, n_components, rng):
     """Balanced labels: component sizes differ by at most one, then shuffled."""
     labels = np.arange(n_samples) % n_components
@@ -55,6 +64,7 @@ def make_gaussian_mixture(
     n_samples = _check_positive_int(n_samples, "n_samples")
     n_features = _check_positive_int(n_features, "n_features")
     n_components = _check_positive_int(n_components, "n_components")
+    cluster_std = _check_nonnegative(cluster_std, "cluster_std")
     rng = check_random_state(random_state)
     means = rng.uniform(*center_box, size=(n_components, n_features))
     factors = rng.standard_normal((n_components, n_features, n_features))
@@ -106,8 +116,11 @@ def make_student_t_mixture(
     n_samples = _check_positive_int(n_samples, "n_samples")
     n_features = _check_positive_int(n_features, "n_features")
     n_components = _check_positive_int(n_components, "n_components")
-    if not df > 0:
-        raise ValueError(f"df must be positive, got {df}.")
+    if not (np.isfinite(df) and df > 0):
+        raise ValueError(
+            f"df must be a finite positive number, got {df} (for the Gaussian "
+            "limit of infinite df, use make_gaussian_mixture)."
+        )
     rng = check_random_state(random_state)
     means = rng.uniform(*center_box, size=(n_components, n_features))
     y = _component_labels(n_samples, n_components, rng)
@@ -151,6 +164,8 @@ def make_sphere(
     n_samples = _check_positive_int(n_samples, "n_samples")
     intrinsic_dim = _check_positive_int(intrinsic_dim, "intrinsic_dim")
     n_features = _check_positive_int(n_features, "n_features", intrinsic_dim + 1)
+    radius = _check_nonnegative(radius, "radius")
+    noise = _check_nonnegative(noise, "noise")
     rng = check_random_state(random_state)
     points = rng.standard_normal((n_samples, intrinsic_dim + 1))
     points /= np.linalg.norm(points, axis=1, keepdims=True)
@@ -199,6 +214,8 @@ def make_pinwheel(
     n_samples = _check_positive_int(n_samples, "n_samples")
     n_arms = _check_positive_int(n_arms, "n_arms")
     n_features = _check_positive_int(n_features, "n_features", 2)
+    radial_std = _check_nonnegative(radial_std, "radial_std")
+    tangential_std = _check_nonnegative(tangential_std, "tangential_std")
     rng = check_random_state(random_state)
     y = _component_labels(n_samples, n_arms, rng)
     along = rng.standard_normal(n_samples) * radial_std + 1.0

@@ -87,6 +87,12 @@ def test_pinwheel_embedding_pads_zeros_and_labels_arms():
         (lambda: make_student_t_mixture(10, df=0), ValueError),
         (lambda: make_sphere(10, n_features=2, intrinsic_dim=2), ValueError),
         (lambda: make_pinwheel(10, n_features=1), ValueError),
+        (lambda: make_student_t_mixture(10, df=np.inf), ValueError),
+        (lambda: make_gaussian_mixture(10, cluster_std=-1.0), ValueError),
+        (lambda: make_sphere(10, noise=-0.1), ValueError),
+        (lambda: make_sphere(10, radius=np.nan), ValueError),
+        (lambda: make_pinwheel(10, radial_std=-0.3), ValueError),
+        (lambda: make_pinwheel(10, tangential_std="wide"), TypeError),
     ],
 )
 def test_invalid_arguments(call, error):

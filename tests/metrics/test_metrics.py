@@ -171,6 +171,20 @@ def test_dcr_zero_for_copies_and_near_one_for_fresh_rows():
     assert 0.8 < dcr(train, fresh, holdout) < 1.25
 
 
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (lambda X, Y: energy_distance(X, Y, max_samples=0), "max_samples"),
+        (lambda X, Y: mmd(X, Y, max_samples=2.5), "max_samples"),
+        (lambda X, Y: sliced_wasserstein(X, Y, n_projections=0), "n_projections"),
+        (lambda X, Y: sliced_wasserstein(X, Y, p=0), "p must be"),
+    ],
+)
+def test_bad_metric_parameters_are_named(samples, call, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        call(*samples)
+
+
 def test_metrics_reject_mismatched_features():
     with pytest.raises(ValueError, match="features"):
         energy_distance(np.ones((3, 2)), np.ones((3, 3)))
