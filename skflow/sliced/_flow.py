@@ -6,6 +6,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
+from sklearn.exceptions import ConvergenceWarning
 
 from .._base import BaseSampler, check_hidden_layer_sizes, keeps_state_on_failure
 from .._compat import Interval, StrOptions, _fit_context
@@ -17,6 +18,7 @@ from .._torch_utils import (
     make_generator,
     to_numpy,
 )
+from .._warnings import warn
 from ._core import (
     Model,
     data_functional,
@@ -293,7 +295,37 @@ class SlicedWassersteinFlow(BaseSampler):
                 method="fit_density",
             )
 
-        return self._fit_on_device(fit_step)
+        self._fit_on_device(fit_step)
+        self._warn_if_still_descending()
+        return self
+
+    def _warn_if_still_descending(self) -> None:
+        """ConvergenceWarning when the KL objective was still falling at max_iter.
+
+        Compares the mean objective of the last fifth of the steps with that of
+        the fifth before it: a drop above 5 % of the whole fit's drop, and above
+        the noise of the Monte Carlo estimates, means the flow had not reached
+        the target yet (with the particle parameterization, whose points move
+        at most about ``n_inner_steps * learning_rate`` per step, a distant
+        target takes many steps).
+        """
+        objective = np.asarray(self.history_["objective"][-self.max_iter :])
+        window = max(5, len(objective) // 5)
+        if len(objective) < 2 * window:
+            return
+        late = objective[-2 * window : -window].mean() - objective[-window:].mean()
+        total = objective[0] - objective.min()
+        noise = 2 * objective[-window:].std() / np.sqrt(window)
+        if total > 0 and late > 0.05 * total and late > noise:
+            warn(
+                f"{type(self).__name__}.fit_density was still lowering its "
+                f"objective at max_iter={self.max_iter}: the last {window} steps "
+                f"lowered it by {late / total:.0%} of the whole fit's drop, so "
+                "the samples may not have reached the target. Raise max_iter, "
+                "or learning_rate (parameterization='particles' moves each "
+                "point by at most about n_inner_steps * learning_rate per step).",
+                ConvergenceWarning,
+            )
 
     @staticmethod
     def _check_log_prob(log_prob, n_features, device, dtype):
