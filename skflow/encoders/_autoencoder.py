@@ -128,7 +128,9 @@ class AutoencoderTransformer(
     history_ : dict of list of float
         ``"train_loss"`` and ``"validation_loss"`` (empty without a split): mean
         squared reconstruction error per entry, in the standardised space, per
-        epoch; ``len(history_["train_loss"]) == n_iter_``.
+        epoch; ``len(history_["train_loss"]) == n_iter_``. When warm-started
+        fits mix runs with and without a validation split, the epochs without
+        one have NaN validation loss, so both lists stay aligned by epoch.
 
     random_state_ : numpy.random.RandomState
         The stream a continued fit (``warm_start=True``) draws its batch order
@@ -344,7 +346,16 @@ class AutoencoderTransformer(
         }
         n_before = self.n_iter_ if warm else 0
         if warm:
-            history = {key: self.history_[key] + history[key] for key in history}
+            before = dict(self.history_)
+            if before["validation_loss"] or history["validation_loss"]:
+                # One fit with a validation split and one without: NaN marks
+                # the epochs without one, so the lists stay aligned by epoch.
+                for part in (before, history):
+                    missing = len(part["train_loss"]) - len(part["validation_loss"])
+                    part["validation_loss"] = (
+                        part["validation_loss"] + [float("nan")] * missing
+                    )
+            history = {key: before[key] + history[key] for key in history}
             best_epoch = (
                 self.best_epoch_
                 if result.best_epoch == 0

@@ -311,6 +311,18 @@ def test_warm_start_early_stopping_and_best_epoch(blobs_data):
     assert best == min(ae.history_["validation_loss"])
 
 
+def test_warm_start_history_stays_aligned_without_a_split(blobs_data):
+    # Epochs run without a validation split get NaN validation loss, so the
+    # two lists still line up epoch by epoch.
+    ae = _fast(warm_start=True).fit(blobs_data)
+    ae.set_params(early_stopping=False).fit(blobs_data)
+    ae.set_params(early_stopping=True).fit(blobs_data)
+    validation = np.array(ae.history_["validation_loss"])
+    assert len(validation) == len(ae.history_["train_loss"]) == ae.n_iter_ == 15
+    assert np.isnan(validation[5:10]).all()
+    assert np.isfinite(validation[:5]).all() and np.isfinite(validation[10:]).all()
+
+
 def test_warm_start_refuses_other_widths_and_keeps_the_model(blobs_data):
     ae = _fast(warm_start=True).fit(blobs_data)
     expected = ae.transform(blobs_data)
