@@ -440,10 +440,16 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
         # Moments of X / max|X|, scaled back: squaring values beyond 1e154 (or
         # summing ones near 1e308) overflows, and finite data must not give an
         # infinite spread.
+        # One working copy, centred and squared in place (what np.std does,
+        # without its second copy of the data).
         magnitude = np.abs(X).max(axis=0)
         unit = X / np.where(magnitude > 0, magnitude, 1.0)
-        center = unit.mean(axis=0) * magnitude
-        spread = unit.std(axis=0) * magnitude
+        unit_center = unit.mean(axis=0)
+        unit -= unit_center
+        np.multiply(unit, unit, out=unit)
+        center = unit_center * magnitude
+        spread = np.sqrt(unit.sum(axis=0) / X.shape[0]) * magnitude
+        del unit
         # Relative to the column's own magnitude, so data on any scale (1e-30 or
         # 1e30) vary; an all-zero column has zero spread and zero magnitude.
         constant = spread <= _CONSTANT_RTOL * magnitude

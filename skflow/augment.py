@@ -570,33 +570,30 @@ class SyntheticOverSampler(_OverSamplerBase):
         _, y = validate_data(
             self, X=X, y=y, reset=True, dtype=None, ensure_all_finite=False
         )
-        if all(_column_kind(dtype) in ("int", "bool", "float") for dtype in X.dtypes):
-            # Numbers only: validated as imbalanced-learn would (finite values).
-            validate_data(self, X=X, reset=False)
         return X.reset_index(drop=True), y, binarize_y
 
     def _fit_resample(self, X, y):
-        grow = {label: n for label, n in self.sampling_strategy_.items() if n > 0}
-        if not grow:
-            self.sampler_ = None
-            return X, y
-        labels = np.array(sorted(grow))
-        keep = np.isin(y, labels)
         frame = hasattr(X, "iloc")
         numeric_frame = frame and all(
             _column_kind(dtype) in ("int", "bool", "float") for dtype in X.dtypes
         )
         # Samplers model dense rows; sparse input is densified for them and the
         # output is returned sparse again. A DataFrame of numbers is fitted as
-        # the float array imbalanced-learn would pass (the same rows, so the
-        # same model as for that array); any other DataFrame goes as it is, to
-        # a sampler that encodes its columns.
+        # the float array imbalanced-learn would pass (checked as it would be:
+        # the same rows, so the same model as for that array); any other
+        # DataFrame goes as it is, to a sampler that encodes its columns.
         if sparse.issparse(X):
             rows = X.toarray()
         elif numeric_frame:
             rows = check_array(X, dtype=np.float64)
         else:
             rows = X
+        grow = {label: n for label, n in self.sampling_strategy_.items() if n > 0}
+        if not grow:
+            self.sampler_ = None
+            return X, y
+        labels = np.array(sorted(grow))
+        keep = np.isin(y, labels)
         self.sampler_ = ClassConditionalSampler(
             self.sampler, n_jobs=self.n_jobs, random_state=self.random_state
         ).fit(rows[keep] if not frame or numeric_frame else X.iloc[keep], y[keep])
@@ -606,15 +603,17 @@ class SyntheticOverSampler(_OverSamplerBase):
         if frame:
             import pandas as pd
 
-            # imbalanced-learn casts the result to X's dtypes with astype, which
-            # truncates integers and makes every non-zero value True: cast the
-            # new rows first (rounded and clipped to the seen range, booleans
-            # thresholded at 0.5).
-            X_new = _cast_like(
-                pd.DataFrame(X_new, columns=X.columns) if numeric_frame else X_new,
-                list(X.dtypes),
-                _numeric_ranges(X.iloc[keep]),
-            )
+            if numeric_frame:
+                # imbalanced-learn casts the result to X's dtypes with astype,
+                # which truncates integers and makes every non-zero value True:
+                # cast the new rows first (rounded and clipped to the seen
+                # range, booleans thresholded at 0.5). A sampler fitted on the
+                # frame itself already returns them so.
+                X_new = _cast_like(
+                    pd.DataFrame(X_new, columns=X.columns),
+                    list(X.dtypes),
+                    _numeric_ranges(X.iloc[keep]),
+                )
             return pd.concat([X, X_new], ignore_index=True), y_res
         X_new = np.asarray(X_new, dtype=X.dtype)
         if sparse.issparse(X):

@@ -394,11 +394,12 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
     def _check_uniform_categories(self, X) -> None:
         """Name a text column that mixes strings with numbers (OneHotEncoder's
         own error does not say which column)."""
+        import pandas as pd
+
         for name in self._categorical:
-            values = X[name].to_numpy(dtype=object)
-            strings = np.fromiter(
-                (isinstance(v, str) for v in values), dtype=bool, count=len(values)
-            )
+            # The distinct values only: hashed in pandas, not a loop over rows.
+            values = pd.unique(X[name].to_numpy(dtype=object))
+            strings = np.array([isinstance(v, str) for v in values], dtype=bool)
             if strings.any() and not strings.all():
                 example = values[~strings][0]
                 raise TypeError(

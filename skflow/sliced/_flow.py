@@ -309,7 +309,7 @@ class SlicedWassersteinFlow(BaseSampler):
         at most about ``n_inner_steps * learning_rate`` per step, a distant
         target takes many steps).
         """
-        objective = np.asarray(self.history_["objective"][-self.max_iter :])
+        objective = np.asarray(self.history_["objective"])
         window = max(5, len(objective) // 5)
         if len(objective) < 2 * window:
             return
