@@ -4,22 +4,21 @@ and gradient flows.
 ``fit(X)`` on real rows, ``sample(n)`` new ones.
 """
 
-__version__ = "0.1.0.dev0"
-
-from . import datasets, metrics  # noqa: E402
-from ._persistence import load, save  # noqa: E402
-from .augment import ClassConditionalSampler, SyntheticOverSampler  # noqa: E402
-from .encoders import AutoencoderTransformer, TabularEncoder  # noqa: E402
-from .exceptions import (  # noqa: E402
+from . import datasets, metrics
+from ._persistence import load, save
+from ._version import __version__
+from .augment import ClassConditionalSampler, SyntheticOverSampler
+from .encoders import AutoencoderTransformer, TabularEncoder
+from .exceptions import (
     DeviceWarning,
     NumericalInstabilityError,
     NumericalInstabilityWarning,
 )
-from .ot import EntropicOTGenerator  # noqa: E402
-from .particles import LipschitzParticleSampler  # noqa: E402
-from .pipeline import GenerativePipeline, make_generative_pipeline  # noqa: E402
-from .proximal import ProximalMFGFlow  # noqa: E402
-from .sliced import SlicedWassersteinFlow  # noqa: E402
+from .ot import EntropicOTGenerator
+from .particles import LipschitzParticleSampler
+from .pipeline import GenerativePipeline, make_generative_pipeline
+from .proximal import ProximalMFGFlow
+from .sliced import SlicedWassersteinFlow
 
 __all__ = [
     "AutoencoderTransformer",

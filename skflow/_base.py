@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import numbers
 from abc import ABCMeta, abstractmethod
+from numbers import Integral
 
 import numpy as np
 import torch
@@ -23,9 +24,9 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
-from . import __version__
-from ._compat import StrOptions, _fit_context, validate_data
+from ._compat import Interval, StrOptions, _fit_context, validate_data
 from ._recovery import recovery_message
+from ._threads import resolve_n_threads, torch_threads
 from ._torch_utils import (
     check_random_state,
     draw_seed,
@@ -37,6 +38,7 @@ from ._torch_utils import (
     to_numpy,
     to_tensor,
 )
+from ._version import __version__
 from ._warnings import warn
 from .exceptions import NumericalInstabilityError, NumericalInstabilityWarning
 
@@ -51,6 +53,15 @@ _CONSTANT_RTOL = 1e-14
 _SCORE_MIN_SAMPLES = 1000
 # ...and at most this many of each (the energy distance costs n^2).
 _SCORE_MAX_SAMPLES = 5000
+
+
+# ``n_jobs``: None (the thread policy), a positive count, or a negative one
+# counted back from the available CPUs; 0 is refused.
+N_JOBS_CONSTRAINT = [
+    Interval(Integral, 1, None, closed="left"),
+    Interval(Integral, None, -1, closed="right"),
+    None,
+]
 
 
 def keeps_state_on_failure(fit):
@@ -189,6 +200,18 @@ class TorchStateMixin:
             )
         super().__setstate__(state)
 
+    def _torch_threads(self, rows: int):
+        """A block that runs with the thread policy's count for batches of ``rows``.
+
+        The work of a batch is estimated as ``rows x (widest layer)^2``
+        multiply-adds, the cost of its largest matrix product; see
+        :func:`skflow._threads.resolve_n_threads` for the rule.
+        """
+        widths = [int(w) for w in getattr(self, "hidden_layer_sizes", ())]
+        widest = max([*widths, getattr(self, "n_features_in_", 1), 1])
+        work = float(rows) * widest * widest
+        return torch_threads(resolve_n_threads(getattr(self, "n_jobs", None), work))
+
     def _tensors_on(self, device: torch.device, dtype: torch.dtype) -> dict:
         """The fitted tensors on ``device``/``dtype``, moved once and cached."""
         key = (str(device), dtype)
@@ -216,10 +239,14 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
     _parameter_constraints: dict = {
         "warm_start": ["boolean"],
         "device": [str],
+        "n_jobs": N_JOBS_CONSTRAINT,
         "dtype": [StrOptions({"float32", "float64"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
+
+    # The remedy named when a draw turns non-finite.
+    _sampling_remedy = "refit with dtype='float64' or a smaller step size."
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -290,7 +317,8 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
         self._tensors = {}
         self._tensor_cache = None
         try:
-            fit_step(rng, device, dtype)
+            with self._torch_threads(getattr(self, "batch_size", 1)):
+                fit_step(rng, device, dtype)
         finally:
             self._warm_tensors = None
         # Contiguous storage: a transposed view samples through other matrix
@@ -330,6 +358,15 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
             Generated rows in the original feature space, in the container
             ``fit`` received (a DataFrame comes back with the same columns).
         """
+        return self._sample(n_samples, random_state)[0]
+
+    def _sample(self, n_samples, random_state, **options):
+        """The whole ``sample`` path: validation, seed, draw, unscaling, container.
+
+        ``options`` go to :meth:`_sample_scaled_with_extras`; its extra outputs
+        come back beside the rows (a sampler's own ``sample`` adds them to its
+        return value, e.g. ``ProximalMFGFlow``'s trajectories).
+        """
         check_is_fitted(self)
         n_samples = check_n_samples(n_samples)
         rng = (
@@ -337,8 +374,8 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
             if random_state is None
             else check_random_state(random_state)
         )
-        scaled = to_numpy(self._draw_scaled(n_samples, draw_seed(rng)))
-        X_new = self._unscale(scaled)
+        rows, extras = self._draw_scaled(n_samples, draw_seed(rng), **options)
+        X_new = self._unscale(to_numpy(rows))
         if not np.isfinite(X_new).all():
             # Finite standardised rows can still overflow when scaled back
             # (features near the largest float): never hand out such rows.
@@ -347,7 +384,7 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
                 "the original units (features of magnitude near 1e308); rescale "
                 "those features before fitting, e.g. divide them by a power of 10."
             )
-        return self._to_output(X_new)
+        return self._to_output(X_new), extras
 
     def score(self, X, y=None):
         """Negative energy distance between ``X`` and generated rows.
@@ -384,9 +421,10 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
             )
             X = X[subset]
         n_generated = max(X.shape[0], _SCORE_MIN_SAMPLES)
-        generated = self._draw_scaled(n_generated, seed=0)
-        real = to_tensor(self._scale(X), generated.device, generated.dtype)
-        return -float(energy_distance_tensor(real, generated))
+        with self._torch_threads(n_generated):
+            generated, _ = self._draw_scaled(n_generated, seed=0)
+            real = to_tensor(self._scale(X), generated.device, generated.dtype)
+            return -float(energy_distance_tensor(real, generated))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -494,20 +532,38 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
         frame = pd.DataFrame(X, columns=self._output_columns)
         return frame.astype(dict(zip(self._output_columns, self._output_dtypes)))
 
-    def _draw_scaled(self, n_samples: int, seed: int) -> torch.Tensor:
-        """``n_samples`` standardised rows on the current device; never non-finite."""
+    def _sample_scaled_with_extras(
+        self, n_samples: int, tensors: dict, generator: torch.Generator, **options
+    ) -> tuple[torch.Tensor, dict]:
+        """Standardised rows and a dict of extra outputs (none by default).
+
+        A sampler whose ``sample`` takes extra options (``ProximalMFGFlow``'s
+        ``n_steps`` and ``return_trajectories``) overrides this hook; the rest
+        implement only :meth:`_sample_scaled`.
+        """
+        return self._sample_scaled(n_samples, tensors, generator, **options), {}
+
+    def _draw_scaled(
+        self, n_samples: int, seed: int, **options
+    ) -> tuple[torch.Tensor, dict]:
+        """``n_samples`` standardised rows on the current device and the extra
+        outputs of :meth:`_sample_scaled_with_extras`; never non-finite."""
         device = resolve_device(self.device)
         dtype = resolve_dtype(self.dtype)
         generator = make_generator(seed, device)
-        rows = self._sample_scaled(
-            n_samples, self._tensors_on(device, dtype), generator
-        )
-        if not bool(torch.isfinite(rows).all()):
-            raise NumericalInstabilityError(
-                f"{type(self).__name__} generated non-finite rows; refit with "
-                "dtype='float64' or a smaller step size."
+        with self._torch_threads(n_samples):
+            rows, extras = self._sample_scaled_with_extras(
+                n_samples, self._tensors_on(device, dtype), generator, **options
             )
-        return rows
+            finite = torch.isfinite(rows).all()
+            for value in extras.values():
+                finite = finite & torch.isfinite(value).all()
+            if not bool(finite):
+                raise NumericalInstabilityError(
+                    f"{type(self).__name__} generated non-finite rows; "
+                    f"{self._sampling_remedy}"
+                )
+        return rows, extras
 
     def _check_numerics(self, result, remedy: str, method: str = "fit") -> None:
         """After a fit loop: raise if it stayed non-finite, warn if it recovered.

@@ -14,6 +14,16 @@ warm_start : bool, default=False
         ``n_jobs``, changing it with ``set_params`` after ``fit`` takes effect at
         the next ``sample`` without refitting.
 
+    n_jobs : int or None, default=None
+        Number of CPU threads torch uses in ``fit``, ``sample`` and ``score``.
+        None applies skflow's thread policy: one thread for tiny batches
+        (below 1e6 multiply-adds), otherwise the available CPUs that no other
+        process keeps busy at the start of the call, so a busy machine is not
+        oversubscribed. ``-1`` uses every available CPU, ``-2`` all but one;
+        a positive int that many. The caller's torch setting is restored after
+        each call. See "Performance" in the user guide for what the thread
+        count may change in the rows.
+
     dtype : {"float32", "float64"}, default="float32"
         Floating-point precision of the torch computation. Samples are always
         returned as float64 arrays (or the DataFrame's float columns).

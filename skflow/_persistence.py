@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 
-from . import __version__
+from ._version import __version__
 
 __all__ = ["load", "save"]
 

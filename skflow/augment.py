@@ -20,8 +20,8 @@ from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
 from ._base import check_n_samples, keeps_state_on_failure
 from ._compat import HasMethods, _fit_context, validate_data
+from ._frames import cast_numeric_column, column_kind
 from ._torch_utils import check_random_state, draw_seed
-from .encoders._tabular import _column_kind, cast_numeric_column
 
 __all__ = ["ClassConditionalSampler", "SyntheticOverSampler"]
 
@@ -74,7 +74,7 @@ def _numeric_ranges(frame) -> np.ndarray:
     return np.array(
         [
             [frame[name].min(), frame[name].max()]
-            if _column_kind(dtype) in ("int", "bool")
+            if column_kind(dtype) in ("int", "bool")
             else [np.nan, np.nan]
             for name, dtype in zip(frame.columns, frame.dtypes)
         ],
@@ -89,7 +89,7 @@ def _cast_like(X_new, dtypes, ranges):
     import pandas as pd
 
     for name, dtype, (low, high) in zip(X_new.columns, dtypes, ranges):
-        kind = _column_kind(dtype)
+        kind = column_kind(dtype)
         if X_new[name].dtype == dtype or kind not in ("int", "bool", "float"):
             continue
         numbers = X_new[name].to_numpy(dtype=np.float64)
@@ -575,7 +575,7 @@ class SyntheticOverSampler(_OverSamplerBase):
     def _fit_resample(self, X, y):
         frame = hasattr(X, "iloc")
         numeric_frame = frame and all(
-            _column_kind(dtype) in ("int", "bool", "float") for dtype in X.dtypes
+            column_kind(dtype) in ("int", "bool", "float") for dtype in X.dtypes
         )
         # Samplers model dense rows; sparse input is densified for them and the
         # output is returned sparse again. A DataFrame of numbers is fitted as

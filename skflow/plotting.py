@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from .metrics._metrics import align_columns
+from ._frames import align_columns
 
 __all__ = [
     "plot_history",

@@ -57,3 +57,19 @@ def blobs_data():
 
     X, _ = make_gaussian_mixture(200, 2, 2, random_state=0)
     return _read_only(X)
+
+
+@pytest.fixture(autouse=True)
+def _global_random_state_untouched():
+    """Each test starts and ends with the same global numpy and torch states.
+
+    skflow never draws from them (the contract tests check it); some tests do,
+    e.g. through ``np.random.rand``. Restoring them after every test keeps any
+    such draw from changing what the next test sees, so each test's outcome
+    does not depend on the order or the subset of tests run.
+    """
+    numpy_state = np.random.get_state()  # noqa: NPY002 (the global state itself)
+    torch_state = torch.random.get_rng_state()
+    yield
+    np.random.set_state(numpy_state)  # noqa: NPY002
+    torch.random.set_rng_state(torch_state)

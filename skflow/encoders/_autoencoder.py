@@ -18,6 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from .._base import (
+    N_JOBS_CONSTRAINT,
     TorchStateMixin,
     check_fit_numerics,
     check_hidden_layer_sizes,
@@ -103,6 +104,14 @@ class AutoencoderTransformer(
         ``"cuda"`` or ``"cuda:<index>"``; an unavailable device warns and falls
         back to the CPU. Changing it with ``set_params`` after ``fit`` takes
         effect at the next ``transform`` without refitting.
+
+    n_jobs : int or None, default=None
+        Number of CPU threads torch uses in ``fit``, ``transform`` and
+        ``inverse_transform``. None applies skflow's thread policy: one thread
+        for tiny batches (below 1e6 multiply-adds), otherwise the available
+        CPUs that no other process keeps busy at the start of the call; ``-1``
+        every available CPU, ``-2`` all but one; a positive int that many. The
+        caller's torch setting is restored after each call.
 
     dtype : {"float32", "float64"}, default="float32"
         Precision of the torch computation; outputs are float64 arrays.
@@ -209,6 +218,7 @@ class AutoencoderTransformer(
         "tol": [Interval(Real, 0.0, None, closed="left")],
         "warm_start": ["boolean"],
         "device": [str],
+        "n_jobs": N_JOBS_CONSTRAINT,
         "dtype": [StrOptions({"float32", "float64"})],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -228,6 +238,7 @@ class AutoencoderTransformer(
         tol=1e-4,
         warm_start=False,
         device="auto",
+        n_jobs=None,
         dtype="float32",
         random_state=None,
         verbose=0,
@@ -244,6 +255,7 @@ class AutoencoderTransformer(
         self.tol = tol
         self.warm_start = warm_start
         self.device = device
+        self.n_jobs = n_jobs
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
@@ -306,12 +318,13 @@ class AutoencoderTransformer(
             parameters, n_encoder = init_autoencoder(
                 X.shape[1], int(self.n_components), hidden, generator, device, dtype
             )
-        with tqdm(
+        progress = tqdm(
             total=self.max_iter,
             desc=type(self).__name__,
             disable=not self.verbose,
             leave=bool(self.verbose),
-        ) as bar:
+        )
+        with self._torch_threads(self.batch_size), progress as bar:
 
             def report(epoch, train_loss, validation_loss):
                 bar.update(epoch - bar.n)
@@ -454,7 +467,7 @@ class AutoencoderTransformer(
         dtype = resolve_dtype(self.dtype)
         tensors = self._tensors_on(device, dtype)
         parameters = [tensors[f"parameter_{i}"] for i in range(len(tensors))]
-        with torch.no_grad():
+        with torch.no_grad(), self._torch_threads(min(rows.shape[0], _CHUNK_ROWS)):
             out = [
                 to_numpy(
                     network(

@@ -10,6 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._base import keeps_state_on_failure
 from .._compat import _check_feature_names_in, _fit_context, validate_data
+from .._frames import cast_numeric_column, column_kind, is_dataframe
 
 _IMPUTE_HINT = (
     "TabularEncoder does not guess missing values: impute them first, e.g. put "
@@ -17,49 +18,6 @@ _IMPUTE_HINT = (
     "'most_frequent' for categories) in a ColumnTransformer before it, or drop "
     "the rows with DataFrame.dropna()."
 )
-
-
-def _column_kind(dtype) -> str | None:
-    """``"float"``, ``"int"``, ``"bool"``, ``"category"`` or None (unsupported)."""
-    import pandas as pd
-    from pandas.api import types
-
-    if types.is_bool_dtype(dtype):
-        return "bool"
-    if isinstance(dtype, pd.CategoricalDtype):
-        return "category"
-    if types.is_integer_dtype(dtype):
-        return "int"
-    if types.is_float_dtype(dtype):
-        return "float"
-    if types.is_object_dtype(dtype) or types.is_string_dtype(dtype):
-        return "category"
-    return None
-
-
-def cast_numeric_column(values, dtype, low=None, high=None) -> np.ndarray:
-    """Continuous ``values`` as an array ready for a column of ``dtype``.
-
-    For an integer ``dtype``: rounded to the nearest integer, clipped to
-    ``[low, high]`` when given and always to the dtype's own range; for a
-    boolean one: thresholded at 0.5 (a plain ``astype`` would truncate integers
-    toward zero and turn every non-zero value True). Other dtypes: float64.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    kind = _column_kind(dtype)
-    if kind == "bool":
-        values = values > 0.5
-    elif kind == "int":
-        numpy_dtype = np.dtype(getattr(dtype, "numpy_dtype", dtype))
-        info = np.iinfo(numpy_dtype)
-        low = info.min if low is None else max(low, info.min)
-        high = info.max if high is None else min(high, info.max)
-        values = np.clip(np.rint(values), low, high).astype(numpy_dtype)
-    return values
-
-
-def _is_dataframe(X) -> bool:
-    return hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "iloc")
 
 
 class TabularEncoder(TransformerMixin, BaseEstimator):
@@ -166,11 +124,11 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         self : object
             The fitted encoder.
         """
-        if _is_dataframe(X):
+        if is_dataframe(X):
             validate_data(self, X, reset=True, skip_check_array=True)
             kinds = {}
             for name, dtype in zip(X.columns, X.dtypes):
-                kind = _column_kind(dtype)
+                kind = column_kind(dtype)
                 if kind is None:
                     raise TypeError(
                         f"Column {name!r} has dtype {dtype}, which TabularEncoder "
@@ -258,7 +216,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         if self._columns is not None:
-            if not _is_dataframe(X):
+            if not is_dataframe(X):
                 raise TypeError(
                     f"TabularEncoder was fitted on a DataFrame; pass a DataFrame "
                     f"with the columns {self._columns}, got {type(X).__name__}."
@@ -270,7 +228,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
                     f"on {self._columns}; select and order them the same way."
                 )
             for name in self._numeric:
-                if _column_kind(X[name].dtype) not in ("float", "int", "bool"):
+                if column_kind(X[name].dtype) not in ("float", "int", "bool"):
                     raise TypeError(
                         f"Column {name!r} was numeric in fit but has dtype "
                         f"{X[name].dtype} now; convert it with pd.to_numeric."
@@ -372,7 +330,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
 
     # ------------------------------------------------------------- internals
     def _check_missing(self, X):
-        if _is_dataframe(X):
+        if is_dataframe(X):
             missing = X.isna().any()
             bad = [name for name, flag in missing.items() if flag]
         else:

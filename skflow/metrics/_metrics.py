@@ -18,6 +18,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_array
 
+from .._frames import align_columns
 from .._torch_utils import check_random_state
 from ._pairwise import energy_distance_tensor, rbf_mmd_tensor
 
@@ -28,28 +29,6 @@ _MEDIAN_HEURISTIC_ROWS = 1000
 # rows and 200 directions is several GB; directions are processed in blocks of
 # at most this many entries instead.
 _SLICED_BLOCK_ENTRIES = 2**21
-
-
-def align_columns(X, Y):
-    """``Y`` with its columns in ``X``'s order when both are DataFrames.
-
-    Two tables are compared column by column by name, not by position; tables
-    with different columns raise.
-    """
-    if not (hasattr(X, "columns") and hasattr(Y, "columns")):
-        return Y
-    x_names, y_names = list(X.columns), list(Y.columns)
-    if x_names == y_names:
-        return Y
-    if len(x_names) != len(y_names) or set(x_names) != set(y_names):
-        only_x = [c for c in x_names if c not in y_names]
-        only_y = [c for c in y_names if c not in x_names]
-        raise ValueError(
-            "The two DataFrames have different columns (only in the first: "
-            f"{only_x[:10]}; only in the second: {only_y[:10]}); pass rows of the "
-            "same columns."
-        )
-    return Y[x_names]
 
 
 def _check_pair(X, Y, *, min_samples=1):

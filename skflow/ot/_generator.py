@@ -231,6 +231,7 @@ class EntropicOTGenerator(BaseSampler):
         batch_size=256,
         warm_start=False,
         device="auto",
+        n_jobs=None,
         dtype="float32",
         random_state=None,
         verbose=0,
@@ -247,6 +248,7 @@ class EntropicOTGenerator(BaseSampler):
         self.batch_size = batch_size
         self.warm_start = warm_start
         self.device = device
+        self.n_jobs = n_jobs
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose

@@ -225,6 +225,7 @@ class LipschitzParticleSampler(BaseSampler):
         init="gaussian",
         warm_start=False,
         device="auto",
+        n_jobs=None,
         dtype="float32",
         random_state=None,
         verbose=0,
@@ -245,6 +246,7 @@ class LipschitzParticleSampler(BaseSampler):
         self.init = init
         self.warm_start = warm_start
         self.device = device
+        self.n_jobs = n_jobs
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose

@@ -7,19 +7,15 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.utils.validation import check_is_fitted
 
-from .._base import BaseSampler, check_hidden_layer_sizes, check_n_samples
+from .._base import BaseSampler, check_hidden_layer_sizes
 from .._compat import Interval, StrOptions
 from .._docstrings import fill_sampler_docstring
 from .._gaussian import gaussian_start
 from .._nn import init_critic
 from .._torch_utils import (
-    check_random_state,
     draw_seed,
     make_generator,
-    resolve_device,
-    resolve_dtype,
     to_numpy,
 )
 from ..exceptions import NumericalInstabilityError
@@ -245,6 +241,7 @@ class ProximalMFGFlow(BaseSampler):
         start="gaussian",
         warm_start=False,
         device="auto",
+        n_jobs=None,
         dtype="float32",
         random_state=None,
         verbose=0,
@@ -266,6 +263,7 @@ class ProximalMFGFlow(BaseSampler):
         self.start = start
         self.warm_start = warm_start
         self.device = device
+        self.n_jobs = n_jobs
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
@@ -398,10 +396,24 @@ class ProximalMFGFlow(BaseSampler):
             chunk_rows=_SAMPLE_CHUNK_ROWS,
         )
 
+    _sampling_remedy = (
+        "refit with dtype='float64', a larger kinetic_weight or a smaller "
+        "learning_rate."
+    )
+
     def _sample_scaled(self, n_samples, tensors, generator):
         return self._integrate(
             n_samples, tensors, generator, int(self.n_time_steps), False
         )[0]
+
+    def _sample_scaled_with_extras(
+        self, n_samples, tensors, generator, *, n_steps=None, keep_path=False
+    ):
+        n_steps = _check_n_steps(n_steps, int(self.n_time_steps))
+        terminal, path = self._integrate(
+            n_samples, tensors, generator, n_steps, bool(keep_path)
+        )
+        return terminal, ({} if path is None else {"path": path})
 
     def sample(
         self, n_samples=1, *, random_state=None, n_steps=None, return_trajectories=False
@@ -436,34 +448,21 @@ class ProximalMFGFlow(BaseSampler):
             time_horizon / n_steps`` in the original feature units (constant
             columns filled in); ``trajectories[-1]`` equals ``X_new``.
         """
-        check_is_fitted(self)
-        n_samples = check_n_samples(n_samples)
-        n_steps = _check_n_steps(n_steps, int(self.n_time_steps))
-        rng = (
-            self.random_state_
-            if random_state is None
-            else check_random_state(random_state)
-        )
-        device = resolve_device(self.device)
-        dtype = resolve_dtype(self.dtype)
-        generator = make_generator(draw_seed(rng), device)
-        terminal, path = self._integrate(
+        X_new, extras = self._sample(
             n_samples,
-            self._tensors_on(device, dtype),
-            generator,
-            n_steps,
-            bool(return_trajectories),
+            random_state,
+            n_steps=n_steps,
+            keep_path=bool(return_trajectories),
         )
-        checked = terminal if path is None else path
-        if not bool(torch.isfinite(checked).all()):
-            raise NumericalInstabilityError(
-                "ProximalMFGFlow generated non-finite rows; refit with "
-                "dtype='float64', a larger kinetic_weight or a smaller "
-                "learning_rate."
-            )
-        X_new = self._to_output(self._unscale(to_numpy(terminal)))
         if not return_trajectories:
             return X_new
+        path = to_numpy(extras["path"])
         n_points, n_rows, n_scaled = path.shape
-        flat = self._unscale(to_numpy(path).reshape(n_points * n_rows, n_scaled))
+        flat = self._unscale(path.reshape(n_points * n_rows, n_scaled))
+        if not np.isfinite(flat).all():
+            raise NumericalInstabilityError(
+                "ProximalMFGFlow generated trajectories that overflow float64 in "
+                "the original units (features of magnitude near 1e308); rescale "
+                "those features before fitting, e.g. divide them by a power of 10."
+            )
         return X_new, flat.reshape(n_points, n_rows, -1)

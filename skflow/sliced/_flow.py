@@ -188,6 +188,7 @@ class SlicedWassersteinFlow(BaseSampler):
         n_particles="auto",
         warm_start=False,
         device="auto",
+        n_jobs=None,
         dtype="float32",
         random_state=None,
         verbose=0,
@@ -205,6 +206,7 @@ class SlicedWassersteinFlow(BaseSampler):
         self.n_particles = n_particles
         self.warm_start = warm_start
         self.device = device
+        self.n_jobs = n_jobs
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose

@@ -47,7 +47,10 @@ def test_sample_beyond_the_particles_gives_distinct_new_rows(mixture):
 
 def test_fresh_particles_follow_the_same_flow(mixture):
     # New particles transported by the recorded flow are distributed like the
-    # fitted ones: much closer to them than the starting Gaussian is.
+    # fitted ones: much closer to them than the starting Gaussian is. Over fit
+    # seeds 0-3 the ratio below is 0.49 +- 0.012 (0.48-0.51); untransported
+    # particles would give about 1. The bound sits 9 spreads above the mean, so
+    # it holds across platforms and thread counts, and far below 1.
     sampler = _sampler(n_particles=400, max_iter=150, early_stopping=False)
     sampler.fit(mixture)
     fitted = sampler.particles_
@@ -57,7 +60,7 @@ def test_fresh_particles_follow_the_same_flow(mixture):
         + np.random.RandomState(0).standard_normal((800, 2))
         @ sampler._tensors["start_cholesky"].numpy().T
     )
-    assert energy_distance(fresh, fitted) < 0.5 * energy_distance(start, fitted)
+    assert energy_distance(fresh, fitted) < 0.6 * energy_distance(start, fitted)
 
 
 def test_sample_within_the_pool_returns_fitted_particles(mixture):

@@ -1,0 +1,75 @@
+"""DataFrame and container round trips shared by the encoders, the class-
+conditional samplers, the metrics and the plots.
+
+pandas is imported only inside the functions that need it: skflow works on
+numpy arrays without pandas installed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def column_kind(dtype) -> str | None:
+    """``"float"``, ``"int"``, ``"bool"``, ``"category"`` or None (unsupported)."""
+    import pandas as pd
+    from pandas.api import types
+
+    if types.is_bool_dtype(dtype):
+        return "bool"
+    if isinstance(dtype, pd.CategoricalDtype):
+        return "category"
+    if types.is_integer_dtype(dtype):
+        return "int"
+    if types.is_float_dtype(dtype):
+        return "float"
+    if types.is_object_dtype(dtype) or types.is_string_dtype(dtype):
+        return "category"
+    return None
+
+
+def cast_numeric_column(values, dtype, low=None, high=None) -> np.ndarray:
+    """Continuous ``values`` as an array ready for a column of ``dtype``.
+
+    For an integer ``dtype``: rounded to the nearest integer, clipped to
+    ``[low, high]`` when given and always to the dtype's own range; for a
+    boolean one: thresholded at 0.5 (a plain ``astype`` would truncate integers
+    toward zero and turn every non-zero value True). Other dtypes: float64.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    kind = column_kind(dtype)
+    if kind == "bool":
+        values = values > 0.5
+    elif kind == "int":
+        numpy_dtype = np.dtype(getattr(dtype, "numpy_dtype", dtype))
+        info = np.iinfo(numpy_dtype)
+        low = info.min if low is None else max(low, info.min)
+        high = info.max if high is None else min(high, info.max)
+        values = np.clip(np.rint(values), low, high).astype(numpy_dtype)
+    return values
+
+
+def is_dataframe(X) -> bool:
+    return hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "iloc")
+
+
+def align_columns(X, Y):
+    """``Y`` with its columns in ``X``'s order when both are DataFrames.
+
+    Two tables are compared column by column by name, not by position; tables
+    with different columns raise.
+    """
+    if not (hasattr(X, "columns") and hasattr(Y, "columns")):
+        return Y
+    x_names, y_names = list(X.columns), list(Y.columns)
+    if x_names == y_names:
+        return Y
+    if len(x_names) != len(y_names) or set(x_names) != set(y_names):
+        only_x = [c for c in x_names if c not in y_names]
+        only_y = [c for c in y_names if c not in x_names]
+        raise ValueError(
+            "The two DataFrames have different columns (only in the first: "
+            f"{only_x[:10]}; only in the second: {only_y[:10]}); pass rows of the "
+            "same columns."
+        )
+    return Y[x_names]
