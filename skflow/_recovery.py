@@ -1,10 +1,11 @@
 """Roll a training loop back to its last finite state, with smaller steps.
 
-Every fit loop in skflow synchronises with the host once per window of
-iterations and tests its losses and state for finiteness there. When that test
-fails, :class:`FiniteCheckpoint` puts back the state saved at the last window
-that passed (tensors, optimiser moments, learning-rate schedules), halves the
-learning rates, and the loop re-runs the window. After ``max_recoveries``
+The fit loop of skflow (:func:`skflow._loop.run_loop`) synchronises with the
+host once per window of iterations and tests its losses and state for
+finiteness there. When that test fails, :class:`FiniteCheckpoint` puts back the
+state saved at the last window that passed (tensors, optimiser moments,
+learning-rate schedules), halves the learning rates, and the loop re-runs the
+window. After ``max_recoveries``
 rollbacks the loop gives up and the estimator raises
 :class:`~skflow.exceptions.NumericalInstabilityError` with its remedy.
 

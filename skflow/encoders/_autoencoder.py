@@ -345,10 +345,11 @@ class AutoencoderTransformer(
                 keep_initial=warm,
                 callback=report,
             )
+        loop = result.loop
         check_fit_numerics(
             self,
-            result.non_finite_at,
-            result.recoveries,
+            None if loop.non_finite_at is None else loop.non_finite_at + 1,
+            loop.recoveries,
             "lower learning_rate, or use dtype='float64'.",
         )
         # A fit that raised above left the transformer as it was
@@ -386,12 +387,12 @@ class AutoencoderTransformer(
         self._tensors_on(device, dtype)
         self.n_components_ = int(self.n_components)
         self._n_features_out = self.n_components_
-        self.n_iter_ = n_before + result.n_epochs
+        self.n_iter_ = n_before + loop.n_iter
         self.best_epoch_ = best_epoch
         self.history_ = history
         self.device_ = str(device)
         self.random_state_ = np.random.RandomState(draw_seed(rng))
-        if result.interrupted:
+        if loop.interrupted:
             warn_fit_interrupted(
                 self,
                 self.n_iter_,
@@ -399,7 +400,7 @@ class AutoencoderTransformer(
                 f"the weights of epoch {self.best_epoch_} (lowest monitored loss)",
                 "transform and inverse_transform",
             )
-        elif not result.stopped_early:
+        elif loop.stop_reason != "early_stopping":
             warn(
                 f"{type(self).__name__} ran all max_iter={self.max_iter} epochs "
                 "without its monitored loss levelling off; raise max_iter or "

@@ -10,14 +10,15 @@ host except the one loss read-out per epoch of :func:`train_autoencoder`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
 
+from .._loop import LoopOutcome, TrainingStep, run_loop
 from .._nn import init_mlp, mlp_forward
-from .._recovery import MAX_RECOVERIES, FiniteCheckpoint, Recovery
+from .._recovery import MAX_RECOVERIES
 
 
 class AutoencoderResult(NamedTuple):
@@ -27,24 +28,21 @@ class AutoencoderResult(NamedTuple):
     (validation loss when a validation split exists, else training loss);
     ``train_loss`` and ``validation_loss`` have one entry per completed epoch
     (``validation_loss`` is empty without a split); ``best_epoch`` is 0 when
-    the starting weights of a continued run were never beaten;
-    ``stopped_early`` is True when ``n_iter_no_change`` epochs in a row failed
-    to improve by ``tol``. ``non_finite_at`` is the epoch whose loss was NaN or
-    infinite after the allowed rollbacks were spent, else None; ``recoveries``
-    lists the rollbacks made (0-based epoch that failed, epochs restored).
-    ``interrupted`` is True when Ctrl-C (``KeyboardInterrupt``) ended the loop:
-    the result then covers the completed epochs only.
+    the starting weights of a continued run were never beaten. ``loop`` says
+    how the epochs ended (:class:`skflow._loop.LoopOutcome`): ``loop.n_iter``
+    epochs; ``loop.stop_reason`` is ``"early_stopping"`` when
+    ``n_iter_no_change`` epochs in a row failed to improve by ``tol``;
+    ``loop.non_finite_at`` is the (0-based) epoch whose loss was NaN or
+    infinite after the allowed rollbacks were spent; ``loop.interrupted`` is
+    True when Ctrl-C (``KeyboardInterrupt``) ended the loop: the result then
+    covers the completed epochs only.
     """
 
     parameters: list[torch.Tensor]
     train_loss: torch.Tensor
     validation_loss: torch.Tensor
-    n_epochs: int
     best_epoch: int
-    stopped_early: bool
-    non_finite_at: int | None
-    interrupted: bool = False
-    recoveries: tuple[Recovery, ...] = ()
+    loop: LoopOutcome
 
 
 def init_autoencoder(
@@ -106,6 +104,96 @@ def _full_loss(
     return total / x.shape[0]
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
+class _EpochStep(TrainingStep):
+    """One epoch of mini-batch Adam, and the best epoch's weights so far."""
+
+    train: torch.Tensor
+    validation: torch.Tensor | None
+    parameters: list[torch.Tensor]
+    n_encoder: int
+    generator: torch.Generator
+    max_iter: int
+    learning_rate: float
+    batch_size: int
+    alpha: float
+    tol: float
+    n_iter_no_change: int
+    keep_initial: bool
+
+    def __post_init__(self):
+        self.parameters = [
+            p.detach().clone().requires_grad_(True) for p in self.parameters
+        ]
+        self.in_place = self.parameters
+        self.optimizers = [torch.optim.Adam(self.parameters, lr=self.learning_rate)]
+        self.batch_size = min(self.batch_size, self.train.shape[0])
+        # Columns: training loss, then validation loss when there is a split;
+        # the last column is the monitored one.
+        self.trace = torch.empty(
+            self.max_iter,
+            1 if self.validation is None else 2,
+            device=self.train.device,
+            dtype=self.train.dtype,
+        )
+        self.best = [p.detach().clone() for p in self.parameters]
+        self.best_loss, self.best_epoch, self.no_change = float("inf"), 0, 0
+        if self.keep_initial:
+            # The starting weights compete as epoch 0, on all monitored rows.
+            monitored = self.train if self.validation is None else self.validation
+            self.best_loss = float(
+                _full_loss(monitored, self.parameters, self.n_encoder, self.batch_size)
+            )
+
+    def run(self, iteration: int) -> None:
+        parameters, (optimizer,) = self.parameters, self.optimizers
+        n_rows = self.train.shape[0]
+        order = torch.randperm(
+            n_rows, generator=self.generator, device=self.train.device
+        )
+        epoch_loss = torch.zeros((), device=self.train.device, dtype=self.train.dtype)
+        for start in range(0, n_rows, self.batch_size):
+            rows = self.train[order[start : start + self.batch_size]]
+            loss = reconstruction_loss(rows, parameters, self.n_encoder)
+            objective = loss
+            if self.alpha > 0:
+                penalty = sum((w**2).sum() for w in parameters[0::2])
+                objective = loss + 0.5 * self.alpha * penalty
+            optimizer.zero_grad(set_to_none=True)
+            objective.backward()
+            optimizer.step()
+            epoch_loss = epoch_loss + loss.detach() * len(rows)
+        self.trace[iteration, 0] = epoch_loss / n_rows
+        if self.validation is not None:
+            self.trace[iteration, 1] = _full_loss(
+                self.validation, parameters, self.n_encoder, self.batch_size
+            )
+
+    def check(self, window: slice) -> tuple[torch.Tensor, torch.Tensor]:
+        # Windows are single epochs; values: training loss, monitored loss.
+        last = self.trace[window.stop - 1]
+        return torch.isfinite(last[-1]), last[[0, -1]]
+
+    def first_non_finite(self, window: slice) -> int:
+        return 0
+
+    def report(self, values: list[float]) -> tuple[float, float | None]:
+        train_loss, monitored = values
+        return train_loss, (monitored if self.validation is not None else None)
+
+    def stop(self, n_iter: int, values: list[float]) -> str | None:
+        # scikit-learn's MLP rule: an epoch that does not beat the best loss by
+        # more than tol counts towards n_iter_no_change.
+        _, monitored = values
+        self.no_change = (
+            0 if monitored < self.best_loss - self.tol else self.no_change + 1
+        )
+        if monitored < self.best_loss:
+            self.best_loss, self.best_epoch = monitored, n_iter
+            self.best = [p.detach().clone() for p in self.parameters]
+        return "early_stopping" if self.no_change >= self.n_iter_no_change else None
+
+
 def train_autoencoder(
     train: torch.Tensor,
     validation: torch.Tensor | None,
@@ -146,94 +234,32 @@ def train_autoencoder(
     returns the best weights of the completed ones; with none completed the
     interrupt is passed on.
 
-    The monitored loss is read on the host once per epoch: that synchronisation
-    is what early stopping needs, and an epoch is many batches.
+    The monitored loss is read on the host once per epoch (a window of one
+    epoch in :func:`skflow._loop.run_loop`): that synchronisation is what early
+    stopping needs, and an epoch is many batches.
     """
-    parameters = [p.detach().clone().requires_grad_(True) for p in parameters]
-    optimizer = torch.optim.Adam(parameters, lr=learning_rate)
-    weights = parameters[0::2]
-    n_rows = train.shape[0]
-    batch_size = min(batch_size, n_rows)
-    best = [p.detach().clone() for p in parameters]
-    best_loss, best_epoch, no_change = float("inf"), 0, 0
-    if keep_initial:
-        monitored_rows = validation if validation is not None else train
-        best_loss = float(_full_loss(monitored_rows, parameters, n_encoder, batch_size))
-    train_losses, validation_losses = [], []
-    stopped_early, non_finite_at, interrupted = False, None, False
-    completed = 0
-    checkpoint = FiniteCheckpoint(
-        parameters, [optimizer], max_recoveries=max_recoveries
+    step = _EpochStep(
+        train=train,
+        validation=validation,
+        parameters=parameters,
+        n_encoder=n_encoder,
+        generator=generator,
+        max_iter=max_iter,
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        alpha=alpha,
+        tol=tol,
+        n_iter_no_change=n_iter_no_change,
+        keep_initial=keep_initial,
     )
-    checkpoint.save(0)
-    try:
-        while completed < max_iter:
-            epoch = completed + 1
-            order = torch.randperm(n_rows, generator=generator, device=train.device)
-            epoch_loss = torch.zeros((), device=train.device, dtype=train.dtype)
-            for start in range(0, n_rows, batch_size):
-                rows = train[order[start : start + batch_size]]
-                loss = reconstruction_loss(rows, parameters, n_encoder)
-                objective = loss
-                if alpha > 0:
-                    objective = loss + 0.5 * alpha * sum((w**2).sum() for w in weights)
-                optimizer.zero_grad(set_to_none=True)
-                objective.backward()
-                optimizer.step()
-                epoch_loss = epoch_loss + loss.detach() * len(rows)
-            train_losses.append(epoch_loss / n_rows)
-            if validation is not None:
-                validation_losses.append(
-                    _full_loss(validation, parameters, n_encoder, batch_size)
-                )
-                monitored = validation_losses[-1]
-            else:
-                monitored = train_losses[-1]
-            # One host read per epoch: the early-stopping decision needs it.
-            value = float(monitored)
-            if not math.isfinite(value):
-                if checkpoint.restore(epoch - 1) is None:
-                    non_finite_at = completed = epoch
-                    break
-                # Undo the epoch and run it again with smaller steps.
-                del train_losses[completed:], validation_losses[completed:]
-                continue
-            if value < best_loss - tol:
-                no_change = 0
-            else:
-                no_change += 1
-            if value < best_loss:
-                best_loss, best_epoch = value, epoch
-                best = [p.detach().clone() for p in parameters]
-            completed = epoch
-            checkpoint.save(completed)
-            if callback is not None:
-                callback(
-                    epoch,
-                    float(train_losses[-1]),
-                    value if validation is not None else None,
-                )
-            if no_change >= n_iter_no_change:
-                stopped_early = True
-                break
-    except KeyboardInterrupt:
-        # Ctrl-C: keep what the completed epochs learned (nothing learned yet:
-        # let the interrupt through; a continued model is then left as it was).
-        if completed == 0:
-            raise
-        interrupted = True
-        del train_losses[completed:], validation_losses[completed:]
-    empty = train.new_zeros(0)
+    loop = run_loop(
+        step, check_every=1, max_recoveries=max_recoveries, callback=callback
+    )
+    losses = step.trace[: loop.n_iter]
     return AutoencoderResult(
-        parameters=best,
-        train_loss=torch.stack(train_losses) if train_losses else empty,
-        validation_loss=(
-            torch.stack(validation_losses) if validation_losses else empty
-        ),
-        n_epochs=completed,
-        best_epoch=best_epoch,
-        stopped_early=stopped_early,
-        non_finite_at=non_finite_at,
-        interrupted=interrupted,
-        recoveries=tuple(checkpoint.recoveries),
+        parameters=step.best,
+        train_loss=losses[:, 0],
+        validation_loss=losses[:, 1] if validation is not None else train.new_zeros(0),
+        best_epoch=step.best_epoch,
+        loop=loop,
     )

@@ -39,13 +39,15 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import ot
 import torch
 
+from .._loop import LoopOutcome, TrainingStep, first_false, run_loop
 from .._nn import init_mlp, mlp_forward
-from .._recovery import MAX_RECOVERIES, FiniteCheckpoint, Recovery
+from .._recovery import MAX_RECOVERIES
 from .._torch_utils import iter_chunks
 from ..particles._core import median_nearest_distance
 
@@ -370,31 +372,18 @@ class EntropicOTResult(NamedTuple):
     generator_loss : Tensor of shape (n_iter,)
         The loss the generator step descended: that estimate minus the
         debiasing term ``0.5 * debias * OT_eps(mu_theta, mu_theta)``.
-    n_iter : int
-        Generator steps taken.
-    stop_reason : str
-        ``"max_iter"`` or ``"memorization"``.
-    non_finite_at : int or None
-        First iteration whose losses were non-finite after the allowed
-        rollbacks were spent, if any.
-    interrupted : bool
-        Whether Ctrl-C (``KeyboardInterrupt``) ended the loop; the result then
-        holds the last completed iteration.
-    recoveries : tuple of Recovery
-        Rollbacks to the last finite state, each halving the generator's
-        learning rate and the dual step; see
-        :class:`skflow._recovery.FiniteCheckpoint`.
+    loop : LoopOutcome
+        Generator steps taken, ``loop.stop_reason`` (``"max_iter"`` or
+        ``"memorization"``), rollbacks (each halving the generator's learning
+        rate and the dual step) and interruption; see
+        :class:`skflow._loop.LoopOutcome`.
     """
 
     model: Generator
     psi: torch.Tensor
     semi_dual: torch.Tensor
     generator_loss: torch.Tensor
-    n_iter: int
-    stop_reason: str
-    non_finite_at: int | None
-    interrupted: bool = False
-    recoveries: tuple[Recovery, ...] = ()
+    loop: LoopOutcome
 
 
 def _data_batch(data: torch.Tensor, n: int, generator: torch.Generator):
@@ -402,6 +391,132 @@ def _data_batch(data: torch.Tensor, n: int, generator: torch.Generator):
         return data
     index = torch.randint(data.shape[0], (n,), generator=generator, device=data.device)
     return data[index]
+
+
+@dataclass(eq=False, repr=False, kw_only=True)
+class _EntropicStep(TrainingStep):
+    """One iteration: dual ascent on ``psi`` (semi-discrete), one generator step."""
+
+    model: Generator
+    data: torch.Tensor
+    generator: torch.Generator
+    solver: str
+    reg: float
+    debias: float
+    max_iter: int
+    n_dual_steps: int
+    n_warmup_dual_steps: int
+    dual_step_size: float
+    learning_rate: float
+    batch_size: int
+    memorization_reference: tuple[torch.Tensor, torch.Tensor] | None
+    psi_init: torch.Tensor | None
+
+    def __post_init__(self):
+        self.data = self.data.detach()
+        parameters = [
+            p.detach().clone().requires_grad_(True) for p in self.model.parameters
+        ]
+        self.model = Generator(parameters, self.model.latent_dim)
+        optimizer = torch.optim.Adam(parameters, lr=self.learning_rate)
+        # Cosine decay of the generator's step to zero at max_iter: the
+        # stochastic losses keep the iterate moving at a constant step; decaying
+        # it lets the last iterate settle instead of stopping at a random point
+        # of that noise.
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
+            optimizer, T_max=self.max_iter
+        )
+        self.in_place = parameters
+        self.optimizers, self.schedulers = [optimizer], [schedule]
+        like = {"device": self.data.device, "dtype": self.data.dtype}
+        self.scale = cost_scale(self.data)
+        self.psi = (
+            torch.zeros(self.data.shape[0], **like)
+            if self.psi_init is None
+            else self.psi_init.clone()
+        )
+        self.psi_bar = self.psi
+        self.semi_dual_trace = torch.zeros(self.max_iter, **like)
+        self.loss_trace = torch.zeros(self.max_iter, **like)
+
+    def _dual_ascent(self, iteration: int) -> torch.Tensor:
+        """Warm-started ascent steps on ``psi``; the average of the iterates."""
+        n_steps = self.n_warmup_dual_steps if iteration == 0 else self.n_dual_steps
+        total = torch.zeros_like(self.psi)
+        with torch.no_grad():
+            for _ in range(n_steps):
+                x = draw(self.model, self.batch_size, self.generator)
+                self.psi = dual_ascent_step(
+                    self.psi,
+                    x,
+                    self.data,
+                    self.reg,
+                    self.scale,
+                    # Rollbacks halve this step with the learning rate.
+                    self.dual_step_size * self.step_factor,
+                )
+                total += self.psi
+        return total / n_steps
+
+    def run(self, iteration: int) -> None:
+        if self.solver == "semi-discrete":
+            self.psi_bar = self._dual_ascent(iteration)
+        x = draw(self.model, 2 * self.batch_size, self.generator)
+        if self.solver == "semi-discrete":
+            value, gradient = semi_dual_and_gradient(
+                x, self.data, self.psi_bar, self.reg, self.scale
+            )
+            # Surrogate whose x-gradient is the per-row mean of the formula.
+            data_term = (x * gradient).sum() / x.shape[0]
+        else:
+            batch = _data_batch(self.data, x.shape[0], self.generator)
+            data_term = entropic_cost(x, batch, self.reg, self.scale)
+            value = data_term.detach()
+        loss = data_term
+        self_term = None
+        if self.debias:
+            half = self.batch_size
+            self_term = self.debias * entropic_cost(
+                x[:half], x[half:], self.reg, self.scale
+            )
+            loss = loss - 0.5 * self_term
+        (optimizer,), (schedule,) = self.optimizers, self.schedulers
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        self.semi_dual_trace[iteration] = value
+        self.loss_trace[iteration] = (
+            value - 0.5 * self_term.detach() if self_term is not None else value
+        )
+
+    def check(self, window: slice) -> tuple[torch.Tensor, torch.Tensor]:
+        last = window.stop - 1
+        finite = (
+            torch.isfinite(self.semi_dual_trace[window]).all()
+            & torch.isfinite(self.loss_trace[window]).all()
+            & torch.isfinite(self.psi).all()
+        )
+        return finite, torch.stack([self.semi_dual_trace[last], self.loss_trace[last]])
+
+    def first_non_finite(self, window: slice) -> int:
+        finite = torch.isfinite(self.semi_dual_trace[window]) & torch.isfinite(
+            self.loss_trace[window]
+        )
+        # Finite losses but a non-finite potential: blame the window's last step.
+        return first_false(finite, default=window.stop - window.start - 1)
+
+    def reassigned(self) -> dict[str, object]:
+        return {"psi": self.psi, "psi_bar": self.psi_bar}
+
+    def stop(self, n_iter: int, values: list[float]) -> str | None:
+        if self.memorization_reference is None:
+            return None
+        rows, spacing = self.memorization_reference
+        with torch.no_grad():
+            probe = draw(self.model, min(2048, 4 * rows.shape[0]), self.generator)
+            nearest = median_nearest_distance(probe, rows)
+        return "memorization" if bool(nearest <= spacing) else None
 
 
 def entropic_ot_fit(
@@ -459,137 +574,31 @@ def entropic_ot_fit(
     rows; the same rule as the particle flow). A window with non-finite values
     is rolled back to the last finite state (generator, Adam moments, schedule
     and dual potential) and re-run with half the learning rate and dual step,
-    at most ``max_recoveries`` times.
+    at most ``max_recoveries`` times (:func:`skflow._loop.run_loop`).
     """
-    data = data.detach()
-    parameters = [p.detach().clone().requires_grad_(True) for p in model.parameters]
-    model = Generator(parameters, model.latent_dim)
-    optimizer = torch.optim.Adam(parameters, lr=learning_rate)
-    # Cosine decay of the generator's step to zero at max_iter: the stochastic
-    # losses keep the iterate moving at a constant step; decaying it lets the
-    # last iterate settle instead of stopping at a random point of that noise.
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max_iter)
-    device, dtype = data.device, data.dtype
-    scale = cost_scale(data)
-    psi = (
-        torch.zeros(data.shape[0], device=device, dtype=dtype)
-        if psi_init is None
-        else psi_init.clone()
+    step = _EntropicStep(
+        model=model,
+        data=data,
+        generator=generator,
+        solver=solver,
+        reg=reg,
+        debias=debias,
+        max_iter=max_iter,
+        n_dual_steps=n_dual_steps,
+        n_warmup_dual_steps=n_warmup_dual_steps,
+        dual_step_size=dual_step_size,
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        memorization_reference=memorization_reference,
+        psi_init=psi_init,
     )
-    psi_bar = psi
-    semi_dual_trace = torch.zeros(max_iter, device=device, dtype=dtype)
-    loss_trace = torch.zeros(max_iter, device=device, dtype=dtype)
-    n_iter, stop_reason, non_finite_at = 0, "max_iter", None
-    checkpoint = FiniteCheckpoint(
-        parameters, [optimizer], [schedule], max_recoveries=max_recoveries
+    loop = run_loop(
+        step, check_every=check_every, max_recoveries=max_recoveries, callback=callback
     )
-    checkpoint.save(0, psi=psi, psi_bar=psi_bar)
-
-    interrupted = False
-    try:
-        while n_iter < max_iter:
-            iteration = n_iter
-            if solver == "semi-discrete":
-                n_steps = n_warmup_dual_steps if iteration == 0 else n_dual_steps
-                total = torch.zeros_like(psi)
-                with torch.no_grad():
-                    for _ in range(n_steps):
-                        x = draw(model, batch_size, generator)
-                        psi = dual_ascent_step(
-                            psi,
-                            x,
-                            data,
-                            reg,
-                            scale,
-                            dual_step_size * checkpoint.step_factor,
-                        )
-                        total += psi
-                psi_bar = total / n_steps
-
-            x = draw(model, 2 * batch_size, generator)
-            if solver == "semi-discrete":
-                value, gradient = semi_dual_and_gradient(x, data, psi_bar, reg, scale)
-                # Surrogate whose x-gradient is the per-row mean of the formula.
-                data_term = (x * gradient).sum() / x.shape[0]
-            else:
-                data_term = entropic_cost(
-                    x, _data_batch(data, x.shape[0], generator), reg, scale
-                )
-                value = data_term.detach()
-            loss = data_term
-            self_term = None
-            if debias:
-                self_term = debias * entropic_cost(
-                    x[:batch_size], x[batch_size:], reg, scale
-                )
-                loss = loss - 0.5 * self_term
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-
-            semi_dual_trace[iteration] = value
-            loss_trace[iteration] = (
-                value - 0.5 * self_term.detach() if self_term is not None else value
-            )
-            n_iter = iteration + 1
-
-            if n_iter % check_every == 0 or n_iter == max_iter:
-                window = slice(max(0, n_iter - check_every), n_iter)
-                recent_value, recent_loss, finite = torch.stack(
-                    [
-                        semi_dual_trace[n_iter - 1],
-                        loss_trace[n_iter - 1],
-                        torch.isfinite(semi_dual_trace[window]).all().to(dtype)
-                        * torch.isfinite(loss_trace[window]).all().to(dtype)
-                        * torch.isfinite(psi).all().to(dtype),
-                    ]
-                ).tolist()
-                if not finite:
-                    bad = ~(
-                        torch.isfinite(semi_dual_trace[window])
-                        & torch.isfinite(loss_trace[window])
-                    )
-                    index = torch.nonzero(bad)
-                    failed_at = window.start + (
-                        int(index[0])
-                        if index.numel()
-                        else window.stop - window.start - 1
-                    )
-                    restored = checkpoint.restore(failed_at)
-                    if restored is None:
-                        non_finite_at = failed_at
-                        break
-                    # Re-run the window from the last finite state.
-                    psi, psi_bar = restored["psi"], restored["psi_bar"]
-                    n_iter = checkpoint.iteration
-                    continue
-                checkpoint.save(n_iter, psi=psi, psi_bar=psi_bar)
-                if callback is not None:
-                    callback(n_iter, recent_value, recent_loss)
-                if memorization_reference is not None:
-                    rows, spacing = memorization_reference
-                    with torch.no_grad():
-                        probe = draw(model, min(2048, 4 * rows.shape[0]), generator)
-                        nearest = median_nearest_distance(probe, rows)
-                    if bool(nearest <= spacing):
-                        stop_reason = "memorization"
-                        break
-    except KeyboardInterrupt:
-        # Ctrl-C: keep what the completed iterations learned (nothing
-        # learned yet: let the interrupt through).
-        if n_iter == 0:
-            raise
-        interrupted = True
-
     return EntropicOTResult(
-        model=Generator([p.detach() for p in parameters], model.latent_dim),
-        psi=psi_bar.detach(),
-        semi_dual=semi_dual_trace[:n_iter],
-        generator_loss=loss_trace[:n_iter],
-        n_iter=n_iter,
-        stop_reason=stop_reason,
-        non_finite_at=non_finite_at,
-        interrupted=interrupted,
-        recoveries=tuple(checkpoint.recoveries),
+        model=Generator([p.detach() for p in step.in_place], model.latent_dim),
+        psi=step.psi_bar.detach(),
+        semi_dual=step.semi_dual_trace[: loop.n_iter],
+        generator_loss=step.loss_trace[: loop.n_iter],
+        loop=loop,
     )

@@ -312,7 +312,7 @@ class EntropicOTGenerator(BaseSampler):
                 callback=report,
             )
         self._check_numerics(
-            result,
+            result.loop,
             "raise reg, lower learning_rate or dual_step_size, or use dtype='float64'.",
         )
         self.latent_dim_ = latent_dim
@@ -325,14 +325,15 @@ class EntropicOTGenerator(BaseSampler):
             f"parameter_{i}": p for i, p in enumerate(result.model.parameters)
         }
         self._record_fit(
-            result.n_iter,
+            result.loop.n_iter,
             {
                 "semi_dual": to_numpy(result.semi_dual).tolist(),
                 "generator_loss": to_numpy(result.generator_loss).tolist(),
             },
         )
-        self.stop_reason_ = "interrupted" if result.interrupted else result.stop_reason
-        self._warn_if_interrupted(result.interrupted)
+        loop = result.loop
+        self.stop_reason_ = "interrupted" if loop.interrupted else loop.stop_reason
+        self._warn_if_interrupted(loop.interrupted)
 
     # ------------------------------------------------------------ sampling
     def _sample_scaled(self, n_samples, tensors, generator):

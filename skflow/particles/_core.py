@@ -19,13 +19,14 @@ information); we record the kinetic energy ``0.5 * E_P |grad phi|^2``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
 
 from .._divergences import alpha_conjugate, critic_objective  # noqa: F401
+from .._loop import LoopOutcome, TrainingStep, first_false, run_loop
 from .._nn import (
     Critic,
     critic_forward,
@@ -34,7 +35,7 @@ from .._nn import (
     spectral_normalize,
     unflatten_critic,
 )
-from .._recovery import MAX_RECOVERIES, FiniteCheckpoint, Recovery
+from .._recovery import MAX_RECOVERIES
 from .._torch_utils import iter_chunks
 
 DIVERGENCES = ("kl", "alpha", "wasserstein")
@@ -58,31 +59,19 @@ class ParticleFlowResult(NamedTuple):
         Critic objective (divergence estimate) after each iteration's ascent.
     kinetic_energy : Tensor of shape (n_iter,)
         ``0.5 * mean |grad phi(Y)|^2`` over the particles at each transport step.
-    n_iter : int
-        Iterations run.
-    stop_reason : str
-        ``"tol"`` (kinetic energy under ``tol``), ``"memorization"`` (particles
-        reached the training rows' own spacing) or ``"max_iter"``.
-    non_finite_at : int or None
-        First iteration whose particles or objective were non-finite after the
-        allowed rollbacks were spent, if any.
-    interrupted : bool
-        Whether Ctrl-C (``KeyboardInterrupt``) ended the loop; the result then
-        holds the last completed iteration.
-    recoveries : tuple of Recovery
-        Rollbacks to the last finite state (each halved the critic's learning
-        rate); see :class:`skflow._recovery.FiniteCheckpoint`.
+    loop : LoopOutcome
+        Iterations run, and ``loop.stop_reason``: ``"tol"`` (kinetic energy
+        under ``tol``), ``"memorization"`` (particles reached the training
+        rows' own spacing) or ``"max_iter"``; rollbacks (each halved the
+        critic's learning rate) and interruption. See
+        :class:`skflow._loop.LoopOutcome`.
     """
 
     particles: torch.Tensor
     critic_trajectory: torch.Tensor
     divergence: torch.Tensor
     kinetic_energy: torch.Tensor
-    n_iter: int
-    stop_reason: str
-    non_finite_at: int | None
-    interrupted: bool = False
-    recoveries: tuple[Recovery, ...] = ()
+    loop: LoopOutcome
 
 
 def _scaled(critic: Critic, bound: float) -> Critic:
@@ -160,6 +149,121 @@ def _batch(
     return rows[index]
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
+class _ParticleStep(TrainingStep):
+    """One iteration: critic ascent, then every particle moves by ``-dt grad phi``."""
+
+    particles: torch.Tensor
+    data: torch.Tensor
+    weights: list[torch.Tensor]
+    biases: list[torch.Tensor]
+    vectors: list[torch.Tensor]
+    generator: torch.Generator
+    divergence: str
+    alpha: float
+    lipschitz_constant: float
+    activation: str
+    step_size: float
+    max_iter: int
+    n_critic_steps: int
+    learning_rate: float
+    batch_size: int
+    tol: float
+    memorization_reference: tuple[torch.Tensor, torch.Tensor] | None
+
+    def __post_init__(self):
+        like = {"device": self.particles.device, "dtype": self.particles.dtype}
+        self.particles = self.particles.clone()
+        self.shift = torch.zeros((), **like, requires_grad=True)
+        trained = [*self.weights, *self.biases]
+        trained += [self.shift] if self.divergence == "alpha" else []
+        # beta1 = 0.5 is the usual choice for adversarial critics: the target moves.
+        self.optimizers = [
+            torch.optim.Adam(trained, lr=self.learning_rate, betas=(0.5, 0.999))
+        ]
+        self.in_place = [self.particles, *self.weights, *self.biases, self.shift]
+        n_parameters = sum(
+            w.numel() + b.numel() for w, b in zip(self.weights, self.biases)
+        )
+        self.trajectory = torch.empty(self.max_iter, n_parameters, **like)
+        self.divergence_trace = torch.empty(self.max_iter, **like)
+        self.kinetic_trace = torch.empty(self.max_iter, **like)
+
+    def _critic_ascent(self) -> torch.Tensor:
+        """``n_critic_steps`` Adam ascent steps on mini-batches; the last objective."""
+        (optimizer,) = self.optimizers
+        for _ in range(self.n_critic_steps):
+            normalized, self.vectors = spectral_normalize(self.weights, self.vectors)
+            critic = _scaled(Critic(normalized, self.biases), self.lipschitz_constant)
+            objective = critic_objective(
+                critic_forward(
+                    _batch(self.particles, self.batch_size, self.generator),
+                    critic,
+                    self.activation,
+                ),
+                critic_forward(
+                    _batch(self.data, self.batch_size, self.generator),
+                    critic,
+                    self.activation,
+                ),
+                self.divergence,
+                self.alpha,
+                self.shift,
+            )
+            optimizer.zero_grad(set_to_none=True)
+            (-objective).backward()
+            optimizer.step()
+        return objective
+
+    def run(self, iteration: int) -> None:
+        objective = self._critic_ascent()
+        with torch.no_grad():
+            normalized, _ = spectral_normalize(self.weights, self.vectors, update=False)
+            critic = _scaled(
+                Critic(normalized, [b.detach() for b in self.biases]),
+                self.lipschitz_constant,
+            )
+            velocity = critic_gradient(
+                self.particles, critic, self.activation, GRADIENT_CHUNK_ROWS
+            )
+            self.particles -= self.step_size * velocity
+            self.trajectory[iteration] = flatten_critic(critic)
+            self.kinetic_trace[iteration] = 0.5 * velocity.pow(2).sum(dim=1).mean()
+            self.divergence_trace[iteration] = objective.detach()
+
+    def check(self, window: slice) -> tuple[torch.Tensor, torch.Tensor]:
+        # tol reads the window's mean kinetic energy (a single step's is noisy).
+        kinetic = self.kinetic_trace[window].mean()
+        divergence = self.divergence_trace[window.stop - 1]
+        finite = (
+            torch.isfinite(kinetic)
+            & torch.isfinite(divergence)
+            & torch.isfinite(self.particles).all()
+        )
+        return finite, torch.stack([divergence, kinetic])
+
+    def first_non_finite(self, window: slice) -> int:
+        finite = torch.isfinite(self.kinetic_trace[window]) & torch.isfinite(
+            self.divergence_trace[window]
+        )
+        # Finite traces but non-finite particles: blame the window's last step.
+        return first_false(finite, default=window.stop - window.start - 1)
+
+    def reassigned(self) -> dict[str, object]:
+        return {"vectors": self.vectors}
+
+    def stop(self, n_iter: int, values: list[float]) -> str | None:
+        _, recent_kinetic = values
+        if recent_kinetic < self.tol:
+            return "tol"
+        if self.memorization_reference is not None:
+            rows, spacing = self.memorization_reference
+            probe = self.particles[: min(self.particles.shape[0], 2048)]
+            if bool(median_nearest_distance(probe, rows) <= spacing):
+                return "memorization"
+        return None
+
+
 def lipschitz_particle_flow(
     particles: torch.Tensor,
     data: torch.Tensor,
@@ -207,7 +311,7 @@ def lipschitz_particle_flow(
         and re-run with half the critic's learning rate, at most
         ``max_recoveries`` times. Particle steps keep their size (the Lipschitz
         bound already caps them), so the stored critic trajectory replays the
-        flow exactly.
+        flow exactly. See :func:`skflow._loop.run_loop`.
     tol : float
         Stop once the mean kinetic energy over the last ``check_every``
         iterations is below ``tol``.
@@ -222,124 +326,35 @@ def lipschitz_particle_flow(
     -------
     ParticleFlowResult
     """
-    device, dtype = particles.device, particles.dtype
-    shift = torch.zeros((), device=device, dtype=dtype, requires_grad=True)
-    parameters = [*weights, *biases] + ([shift] if divergence == "alpha" else [])
-    # beta1 = 0.5 is the usual choice for adversarial critics: the target moves.
-    optimizer = torch.optim.Adam(parameters, lr=learning_rate, betas=(0.5, 0.999))
-
-    n_parameters = sum(w.numel() + b.numel() for w, b in zip(weights, biases))
-    trajectory = torch.empty(max_iter, n_parameters, device=device, dtype=dtype)
-    divergence_trace = torch.empty(max_iter, device=device, dtype=dtype)
-    kinetic_trace = torch.empty(max_iter, device=device, dtype=dtype)
-    particles = particles.clone()
-    stop_reason = "max_iter"
-    non_finite_at = None
-    n_iter = 0
-    checkpoint = FiniteCheckpoint(
-        [particles, *weights, *biases, shift],
-        [optimizer],
-        max_recoveries=max_recoveries,
-    )
-    checkpoint.save(0, vectors=vectors)
-
-    interrupted = False
-    try:
-        while n_iter < max_iter:
-            iteration = n_iter
-            for _ in range(n_critic_steps):
-                normalized, vectors = spectral_normalize(weights, vectors)
-                critic = _scaled(Critic(normalized, biases), lipschitz_constant)
-                objective = critic_objective(
-                    critic_forward(
-                        _batch(particles, batch_size, generator), critic, activation
-                    ),
-                    critic_forward(
-                        _batch(data, batch_size, generator), critic, activation
-                    ),
-                    divergence,
-                    alpha,
-                    shift,
-                )
-                optimizer.zero_grad(set_to_none=True)
-                (-objective).backward()
-                optimizer.step()
-
-            with torch.no_grad():
-                normalized, _ = spectral_normalize(weights, vectors, update=False)
-                critic = _scaled(
-                    Critic(normalized, [b.detach() for b in biases]), lipschitz_constant
-                )
-                velocity = critic_gradient(
-                    particles, critic, activation, GRADIENT_CHUNK_ROWS
-                )
-                particles -= step_size * velocity
-                trajectory[iteration] = flatten_critic(critic)
-                kinetic_trace[iteration] = 0.5 * velocity.pow(2).sum(dim=1).mean()
-                divergence_trace[iteration] = objective.detach()
-            n_iter = iteration + 1
-
-            if n_iter % check_every == 0 or n_iter == max_iter:
-                window = slice(max(0, n_iter - check_every), n_iter)
-                # One host synchronisation per window, not per iteration.
-                recent_kinetic, recent_divergence, particles_finite = torch.stack(
-                    [
-                        kinetic_trace[window].mean(),
-                        divergence_trace[iteration],
-                        torch.isfinite(particles).all().to(dtype),
-                    ]
-                ).tolist()
-                if not (
-                    math.isfinite(recent_kinetic)
-                    and math.isfinite(recent_divergence)
-                    and particles_finite
-                ):
-                    failed_at = _first_non_finite(
-                        kinetic_trace[window], divergence_trace[window], window.start
-                    )
-                    restored = checkpoint.restore(failed_at)
-                    if restored is None:
-                        non_finite_at = failed_at
-                        break
-                    # Re-run the window from the last finite state.
-                    vectors, n_iter = restored["vectors"], checkpoint.iteration
-                    continue
-                checkpoint.save(n_iter, vectors=vectors)
-                if callback is not None:
-                    callback(n_iter, recent_divergence, recent_kinetic)
-                if recent_kinetic < tol:
-                    stop_reason = "tol"
-                    break
-                if memorization_reference is not None:
-                    rows, spacing = memorization_reference
-                    probe = particles[: min(particles.shape[0], 2048)]
-                    if bool(median_nearest_distance(probe, rows) <= spacing):
-                        stop_reason = "memorization"
-                        break
-    except KeyboardInterrupt:
-        # Ctrl-C: keep what the completed iterations learned (nothing
-        # learned yet: let the interrupt through).
-        if n_iter == 0:
-            raise
-        interrupted = True
-
-    return ParticleFlowResult(
+    step = _ParticleStep(
         particles=particles,
-        critic_trajectory=trajectory[:n_iter],
-        divergence=divergence_trace[:n_iter],
-        kinetic_energy=kinetic_trace[:n_iter],
-        n_iter=n_iter,
-        stop_reason=stop_reason,
-        non_finite_at=non_finite_at,
-        interrupted=interrupted,
-        recoveries=tuple(checkpoint.recoveries),
+        data=data,
+        weights=weights,
+        biases=biases,
+        vectors=vectors,
+        generator=generator,
+        divergence=divergence,
+        alpha=alpha,
+        lipschitz_constant=lipschitz_constant,
+        activation=activation,
+        step_size=step_size,
+        max_iter=max_iter,
+        n_critic_steps=n_critic_steps,
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        tol=tol,
+        memorization_reference=memorization_reference,
     )
-
-
-def _first_non_finite(kinetic, divergence, offset: int) -> int:
-    bad = ~(torch.isfinite(kinetic) & torch.isfinite(divergence))
-    index = torch.nonzero(bad)
-    return offset + (int(index[0]) if index.numel() else kinetic.shape[0] - 1)
+    loop = run_loop(
+        step, check_every=check_every, max_recoveries=max_recoveries, callback=callback
+    )
+    return ParticleFlowResult(
+        particles=step.particles,
+        critic_trajectory=step.trajectory[: loop.n_iter],
+        divergence=step.divergence_trace[: loop.n_iter],
+        kinetic_energy=step.kinetic_trace[: loop.n_iter],
+        loop=loop,
+    )
 
 
 def transport(

@@ -320,7 +320,7 @@ class LipschitzParticleSampler(BaseSampler):
                 callback=report,
             )
         self._check_numerics(
-            result,
+            result.loop,
             "lower step_size or lipschitz_constant, use divergence='alpha' for "
             "heavy tails, or dtype='float64'.",
         )
@@ -342,7 +342,7 @@ class LipschitzParticleSampler(BaseSampler):
             "step_size": float(self.step_size),
         }
         self._record_fit(
-            result.n_iter,
+            result.loop.n_iter,
             {
                 "divergence": to_numpy(result.divergence).tolist(),
                 "kinetic_energy": to_numpy(result.kinetic_energy).tolist(),
@@ -350,14 +350,14 @@ class LipschitzParticleSampler(BaseSampler):
         )
         self.stop_reason_ = (
             "interrupted"
-            if result.interrupted
+            if result.loop.interrupted
             else {"memorization": "early_stopping"}.get(
-                result.stop_reason, result.stop_reason
+                result.loop.stop_reason, result.loop.stop_reason
             )
         )
         self.converged_ = self.stop_reason_ in ("tol", "early_stopping")
         self.particles_ = self._unscale(to_numpy(result.particles))
-        self._warn_if_interrupted(result.interrupted)
+        self._warn_if_interrupted(result.loop.interrupted)
         if self.stop_reason_ == "max_iter":
             warn(
                 f"LipschitzParticleSampler stopped at max_iter={self.max_iter} with "

@@ -29,13 +29,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
 
 from .._divergences import critic_objective
+from .._loop import LoopOutcome, TrainingStep, first_false, run_loop
 from .._nn import Critic, critic_forward, init_mlp, mlp_forward, spectral_normalize
-from .._recovery import MAX_RECOVERIES, FiniteCheckpoint, Recovery
+from .._recovery import MAX_RECOVERIES
 from .._torch_utils import iter_chunks
 
 SOLVERS = ("euler", "heun", "rk4")
@@ -258,26 +260,15 @@ class ProximalFlowResult(NamedTuple):
         Per iteration: generator loss, critic loss, kinetic energy, terminal
         divergence estimate, Hamilton-Jacobi residual (columns in
         :data:`HISTORY_KEYS` order).
-    n_iter : int
-        Iterations run.
-    non_finite_at : int or None
-        First iteration with a non-finite loss or state after the allowed
-        rollbacks were spent, if any.
-    interrupted : bool
-        Whether Ctrl-C (``KeyboardInterrupt``) ended the loop; the result then
-        holds the last completed iteration.
-    recoveries : tuple of Recovery
-        Rollbacks to the last finite state, each halving both learning rates;
-        see :class:`skflow._recovery.FiniteCheckpoint`.
+    loop : LoopOutcome
+        Iterations run, rollbacks (each halving both learning rates) and
+        interruption; see :class:`skflow._loop.LoopOutcome`.
     """
 
     field: Field
     average: list[torch.Tensor]
     history: torch.Tensor
-    n_iter: int
-    non_finite_at: int | None
-    interrupted: bool = False
-    recoveries: tuple[Recovery, ...] = ()
+    loop: LoopOutcome
 
 
 HISTORY_KEYS = (
@@ -309,6 +300,167 @@ def _batch(rows: torch.Tensor, size: int, generator: torch.Generator):
         rows.shape[0], (size,), generator=generator, device=rows.device
     )
     return rows[index]
+
+
+@dataclass(eq=False, repr=False, kw_only=True)
+class _ProximalStep(TrainingStep):
+    """One adversarial iteration: integrate, critic ascent, generator descent."""
+
+    data: torch.Tensor
+    field: Field
+    weights: list[torch.Tensor]
+    biases: list[torch.Tensor]
+    vectors: list[torch.Tensor]
+    start: tuple[torch.Tensor, torch.Tensor]
+    generator: torch.Generator
+    solver: str
+    n_time_steps: int
+    lipschitz_constant: float
+    divergence: str
+    alpha: float
+    n_critic_steps: int
+    learning_rate: float
+    critic_learning_rate: float
+    batch_size: int
+    max_iter: int
+
+    def __post_init__(self):
+        like = {"device": self.data.device, "dtype": self.data.dtype}
+        self.shift = torch.zeros((), **like, requires_grad=True)
+        critic_parameters = [*self.weights, *self.biases]
+        if self.divergence == "alpha":
+            critic_parameters.append(self.shift)
+        # beta1 = 0.5 is the usual choice for adversarial training: the target
+        # moves.
+        self.critic_optimizer = torch.optim.Adam(
+            critic_parameters, lr=self.critic_learning_rate, betas=(0.5, 0.999)
+        )
+        self.generator_optimizer = torch.optim.Adam(
+            self.field.parameters, lr=self.learning_rate, betas=(0.5, 0.999)
+        )
+        self.optimizers = [self.critic_optimizer, self.generator_optimizer]
+        self.history = torch.empty(self.max_iter, len(HISTORY_KEYS), **like)
+        # Sampling uses this average of the generator's weights (EMA_DECAY).
+        self.average = [p.detach().clone() for p in self.field.parameters]
+        self.in_place = [
+            *self.field.parameters,
+            *self.weights,
+            *self.biases,
+            self.shift,
+            *self.average,
+        ]
+        self.terminal: torch.Tensor | None = None
+
+    def _field_fn(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return velocity(self.field, x, t, create_graph=True)
+
+    def _critic_ascent(self) -> torch.Tensor:
+        """``n_critic_steps`` ascent steps against fresh data; the last objective."""
+        for _ in range(self.n_critic_steps):
+            critic, self.vectors = _critic(
+                self.weights,
+                self.biases,
+                self.vectors,
+                self.lipschitz_constant,
+                update=True,
+            )
+            objective = critic_objective(
+                critic_forward(self.terminal, critic, CRITIC_ACTIVATION),
+                critic_forward(
+                    _batch(self.data, self.batch_size, self.generator),
+                    critic,
+                    CRITIC_ACTIVATION,
+                ),
+                self.divergence,
+                self.alpha,
+                self.shift,
+            )
+            self.critic_optimizer.zero_grad(set_to_none=True)
+            (-objective).backward()
+            self.critic_optimizer.step()
+        return objective
+
+    def _generator_descent(self, trajectory: Trajectory) -> torch.Tensor:
+        """One step on ``E[phi(x(T))] + lambda * kinetic``; then the weight average."""
+        critic, _ = _critic(
+            [w.detach() for w in self.weights],
+            [b.detach() for b in self.biases],
+            self.vectors,
+            self.lipschitz_constant,
+            update=False,
+        )
+        terminal_cost = critic_forward(
+            trajectory.terminal, critic, CRITIC_ACTIVATION
+        ).mean()
+        loss = terminal_cost + self.field.kinetic_weight * trajectory.kinetic_energy
+        self.generator_optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.generator_optimizer.step()
+        with torch.no_grad():
+            torch._foreach_lerp_(
+                self.average,
+                [p.detach() for p in self.field.parameters],
+                1.0 - EMA_DECAY,
+            )
+        return loss
+
+    def _residual(self, trajectory: Trajectory) -> torch.Tensor:
+        """The HJ residual on a few path points at random grid times."""
+        device = self.data.device
+        rows = min(HJ_ROWS, self.batch_size)
+        step_index = torch.randint(
+            self.n_time_steps + 1, (rows,), generator=self.generator, device=device
+        )
+        points = trajectory.path.detach()[step_index, torch.arange(rows, device=device)]
+        h = self.field.time_horizon / self.n_time_steps
+        return hj_residual(self.field, points, step_index.to(self.data.dtype) * h)
+
+    def run(self, iteration: int) -> None:
+        mean, cholesky = self.start
+        noise = torch.randn(
+            self.batch_size,
+            self.data.shape[1],
+            generator=self.generator,
+            device=self.data.device,
+            dtype=self.data.dtype,
+        )
+        trajectory = integrate(
+            self._field_fn,
+            mean + noise @ cholesky.t(),
+            time_horizon=self.field.time_horizon,
+            n_steps=self.n_time_steps,
+            solver=self.solver,
+            keep_path=True,
+        )
+        self.terminal = trajectory.terminal.detach()
+        objective = self._critic_ascent().detach()
+        generator_loss = self._generator_descent(trajectory)
+        self.history[iteration] = torch.stack(
+            [
+                generator_loss.detach(),
+                -objective,
+                trajectory.kinetic_energy.detach(),
+                objective,
+                self._residual(trajectory),
+            ]
+        )
+
+    def check(self, window: slice) -> tuple[torch.Tensor, torch.Tensor]:
+        finite = (
+            torch.isfinite(self.history[window]).all()
+            & torch.isfinite(self.terminal).all()
+        )
+        for parameter in self.field.parameters:
+            finite = finite & torch.isfinite(parameter).all()
+        # Generator loss and terminal divergence, for the callback.
+        return finite, self.history[window.stop - 1, [0, 3]]
+
+    def first_non_finite(self, window: slice) -> int:
+        rows_finite = torch.isfinite(self.history[window]).all(dim=1)
+        return first_false(rows_finite, default=0)
+
+    def reassigned(self) -> dict[str, object]:
+        return {"vectors": self.vectors}
 
 
 def proximal_flow(
@@ -363,164 +515,36 @@ def proximal_flow(
         terminal_divergence)`` run; nothing reads device values between. A
         window with non-finite values is rolled back to the last finite state
         (both networks, their Adam moments, the weight average) and re-run with
-        halved learning rates, at most ``max_recoveries`` times.
+        halved learning rates, at most ``max_recoveries`` times
+        (:func:`skflow._loop.run_loop`).
 
     Returns
     -------
     ProximalFlowResult
     """
-    device, dtype = data.device, data.dtype
-    mean, cholesky = start
-    lam = field.kinetic_weight
-    horizon = field.time_horizon
-    shift = torch.zeros((), device=device, dtype=dtype, requires_grad=True)
-    critic_parameters = [*critic_weights, *critic_biases]
-    if divergence == "alpha":
-        critic_parameters.append(shift)
-    # beta1 = 0.5 is the usual choice for adversarial training: the target moves.
-    critic_optimizer = torch.optim.Adam(
-        critic_parameters, lr=critic_learning_rate, betas=(0.5, 0.999)
+    step = _ProximalStep(
+        data=data,
+        field=field,
+        weights=critic_weights,
+        biases=critic_biases,
+        vectors=critic_vectors,
+        start=start,
+        generator=generator,
+        solver=solver,
+        n_time_steps=n_time_steps,
+        lipschitz_constant=lipschitz_constant,
+        divergence=divergence,
+        alpha=alpha,
+        n_critic_steps=n_critic_steps,
+        learning_rate=learning_rate,
+        critic_learning_rate=critic_learning_rate,
+        batch_size=batch_size,
+        max_iter=max_iter,
     )
-    generator_optimizer = torch.optim.Adam(
-        field.parameters, lr=learning_rate, betas=(0.5, 0.999)
+    loop = run_loop(
+        step, check_every=check_every, max_recoveries=max_recoveries, callback=callback
     )
-    history = torch.empty(max_iter, len(HISTORY_KEYS), device=device, dtype=dtype)
-    vectors = critic_vectors
-    non_finite_at = None
-    n_iter = 0
-    h = horizon / n_time_steps
-    average = [p.detach().clone() for p in field.parameters]
-
-    def field_fn(x, t):
-        return velocity(field, x, t, create_graph=True)
-
-    checkpoint = FiniteCheckpoint(
-        [*field.parameters, *critic_weights, *critic_biases, shift, *average],
-        [critic_optimizer, generator_optimizer],
-        max_recoveries=max_recoveries,
-    )
-    checkpoint.save(0, vectors=vectors)
-
-    interrupted = False
-    try:
-        while n_iter < max_iter:
-            iteration = n_iter
-            noise = torch.randn(
-                batch_size,
-                data.shape[1],
-                generator=generator,
-                device=device,
-                dtype=dtype,
-            )
-            x0 = mean + noise @ cholesky.t()
-            trajectory = integrate(
-                field_fn,
-                x0,
-                time_horizon=horizon,
-                n_steps=n_time_steps,
-                solver=solver,
-                keep_path=True,
-            )
-            terminal = trajectory.terminal.detach()
-
-            for _ in range(n_critic_steps):
-                critic, vectors = _critic(
-                    critic_weights,
-                    critic_biases,
-                    vectors,
-                    lipschitz_constant,
-                    update=True,
-                )
-                objective = critic_objective(
-                    critic_forward(terminal, critic, CRITIC_ACTIVATION),
-                    critic_forward(
-                        _batch(data, batch_size, generator), critic, CRITIC_ACTIVATION
-                    ),
-                    divergence,
-                    alpha,
-                    shift,
-                )
-                critic_optimizer.zero_grad(set_to_none=True)
-                (-objective).backward()
-                critic_optimizer.step()
-
-            critic, _ = _critic(
-                [w.detach() for w in critic_weights],
-                [b.detach() for b in critic_biases],
-                vectors,
-                lipschitz_constant,
-                update=False,
-            )
-            terminal_cost = critic_forward(
-                trajectory.terminal, critic, CRITIC_ACTIVATION
-            ).mean()
-            generator_loss = terminal_cost + lam * trajectory.kinetic_energy
-            generator_optimizer.zero_grad(set_to_none=True)
-            generator_loss.backward()
-            generator_optimizer.step()
-            with torch.no_grad():
-                torch._foreach_lerp_(
-                    average, [p.detach() for p in field.parameters], 1.0 - EMA_DECAY
-                )
-
-            # HJ residual on a few path points at random grid times.
-            rows = min(HJ_ROWS, batch_size)
-            step_index = torch.randint(
-                n_time_steps + 1, (rows,), generator=generator, device=device
-            )
-            points = trajectory.path.detach()[
-                step_index, torch.arange(rows, device=device)
-            ]
-            residual = hj_residual(field, points, step_index.to(dtype) * h)
-
-            history[iteration] = torch.stack(
-                [
-                    generator_loss.detach(),
-                    -objective.detach(),
-                    trajectory.kinetic_energy.detach(),
-                    objective.detach(),
-                    residual,
-                ]
-            )
-            n_iter = iteration + 1
-            if n_iter % check_every == 0 or n_iter == max_iter:
-                window = history[max(0, n_iter - check_every) : n_iter]
-                # One host synchronisation per window, not per iteration.
-                finite = torch.isfinite(window).all() & torch.isfinite(terminal).all()
-                for parameter in field.parameters:
-                    finite = finite & torch.isfinite(parameter).all()
-                if not bool(finite):
-                    bad = ~torch.isfinite(window).all(dim=1)
-                    index = torch.nonzero(bad)
-                    offset = max(0, n_iter - check_every)
-                    failed_at = offset + (int(index[0]) if index.numel() else 0)
-                    restored = checkpoint.restore(failed_at)
-                    if restored is None:
-                        non_finite_at = failed_at
-                        break
-                    # Re-run the window from the last finite state.
-                    vectors, n_iter = restored["vectors"], checkpoint.iteration
-                    continue
-                checkpoint.save(n_iter, vectors=vectors)
-                if callback is not None:
-                    last = history[iteration].tolist()
-                    callback(n_iter, last[0], last[3])
-    except KeyboardInterrupt:
-        # Ctrl-C: keep what the completed iterations learned (nothing
-        # learned yet: let the interrupt through).
-        if n_iter == 0:
-            raise
-        interrupted = True
-
-    return ProximalFlowResult(
-        field,
-        average,
-        history[:n_iter],
-        n_iter,
-        non_finite_at,
-        interrupted,
-        tuple(checkpoint.recoveries),
-    )
+    return ProximalFlowResult(field, step.average, step.history[: loop.n_iter], loop)
 
 
 def flow_samples(

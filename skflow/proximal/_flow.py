@@ -352,7 +352,7 @@ class ProximalMFGFlow(BaseSampler):
                 callback=report,
             )
         self._check_numerics(
-            result,
+            result.loop,
             "keep both proximals (a finite lipschitz_constant and "
             "kinetic_weight > 0), lower learning_rate or critic_learning_rate, "
             "or use dtype='float64'.",
@@ -369,13 +369,13 @@ class ProximalMFGFlow(BaseSampler):
         }
         values = to_numpy(result.history)
         self._record_fit(
-            result.n_iter,
+            result.loop.n_iter,
             {
                 key: values[:, column].tolist()
                 for column, key in enumerate(HISTORY_KEYS)
             },
         )
-        self._warn_if_interrupted(result.interrupted)
+        self._warn_if_interrupted(result.loop.interrupted)
 
     # ------------------------------------------------------------ sampling
     def _field(self, tensors: dict) -> Field:

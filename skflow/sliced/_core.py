@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
 
+from .._loop import LoopOutcome, TrainingStep, first_false, run_loop
 from .._nn import init_mlp, mlp_forward
-from .._recovery import MAX_RECOVERIES, FiniteCheckpoint, Recovery
+from .._recovery import MAX_RECOVERIES
 
 # Log-scales of coupling layers are bounded by tanh * this: keeps every step
 # invertible and the log-determinant finite.
@@ -234,26 +236,15 @@ class JKOResult(NamedTuple):
         ``F(mu_k)`` estimated at the end of each JKO step.
     step_distance : Tensor of shape (n_steps,)
         ``SW_2(mu_{k+1}, mu_k)`` at the end of each step.
-    n_steps : int
-        JKO steps run.
-    non_finite_at : int or None
-        First step whose objective was non-finite after the allowed rollbacks
-        were spent, if any.
-    interrupted : bool
-        Whether Ctrl-C (``KeyboardInterrupt``) ended the loop; the result then
-        holds the last completed iteration.
-    recoveries : tuple of Recovery
-        Rollbacks to the last finite state, each with a halved learning rate;
-        see :class:`skflow._recovery.FiniteCheckpoint`.
+    loop : LoopOutcome
+        JKO steps run (``loop.n_iter``), rollbacks, interruption; see
+        :class:`skflow._loop.LoopOutcome`.
     """
 
     model: Model
     objective: torch.Tensor
     step_distance: torch.Tensor
-    n_steps: int
-    non_finite_at: int | None
-    interrupted: bool = False
-    recoveries: tuple[Recovery, ...] = ()
+    loop: LoopOutcome
 
 
 Functional = Callable[
@@ -316,6 +307,93 @@ def density_functional(
     return functional
 
 
+@dataclass(eq=False, repr=False, kw_only=True)
+class _JKOStep(TrainingStep):
+    """One JKO step: Adam steps on ``SW_2^2(mu, mu_k) / (2 tau) + F(mu)``."""
+
+    model: Model
+    functional: Functional
+    generator: torch.Generator
+    step_size: float
+    max_iter: int
+    n_inner_steps: int
+    learning_rate: float
+    n_projections: int
+    batch_size: int
+    needs_log_prob: bool
+
+    def __post_init__(self):
+        parameters = [
+            p.detach().clone().requires_grad_(True) for p in self.model.parameters
+        ]
+        self.model = self.model._replace(parameters=parameters)
+        self.in_place = parameters
+        self.optimizers = [torch.optim.Adam(parameters, lr=self.learning_rate)]
+        like = {"device": parameters[0].device, "dtype": parameters[0].dtype}
+        self.objective = torch.empty(self.max_iter, **like)
+        self.distance = torch.empty(self.max_iter, **like)
+
+    def _draw(
+        self, previous: Model
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+        """A batch ``x`` of ``mu``, its log-density and the anchor batch of ``mu_k``.
+
+        Latent models push one latent batch through both measures (common
+        random numbers lower the variance); particles are the measure itself,
+        compared with their own frozen positions.
+        """
+        if self.model.kind == "particles":
+            return self.model.parameters[0], None, previous.parameters[0]
+        first, d = self.model.parameters[0], self.model.n_features
+        z = torch.randn(
+            self.batch_size,
+            d,
+            generator=self.generator,
+            device=first.device,
+            dtype=first.dtype,
+        )
+        x, log_det = push_forward(self.model, z, with_log_det=self.needs_log_prob)
+        with torch.no_grad():
+            anchor, _ = push_forward(previous, z)
+        log_prob = None
+        if self.needs_log_prob:
+            log_base = -0.5 * z.pow(2).sum(dim=1) - 0.5 * d * math.log(2 * math.pi)
+            log_prob = log_base - log_det
+        return x, log_prob, anchor
+
+    def run(self, iteration: int) -> None:
+        # mu_k, frozen for the whole step.
+        previous = self.model._replace(
+            parameters=[p.detach().clone() for p in self.model.parameters]
+        )
+        (optimizer,) = self.optimizers
+        for _ in range(self.n_inner_steps):
+            x, log_prob, anchor = self._draw(previous)
+            directions = random_directions(
+                self.model.n_features,
+                self.n_projections,
+                self.generator,
+                x.device,
+                x.dtype,
+            )
+            proximal = sliced_wasserstein_squared(x, anchor, directions)
+            value = self.functional(x, log_prob, self.generator)
+            loss = proximal / (2 * self.step_size) + value
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        self.objective[iteration] = value.detach()
+        self.distance[iteration] = proximal.detach().clamp_min(0).sqrt()
+
+    def check(self, window: slice) -> tuple[torch.Tensor, torch.Tensor]:
+        last = window.stop - 1
+        finite = torch.isfinite(self.objective[window]).all()
+        return finite, torch.stack([self.objective[last], self.distance[last]])
+
+    def first_non_finite(self, window: slice) -> int:
+        return first_false(torch.isfinite(self.objective[window]), default=0)
+
+
 def sliced_jko_flow(
     model: Model,
     functional: Functional,
@@ -338,93 +416,29 @@ def sliced_jko_flow(
     Adam steps on ``SW_2^2(mu, mu_k) / (2 tau) + F(mu)``. Every ``check_every``
     steps the objective is tested for finiteness; a failing window is rolled
     back to the last finite model and re-run with half the learning rate, at
-    most ``max_recoveries`` times. For latent models both
-    measures are drawn from the same latent batch (common random numbers lower
-    the variance); particles are compared with their own frozen positions.
+    most ``max_recoveries`` times (:func:`skflow._loop.run_loop`). For latent
+    models both measures are drawn from the same latent batch (common random
+    numbers lower the variance); particles are compared with their own frozen
+    positions. ``callback(step, objective, step_distance)`` runs once per
+    window.
     """
-    parameters = [p.detach().clone().requires_grad_(True) for p in model.parameters]
-    model = model._replace(parameters=parameters)
-    optimizer = torch.optim.Adam(parameters, lr=learning_rate)
-    device, dtype = parameters[0].device, parameters[0].dtype
-    objective_trace = torch.empty(max_iter, device=device, dtype=dtype)
-    distance_trace = torch.empty(max_iter, device=device, dtype=dtype)
-    non_finite_at = None
-    n_steps = 0
-    d = model.n_features
-    checkpoint = FiniteCheckpoint(
-        parameters, [optimizer], max_recoveries=max_recoveries
+    step = _JKOStep(
+        model=model,
+        functional=functional,
+        generator=generator,
+        step_size=step_size,
+        max_iter=max_iter,
+        n_inner_steps=n_inner_steps,
+        learning_rate=learning_rate,
+        n_projections=n_projections,
+        batch_size=batch_size,
+        needs_log_prob=needs_log_prob,
     )
-    checkpoint.save(0)
-
-    interrupted = False
-    try:
-        while n_steps < max_iter:
-            step = n_steps
-            previous = model._replace(
-                parameters=[p.detach().clone() for p in parameters]
-            )
-            for _ in range(n_inner_steps):
-                if model.kind == "particles":
-                    # Every particle moves at every step: they are the measure.
-                    x, log_prob = parameters[0], None
-                    anchor = previous.parameters[0]
-                else:
-                    z = torch.randn(
-                        batch_size, d, generator=generator, device=device, dtype=dtype
-                    )
-                    x, log_det = push_forward(model, z, with_log_det=needs_log_prob)
-                    with torch.no_grad():
-                        anchor, _ = push_forward(previous, z)
-                    log_prob = None
-                    if needs_log_prob:
-                        log_base = -0.5 * z.pow(2).sum(dim=1) - 0.5 * d * math.log(
-                            2 * math.pi
-                        )
-                        log_prob = log_base - log_det
-                directions = random_directions(
-                    d, n_projections, generator, device, dtype
-                )
-                proximal = sliced_wasserstein_squared(x, anchor, directions)
-                value = functional(x, log_prob, generator)
-                loss = proximal / (2 * step_size) + value
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-            objective_trace[step] = value.detach()
-            distance_trace[step] = proximal.detach().clamp_min(0).sqrt()
-            n_steps = step + 1
-            if n_steps % check_every == 0 or n_steps == max_iter:
-                window = objective_trace[max(0, n_steps - check_every) : n_steps]
-                if not bool(torch.isfinite(window).all()):
-                    bad = torch.nonzero(~torch.isfinite(window))
-                    failed_at = max(0, n_steps - check_every) + int(bad[0])
-                    if checkpoint.restore(failed_at) is None:
-                        non_finite_at = failed_at
-                        break
-                    # Re-run the window from the last finite state.
-                    n_steps = checkpoint.iteration
-                    continue
-                checkpoint.save(n_steps)
-                if callback is not None:
-                    callback(
-                        n_steps,
-                        float(objective_trace[step]),
-                        float(distance_trace[step]),
-                    )
-    except KeyboardInterrupt:
-        # Ctrl-C: keep what the completed iterations learned (nothing
-        # learned yet: let the interrupt through).
-        if n_steps == 0:
-            raise
-        interrupted = True
-
-    final = model._replace(parameters=[p.detach() for p in parameters])
+    loop = run_loop(
+        step, check_every=check_every, max_recoveries=max_recoveries, callback=callback
+    )
+    parameters = [p.detach() for p in step.model.parameters]
+    final = step.model._replace(parameters=parameters)
     return JKOResult(
-        final,
-        objective_trace[:n_steps],
-        distance_trace[:n_steps],
-        n_steps,
-        non_finite_at,
-        interrupted,
-        tuple(checkpoint.recoveries),
+        final, step.objective[: loop.n_iter], step.distance[: loop.n_iter], loop
     )

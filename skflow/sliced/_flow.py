@@ -421,20 +421,20 @@ class SlicedWassersteinFlow(BaseSampler):
                 "bounded support, say): make it finite everywhere (a large "
                 "negative value instead of -inf), or " + remedy
             )
-        self._check_numerics(result, remedy, method=method)
+        self._check_numerics(result.loop, remedy, method=method)
         self.parameterization_ = kind
         self._model_spec = (kind, result.model.n_features, result.model.n_layers)
         self._tensors = {
             f"parameter_{i}": p for i, p in enumerate(result.model.parameters)
         }
         self._record_fit(
-            result.n_steps,
+            result.loop.n_iter,
             {
                 "objective": to_numpy(result.objective).tolist(),
                 "step_distance": to_numpy(result.step_distance).tolist(),
             },
         )
-        self._warn_if_interrupted(result.interrupted)
+        self._warn_if_interrupted(result.loop.interrupted)
 
     # ------------------------------------------------------------ sampling
     def _sample_scaled(self, n_samples, tensors, generator):

@@ -154,8 +154,8 @@ def test_memorization_rule_stops_training(blobs_data):
     stopped = entropic_ot_fit(
         model, data, memorization_reference=(data, torch.tensor(1e9)), **common
     )
-    assert (stopped.stop_reason, stopped.n_iter) == ("memorization", 10)
+    assert (stopped.loop.stop_reason, stopped.loop.n_iter) == ("memorization", 10)
     ran = entropic_ot_fit(
         model, data, memorization_reference=(data, torch.tensor(0.0)), **common
     )
-    assert (ran.stop_reason, ran.n_iter) == ("max_iter", 25)
+    assert (ran.loop.stop_reason, ran.loop.n_iter) == ("max_iter", 25)

@@ -149,8 +149,8 @@ def test_memorization_reference_stops_the_flow(gaussian_to_mixture):
         step_size=0.2,
         memorization_reference=(data, spacing),
     )
-    assert result.stop_reason == "memorization"
-    assert result.n_iter < 2000
+    assert result.loop.stop_reason == "memorization"
+    assert result.loop.n_iter < 2000
     assert float(median_nearest_distance(result.particles, data)) <= float(spacing)
 
 
@@ -166,8 +166,8 @@ def test_tol_stops_when_kinetic_energy_is_small():
     generator = torch.Generator().manual_seed(0)
     data = torch.randn(200, 2, generator=generator, dtype=torch.float64)
     result, _ = _flow(data.clone(), data, max_iter=500, tol=1e-2)
-    assert result.stop_reason == "tol"
-    assert result.n_iter < 500
+    assert result.loop.stop_reason == "tol"
+    assert result.loop.n_iter < 500
 
 
 def test_non_finite_particles_are_reported():
@@ -175,8 +175,8 @@ def test_non_finite_particles_are_reported():
     start = data.clone()
     start[3, 0] = float("nan")
     result, _ = _flow(start, data, max_iter=30)
-    assert result.non_finite_at is not None
-    assert np.isfinite(result.n_iter)
+    assert result.loop.non_finite_at is not None
+    assert np.isfinite(result.loop.n_iter)
 
 
 def test_memorization_reference_subsamples_and_scales():

@@ -169,8 +169,8 @@ def test_non_finite_data_is_detected():
         n_time_steps=3,
         check_every=10,
     )
-    assert result.non_finite_at is not None
-    assert result.n_iter <= 10
+    assert result.loop.non_finite_at is not None
+    assert result.loop.n_iter <= 10
 
 
 @pytest.mark.parametrize("kind", ["velocity", "potential"])

@@ -154,7 +154,8 @@ def test_non_finite_training_raises_with_remedy(mixture, monkeypatch):
     real = _flow.proximal_flow
 
     def broken(*args, **kwargs):
-        return real(*args, **kwargs)._replace(non_finite_at=7)
+        result = real(*args, **kwargs)
+        return result._replace(loop=result.loop._replace(non_finite_at=7))
 
     monkeypatch.setattr(_flow, "proximal_flow", broken)
     with pytest.raises(NumericalInstabilityError, match="iteration 8.*kinetic_weight"):

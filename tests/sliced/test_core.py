@@ -178,4 +178,4 @@ def test_one_jko_step_does_not_increase_f(kind):
         return 0.5 * float(sliced_wasserstein_squared(x, data, directions))
 
     assert f(result.model) < f(model)
-    assert result.n_steps == 1 and np.isfinite(result.objective.numpy()).all()
+    assert result.loop.n_iter == 1 and np.isfinite(result.objective.numpy()).all()
