@@ -26,12 +26,14 @@ from contextlib import contextmanager
 import torch
 
 # Multiply-adds per training or sampling batch (rows x widest layer^2) below
-# which one thread is used whatever the machine's state: there a second thread
-# cannot win back the cost of waking it. Measured by benchmarks/bench_threads.py
-# (doc/performance.md): on the 2-core CI machine, idle, one MLP training step at
-# batch 256 x width 64 (1e6) ran as fast on one thread as on two, while from
-# about 4e6 multiply-adds (batch 1,024 x width 64, the particle sampler's
-# default) two idle cores were 1.2-1.9x faster than one.
+# which one thread is used whatever the machine's state: a draw of a few rows,
+# where waking a second thread costs more than it saves. Above it the policy
+# reads the load. Measured by benchmarks/bench_threads.py (doc/performance.md)
+# on the 2-core CI machine, idle: a single MLP step is too short to time well
+# below 1e7 multiply-adds (two threads 0.8-1.2x one, run to run), but whole
+# fits at the default settings (batches of 256-1,024 rows x width 64, 1e6-4e6)
+# ran up to 1.5x faster on two idle cores (SlicedWassersteinFlow on wine: 6.6 s
+# against 9.6 s), and 2-3x slower on two cores beside a busy process.
 PARALLEL_WORK = 1.0e6
 
 # Reads of the scheduler's run queue per decision: a CPU-bound neighbour is

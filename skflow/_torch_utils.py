@@ -124,6 +124,28 @@ def iter_chunks(n_rows: int, chunk_size: int) -> Iterator[slice]:
         yield slice(start, min(start + chunk_size, n_rows))
 
 
+def minibatch(
+    rows: torch.Tensor,
+    batch_size: int,
+    generator: torch.Generator,
+    *,
+    whole_if_smaller: bool = True,
+) -> torch.Tensor:
+    """``batch_size`` rows drawn uniformly with replacement from ``rows``.
+
+    With ``whole_if_smaller`` (the default), ``rows`` itself when it holds no
+    more than ``batch_size`` rows: the whole sample is then the better estimate
+    and costs no more. Without it, always a draw (the proximal flow's critic
+    sees a fresh resample of the data each step, as its training assumes).
+    """
+    if whole_if_smaller and rows.shape[0] <= batch_size:
+        return rows
+    index = torch.randint(
+        rows.shape[0], (batch_size,), generator=generator, device=rows.device
+    )
+    return rows[index]
+
+
 def map_tensors(obj, function):
     """Apply ``function`` to every tensor in a nest of dicts, lists and tuples."""
     if isinstance(obj, torch.Tensor):

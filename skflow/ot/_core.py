@@ -46,10 +46,10 @@ import ot
 import torch
 
 from .._loop import LoopOutcome, TrainingStep, first_false, run_loop
+from .._memorization import median_nearest_distance
 from .._nn import init_mlp, mlp_forward
 from .._recovery import MAX_RECOVERIES
-from .._torch_utils import iter_chunks
-from ..particles._core import median_nearest_distance
+from .._torch_utils import iter_chunks, minibatch
 
 # Largest block of the (generated rows x data rows) matrix held at once by the
 # semi-discrete functions: 2**22 entries (16 MiB in float32). Generated rows are
@@ -386,13 +386,6 @@ class EntropicOTResult(NamedTuple):
     loop: LoopOutcome
 
 
-def _data_batch(data: torch.Tensor, n: int, generator: torch.Generator):
-    if data.shape[0] <= n:
-        return data
-    index = torch.randint(data.shape[0], (n,), generator=generator, device=data.device)
-    return data[index]
-
-
 @dataclass(eq=False, repr=False, kw_only=True)
 class _EntropicStep(TrainingStep):
     """One iteration: dual ascent on ``psi`` (semi-discrete), one generator step."""
@@ -469,7 +462,7 @@ class _EntropicStep(TrainingStep):
             # Surrogate whose x-gradient is the per-row mean of the formula.
             data_term = (x * gradient).sum() / x.shape[0]
         else:
-            batch = _data_batch(self.data, x.shape[0], self.generator)
+            batch = minibatch(self.data, x.shape[0], self.generator)
             data_term = entropic_cost(x, batch, self.reg, self.scale)
             value = data_term.detach()
         loss = data_term

@@ -11,6 +11,7 @@ from .._base import BaseSampler, check_hidden_layer_sizes
 from .._compat import Interval, StrOptions
 from .._docstrings import fill_sampler_docstring
 from .._gaussian import gaussian_start
+from .._memorization import memorization_reference
 from .._torch_utils import (
     draw_seed,
     iter_chunks,
@@ -18,7 +19,6 @@ from .._torch_utils import (
     to_numpy,
     to_tensor,
 )
-from ..particles._core import memorization_reference
 from ._core import Generator, cost_scale, draw, entropic_ot_fit, init_generator
 
 SOLVERS = ("semi-discrete", "sinkhorn")

@@ -27,6 +27,7 @@ import torch
 
 from .._divergences import alpha_conjugate, critic_objective  # noqa: F401
 from .._loop import LoopOutcome, TrainingStep, first_false, run_loop
+from .._memorization import median_nearest_distance
 from .._nn import (
     Critic,
     critic_forward,
@@ -36,7 +37,7 @@ from .._nn import (
     unflatten_critic,
 )
 from .._recovery import MAX_RECOVERIES
-from .._torch_utils import iter_chunks
+from .._torch_utils import iter_chunks, minibatch
 
 DIVERGENCES = ("kl", "alpha", "wasserstein")
 
@@ -96,59 +97,6 @@ def critic_gradient(
     )
 
 
-def median_nearest_distance(
-    points: torch.Tensor,
-    reference: torch.Tensor,
-    *,
-    exclude_self: bool = False,
-    chunk_rows: int = 2048,
-) -> torch.Tensor:
-    """Median over ``points`` of the distance to the nearest ``reference`` row.
-
-    With ``exclude_self`` (``points is reference``) each row's zero distance to
-    itself is skipped: the leave-one-out nearest-neighbour spacing of a sample.
-    """
-    nearest = []
-    for rows in iter_chunks(points.shape[0], chunk_rows):
-        distances = torch.cdist(points[rows], reference)
-        if exclude_self:
-            diagonal = torch.arange(rows.start, rows.stop, device=points.device)
-            distances[diagonal - rows.start, diagonal] = float("inf")
-        nearest.append(distances.min(dim=1).values)
-    return torch.cat(nearest).median()
-
-
-def memorization_reference(
-    data: torch.Tensor,
-    generator: torch.Generator,
-    *,
-    max_rows: int = 4096,
-    ratio: float = 1.0,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Reference rows and threshold of the memorisation stop.
-
-    At most ``max_rows`` training rows (a random subset drawn from
-    ``generator``) and ``ratio`` times their median leave-one-out
-    nearest-neighbour spacing: a fit stops once generated points are, in
-    median, that close to their nearest reference row.
-    """
-    if data.shape[0] > max_rows:
-        index = torch.randperm(data.shape[0], generator=generator, device=data.device)
-        data = data[index[:max_rows]]
-    return data, ratio * median_nearest_distance(data, data, exclude_self=True)
-
-
-def _batch(
-    rows: torch.Tensor, batch_size: int, generator: torch.Generator
-) -> torch.Tensor:
-    if rows.shape[0] <= batch_size:
-        return rows
-    index = torch.randint(
-        rows.shape[0], (batch_size,), generator=generator, device=rows.device
-    )
-    return rows[index]
-
-
 @dataclass(eq=False, repr=False, kw_only=True)
 class _ParticleStep(TrainingStep):
     """One iteration: critic ascent, then every particle moves by ``-dt grad phi``."""
@@ -197,12 +145,12 @@ class _ParticleStep(TrainingStep):
             critic = _scaled(Critic(normalized, self.biases), self.lipschitz_constant)
             objective = critic_objective(
                 critic_forward(
-                    _batch(self.particles, self.batch_size, self.generator),
+                    minibatch(self.particles, self.batch_size, self.generator),
                     critic,
                     self.activation,
                 ),
                 critic_forward(
-                    _batch(self.data, self.batch_size, self.generator),
+                    minibatch(self.data, self.batch_size, self.generator),
                     critic,
                     self.activation,
                 ),

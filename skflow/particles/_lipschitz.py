@@ -12,15 +12,11 @@ from .._base import BaseSampler, check_hidden_layer_sizes
 from .._compat import Interval, StrOptions
 from .._docstrings import fill_sampler_docstring
 from .._gaussian import draw_gaussian, gaussian_start
+from .._memorization import memorization_reference
 from .._nn import ACTIVATIONS, init_critic, unflatten_critic
 from .._torch_utils import draw_seed, make_generator, to_numpy, to_tensor
 from .._warnings import warn
-from ._core import (
-    DIVERGENCES,
-    lipschitz_particle_flow,
-    memorization_reference,
-    transport,
-)
+from ._core import DIVERGENCES, lipschitz_particle_flow, transport
 
 # "auto" particle count: twice the rows, at least this many...
 _AUTO_MIN_PARTICLES = 1000

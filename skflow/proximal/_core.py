@@ -35,10 +35,11 @@ from typing import NamedTuple
 import torch
 
 from .._divergences import critic_objective
+from .._gaussian import draw_gaussian
 from .._loop import LoopOutcome, TrainingStep, first_false, run_loop
 from .._nn import Critic, critic_forward, init_mlp, mlp_forward, spectral_normalize
 from .._recovery import MAX_RECOVERIES
-from .._torch_utils import iter_chunks
+from .._torch_utils import iter_chunks, minibatch
 
 SOLVERS = ("euler", "heun", "rk4")
 GENERATORS = ("velocity", "potential")
@@ -295,13 +296,6 @@ def _critic(weights, biases, vectors, lipschitz_constant, *, update: bool):
     return Critic(normalized, scaled_biases), vectors
 
 
-def _batch(rows: torch.Tensor, size: int, generator: torch.Generator):
-    index = torch.randint(
-        rows.shape[0], (size,), generator=generator, device=rows.device
-    )
-    return rows[index]
-
-
 @dataclass(eq=False, repr=False, kw_only=True)
 class _ProximalStep(TrainingStep):
     """One adversarial iteration: integrate, critic ascent, generator descent."""
@@ -367,7 +361,12 @@ class _ProximalStep(TrainingStep):
             objective = critic_objective(
                 critic_forward(self.terminal, critic, CRITIC_ACTIVATION),
                 critic_forward(
-                    _batch(self.data, self.batch_size, self.generator),
+                    minibatch(
+                        self.data,
+                        self.batch_size,
+                        self.generator,
+                        whole_if_smaller=False,
+                    ),
                     critic,
                     CRITIC_ACTIVATION,
                 ),
@@ -417,16 +416,9 @@ class _ProximalStep(TrainingStep):
 
     def run(self, iteration: int) -> None:
         mean, cholesky = self.start
-        noise = torch.randn(
-            self.batch_size,
-            self.data.shape[1],
-            generator=self.generator,
-            device=self.data.device,
-            dtype=self.data.dtype,
-        )
         trajectory = integrate(
             self._field_fn,
-            mean + noise @ cholesky.t(),
+            draw_gaussian(self.batch_size, mean, cholesky, self.generator),
             time_horizon=self.field.time_horizon,
             n_steps=self.n_time_steps,
             solver=self.solver,
@@ -574,16 +566,9 @@ def flow_samples(
     terminals, paths = [], []
     with torch.no_grad():
         for rows in iter_chunks(n_samples, chunk_rows):
-            noise = torch.randn(
-                rows.stop - rows.start,
-                mean.shape[0],
-                generator=generator,
-                device=mean.device,
-                dtype=mean.dtype,
-            )
             result = integrate(
                 field_fn,
-                mean + noise @ cholesky.t(),
+                draw_gaussian(rows.stop - rows.start, mean, cholesky, generator),
                 time_horizon=field.time_horizon,
                 n_steps=n_steps,
                 solver=solver,

@@ -21,6 +21,7 @@ from typing import NamedTuple
 
 import torch
 
+from .._gaussian import draw_gaussian
 from .._loop import LoopOutcome, TrainingStep, first_false, run_loop
 from .._nn import init_mlp, mlp_forward
 from .._recovery import MAX_RECOVERIES
@@ -145,10 +146,9 @@ def init_model(
     device, dtype = mean.device, mean.dtype
     d = n_features
     if kind == "particles":
-        noise = torch.randn(
-            n_particles, d, generator=generator, device=device, dtype=dtype
+        return Model(
+            kind, [draw_gaussian(n_particles, mean, cholesky, generator)], d, 0
         )
-        return Model(kind, [mean + noise @ cholesky.t()], d, 0)
     affine = [cholesky.clone(), mean.clone()]
     if kind == "generator":
         mlp = init_mlp([d, *hidden_layer_sizes, d], generator, device, dtype)

@@ -180,7 +180,7 @@ def test_non_finite_particles_are_reported():
 
 
 def test_memorization_reference_subsamples_and_scales():
-    from skflow.particles._core import median_nearest_distance, memorization_reference
+    from skflow._memorization import median_nearest_distance, memorization_reference
 
     data = torch.randn(300, 3, generator=torch.Generator().manual_seed(0))
     rows, threshold = memorization_reference(
