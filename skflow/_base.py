@@ -14,7 +14,6 @@ A method implements two hooks on tensors in the scaled feature space:
 from __future__ import annotations
 
 import functools
-import numbers
 from abc import ABCMeta, abstractmethod
 from numbers import Integral
 
@@ -38,6 +37,7 @@ from ._torch_utils import (
     to_numpy,
     to_tensor,
 )
+from ._validation import check_count
 from ._version import __version__
 from ._warnings import warn
 from .exceptions import NumericalInstabilityError, NumericalInstabilityWarning
@@ -88,25 +88,8 @@ def keeps_state_on_failure(fit):
 
 
 def check_n_samples(n_samples) -> int:
-    """Validate the number of rows asked of ``sample``.
-
-    Accepts Python and numpy integers (not bools); rejects floats such as 2.5 or
-    3.0 and strings such as ``"3"`` with a ``TypeError``, and non-positive
-    values with a ``ValueError``.
-    """
-    if isinstance(n_samples, (bool, np.bool_)) or not isinstance(
-        n_samples, numbers.Integral
-    ):
-        raise TypeError(
-            f"n_samples must be a positive integer, got {n_samples!r} of type "
-            f"{type(n_samples).__name__}; pass e.g. n_samples=100."
-        )
-    if n_samples <= 0:
-        raise ValueError(
-            f"n_samples must be a positive integer, got {n_samples}; ask for at "
-            "least one row."
-        )
-    return int(n_samples)
+    """Validate the number of rows asked of ``sample`` (see :func:`check_count`)."""
+    return check_count(n_samples, "n_samples", remedy="pass e.g. n_samples=100.")
 
 
 def check_hidden_layer_sizes(hidden_layer_sizes) -> tuple[int, ...]:
@@ -165,27 +148,88 @@ def _non_numeric_columns(X) -> list:
     return bad
 
 
-class TorchStateMixin:
-    """Cross-device persistence and a device cache for fitted torch tensors.
+# The layout of ``_tensors`` that ``__getstate__`` records. 1 (no marker): the
+# 0.1.0.dev0 files, whose models were flattened into ``parameter_{i}`` keys with
+# side tuples to rebuild them; 2: named, nested containers.
+STATE_LAYOUT = 2
 
-    Shared by every skflow estimator that keeps learned tensors in
-    ``self._tensors`` (a nest of dicts/lists of tensors): samplers and
-    :class:`~skflow.AutoencoderTransformer`. Pickled state is device-free (a
-    model fitted on a GPU loads on a CPU-only host) and records the skflow
-    version; ``_tensors_on`` moves the tensors to the requested device and dtype
-    once and caches them, so ``set_params(device=...)`` after ``fit`` takes
-    effect at the next use without refitting.
+
+def _move_tensor(device: torch.device, dtype: torch.dtype):
+    """A function moving one tensor to ``device``, floating ones also to ``dtype``."""
+
+    def move(tensor: torch.Tensor) -> torch.Tensor:
+        if torch.is_floating_point(tensor):
+            return tensor.to(device=device, dtype=dtype)
+        return tensor.to(device)
+
+    return move
+
+
+class TorchEstimatorMixin:
+    """What every skflow estimator with learned torch tensors shares.
+
+    The base of :class:`BaseSampler` and :class:`~skflow.AutoencoderTransformer`:
+
+    * one fitting frame, :meth:`_fit_on_device`: the random state (the
+      constructor's seed, or the fitted stream when ``warm_start`` continues),
+      the device and dtype resolved once, the thread policy, the fitted tensors
+      handed back for a continued fit, and ``device_`` / ``random_state_``
+      recorded afterwards;
+    * the fitted model in ``self._tensors``: a nest of dicts and lists whose
+      leaves are tensors (with the small ints and strings that say what they
+      are, e.g. a model's ``kind``), moved across devices and dtypes by one
+      function, :func:`~skflow._torch_utils.map_tensors`, and cached per
+      device by :meth:`_tensors_on`, so ``set_params(device=...)`` after
+      ``fit`` takes effect at the next use without refitting;
+    * device-free pickling that records the skflow version and the layout of
+      the fitted state, so a model fitted on a GPU loads on a CPU-only host and
+      files of earlier releases are upgraded on load (:meth:`_upgrade_state`);
+    * the progress bar and the thread block of one call.
     """
 
     def _continues_fit(self) -> bool:
         """Whether this ``fit`` continues the last one (``warm_start=True``)."""
         return bool(getattr(self, "warm_start", False)) and hasattr(self, "n_iter_")
 
+    def _fit_on_device(self, fit_step, *, warm=False):
+        """Resolve seed, device and dtype once, run ``fit_step(rng, device,
+        dtype)``, then record ``device_`` and the sampling stream ``random_state_``.
+
+        Every way of fitting (``fit``, ``fit_density``) goes through here. With
+        ``warm``, the fitted tensors are handed to the method as
+        ``self._warm_tensors`` (on the fit's device) and the seed continues the
+        fitted stream, so a continued fit draws new batches. ``fit_step`` sets
+        ``self._tensors``.
+        """
+        rng = self.random_state_ if warm else check_random_state(self.random_state)
+        device = resolve_device(self.device)
+        dtype = resolve_dtype(self.dtype)
+        self._warm_tensors = self._tensors_on(device, dtype) if warm else None
+        self._tensors = {}
+        self._tensor_cache = None
+        try:
+            with self._torch_threads(getattr(self, "batch_size", 1)):
+                fit_step(rng, device, dtype)
+        finally:
+            self._warm_tensors = None
+        # Contiguous storage: a transposed view samples through other matrix
+        # kernels than the contiguous copy that skflow.save writes, and small
+        # draws would then differ in the last digits after a save and load.
+        self._tensors = map_tensors(self._tensors, torch.Tensor.contiguous)
+        # Fill the device cache now (the fitted tensors themselves, no copy), so
+        # that sample and transform do not change the estimator's state
+        # (scikit-learn's check_dict_unchanged) unless the device changes.
+        self._tensors_on(device, dtype)
+        self.device_ = str(device)
+        self.random_state_ = np.random.RandomState(draw_seed(rng))
+        return self
+
     def __getstate__(self):
         state = dict(super().__getstate__())
         if "_tensors" in state:
             # Device-free state: a model fitted on a GPU loads on a CPU-only host.
             state["_tensors"] = tensors_to(state["_tensors"], "cpu")
+            state["_state_layout"] = STATE_LAYOUT
         state["_tensor_cache"] = None
         state["_skflow_version"] = __version__
         return state
@@ -198,7 +242,25 @@ class TorchStateMixin:
                 f"loaded with skflow {__version__}; refit it if results look wrong.",
                 UserWarning,
             )
+        layout = state.pop("_state_layout", 1)
+        if "_tensors" in state and layout != STATE_LAYOUT:
+            if layout > STATE_LAYOUT:
+                raise ValueError(
+                    f"This {type(self).__name__} was saved by skflow {version}, "
+                    f"whose fitted-state layout {layout} is newer than this skflow "
+                    f"({__version__}) reads; upgrade skflow to load it."
+                )
+            state = self._upgrade_state(dict(state))
         super().__setstate__(state)
+
+    @classmethod
+    def _upgrade_state(cls, state: dict) -> dict:
+        """Rebuild a layout-1 state (flat ``parameter_{i}`` keys) as layout 2.
+
+        Each estimator with such files overrides it; the default keeps the state
+        as it is (its layout did not change).
+        """
+        return state
 
     def _torch_threads(self, rows: int):
         """A block that runs with the thread policy's count for batches of ``rows``.
@@ -217,19 +279,23 @@ class TorchStateMixin:
         key = (str(device), dtype)
         cache = getattr(self, "_tensor_cache", None)
         if cache is None or cache[0] != key:
-            moved = {
-                name: (
-                    value.to(device=device, dtype=dtype)
-                    if torch.is_floating_point(value)
-                    else value.to(device)
-                )
-                for name, value in self._tensors.items()
-            }
-            self._tensor_cache = (key, moved)
+            self._tensor_cache = (
+                key,
+                map_tensors(self._tensors, _move_tensor(device, dtype)),
+            )
         return self._tensor_cache[1]
 
+    def _progress(self, total: int):
+        """A tqdm bar when ``verbose`` is truthy; silent otherwise."""
+        return tqdm(
+            total=total,
+            desc=type(self).__name__,
+            disable=not self.verbose,
+            leave=bool(self.verbose),
+        )
 
-class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
+
+class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
     """Base class for skflow samplers: ``fit(X)`` then ``sample(n)``.
 
     Not for direct use; see the concrete samplers. The contract is described in
@@ -300,34 +366,6 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
             ),
             warm=warm,
         )
-
-    def _fit_on_device(self, fit_step, *, warm=False):
-        """Resolve seed, device and dtype once, run ``fit_step(rng, device,
-        dtype)``, then record ``device_`` and the sampling stream ``random_state_``.
-
-        Every way of fitting (``fit``, ``fit_density``) goes through here. With
-        ``warm``, the fitted tensors are handed to the method as
-        ``self._warm_tensors`` (on the fit's device) and the seed continues the
-        fitted stream, so a continued fit draws new batches.
-        """
-        rng = self.random_state_ if warm else check_random_state(self.random_state)
-        device = resolve_device(self.device)
-        dtype = resolve_dtype(self.dtype)
-        self._warm_tensors = self._tensors_on(device, dtype) if warm else None
-        self._tensors = {}
-        self._tensor_cache = None
-        try:
-            with self._torch_threads(getattr(self, "batch_size", 1)):
-                fit_step(rng, device, dtype)
-        finally:
-            self._warm_tensors = None
-        # Contiguous storage: a transposed view samples through other matrix
-        # kernels than the contiguous copy that skflow.save writes, and small
-        # draws would then differ in the last digits after a save and load.
-        self._tensors = map_tensors(self._tensors, torch.Tensor.contiguous)
-        self.device_ = str(device)
-        self.random_state_ = np.random.RandomState(draw_seed(rng))
-        return self
 
     def _record_fit(self, n_iter: int, history: dict) -> None:
         """Set ``n_iter_`` and ``history_``, appended to the last fit's when warm."""
@@ -586,12 +624,3 @@ class BaseSampler(TorchStateMixin, BaseEstimator, metaclass=ABCMeta):
             warn_fit_interrupted(
                 self, self.n_iter_, "iterations", "the last of them", "sample"
             )
-
-    def _progress(self, total: int):
-        """A tqdm bar when ``verbose`` is truthy; silent otherwise."""
-        return tqdm(
-            total=total,
-            desc=type(self).__name__,
-            disable=not self.verbose,
-            leave=bool(self.verbose),
-        )

@@ -100,6 +100,27 @@ def spectral_normalize(
     return normalized, new_vectors
 
 
+def lipschitz_critic(
+    weights: list[torch.Tensor],
+    biases: list[torch.Tensor],
+    vectors: list[torch.Tensor],
+    bound: float,
+    *,
+    update: bool = True,
+) -> tuple[Critic, list[torch.Tensor]]:
+    """The effective critic ``bound * f``, with ``f`` spectrally normalised.
+
+    Every weight is divided by its estimated spectral norm
+    (:func:`spectral_normalize`), which makes ``f`` 1-Lipschitz for 1-Lipschitz
+    activations; the last layer's weight and bias are then multiplied by
+    ``bound``, which makes the network ``bound``-Lipschitz. Returns the critic
+    and the updated power-iteration vectors.
+    """
+    normalized, vectors = spectral_normalize(weights, vectors, update=update)
+    normalized[-1] = normalized[-1] * bound
+    return Critic(normalized, [*biases[:-1], biases[-1] * bound]), vectors
+
+
 def _activate(pre: torch.Tensor, activation: str) -> torch.Tensor:
     if activation == "relu":
         return torch.relu(pre)
@@ -170,11 +191,21 @@ def unflatten_critic(flat: torch.Tensor, shapes: list[tuple[int, int]]) -> Criti
     return Critic(weights, biases)
 
 
-def init_mlp(sizes: list[int], generator: torch.Generator, device, dtype) -> list:
+def init_mlp(
+    sizes: list[int],
+    generator: torch.Generator,
+    device,
+    dtype,
+    *,
+    zero_output: bool = False,
+) -> list:
     """Weights and biases ``[W_0, b_0, W_1, b_1, ...]`` of an MLP.
 
     nn.Linear's default initialisation, drawn from ``generator`` so the global
-    torch random state is never touched.
+    torch random state is never touched. With ``zero_output`` the last layer is
+    zeroed (after the draw, so the stream is the same): the network starts as
+    the zero function, and a residual model built on it starts exactly at its
+    base map.
     """
     parameters = []
     for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
@@ -182,6 +213,9 @@ def init_mlp(sizes: list[int], generator: torch.Generator, device, dtype) -> lis
         kwargs = {"generator": generator, "device": device, "dtype": dtype}
         parameters.append((torch.rand(fan_out, fan_in, **kwargs) * 2 - 1) * bound)
         parameters.append((torch.rand(fan_out, **kwargs) * 2 - 1) * bound)
+    if zero_output:
+        parameters[-2].zero_()
+        parameters[-1].zero_()
     return parameters
 
 
@@ -193,3 +227,35 @@ def mlp_forward(x: torch.Tensor, parameters: list[torch.Tensor]) -> torch.Tensor
         if layer < n_layers - 1:
             x = F.silu(x)
     return x
+
+
+def init_residual_generator(
+    linear: torch.Tensor,
+    shift: torch.Tensor,
+    hidden_layer_sizes: tuple[int, ...],
+    generator: torch.Generator,
+) -> list[torch.Tensor]:
+    """Parameters ``[A, b, W_0, b_0, ...]`` of ``g(z) = A z + b + MLP(z)``.
+
+    ``A`` (shape ``(n_features, latent_dim)``) and ``b`` are copies of
+    ``linear`` and ``shift``; the MLP (``latent_dim -> hidden -> n_features``)
+    starts at zero output, so ``g`` starts as the affine map: with ``A`` a
+    Gaussian's factor, training starts exactly from that Gaussian.
+    """
+    n_features, latent_dim = linear.shape
+    mlp = init_mlp(
+        [latent_dim, *hidden_layer_sizes, n_features],
+        generator,
+        linear.device,
+        linear.dtype,
+        zero_output=True,
+    )
+    return [linear.clone(), shift.clone(), *mlp]
+
+
+def residual_generator_forward(
+    z: torch.Tensor, parameters: list[torch.Tensor]
+) -> torch.Tensor:
+    """``A z + b + MLP(z)`` for the parameters of :func:`init_residual_generator`."""
+    linear, shift, *mlp = parameters
+    return z @ linear.t() + shift + mlp_forward(z, mlp)

@@ -147,11 +147,14 @@ def minibatch(
 
 
 def map_tensors(obj, function):
-    """Apply ``function`` to every tensor in a nest of dicts, lists and tuples."""
+    """Apply ``function`` to every tensor in a nest of dicts, lists and tuples
+    (named tuples included); other leaves are kept as they are."""
     if isinstance(obj, torch.Tensor):
         return function(obj)
     if isinstance(obj, dict):
         return {key: map_tensors(value, function) for key, value in obj.items()}
+    if isinstance(obj, tuple) and hasattr(obj, "_fields"):
+        return type(obj)(*(map_tensors(value, function) for value in obj))
     if isinstance(obj, (list, tuple)):
         return type(obj)(map_tensors(value, function) for value in obj)
     return obj

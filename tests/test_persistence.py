@@ -4,6 +4,7 @@ import hashlib
 import io
 import json
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -185,3 +186,64 @@ def test_mixed_type_pipeline_with_autoencoder_round_trip(tmp_path):
     pd.testing.assert_frame_equal(
         again.sample(20, random_state=0), pipe.sample(20, random_state=0)
     )
+
+
+# Files written by skflow 0.1.0.dev0 (tests/data/legacy/make_files.py), whose
+# fitted models were flat ``parameter_{i}`` dicts with side tuples.
+LEGACY = Path(__file__).parent / "data" / "legacy"
+LEGACY_SAMPLERS = sorted(LEGACY.glob("sampler_*.skflow"))
+
+
+def test_every_legacy_estimator_has_a_file():
+    # A new sampler in fast_samplers() is either in the legacy set or newer than
+    # the layout change; the set must not shrink silently.
+    assert len(LEGACY_SAMPLERS) == 8
+
+
+@pytest.mark.parametrize("path", LEGACY_SAMPLERS, ids=lambda path: path.stem)
+def test_legacy_sampler_file_loads_and_draws_the_same_rows(path, tmp_path):
+    sampler = skflow.load(path)
+    expected = np.load(path.with_suffix(".npz"))["rows"]
+    np.testing.assert_array_equal(sampler.sample(7, random_state=3), expected)
+    # Upgraded state is the current layout: it saves and loads as such.
+    assert not any(name.startswith("parameter_") for name in sampler._tensors)
+    skflow.save(sampler, tmp_path / "again.skflow")
+    again = skflow.load(tmp_path / "again.skflow")
+    np.testing.assert_array_equal(again.sample(7, random_state=3), expected)
+
+
+@pytest.mark.parametrize("path", LEGACY_SAMPLERS, ids=lambda path: path.stem)
+def test_legacy_sampler_continues_training(path, recwarn):
+    # warm_start reads the fitted model through the upgraded state.
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 3)) @ np.array([[1.0, 0.5, 0.0], [0, 1, 0.3], [0, 0, 2]])
+    sampler = skflow.load(path)
+    n_before = sampler.n_iter_
+    sampler.set_params(warm_start=True).fit(X)
+    assert sampler.n_iter_ > n_before
+    assert np.isfinite(sampler.sample(20, random_state=0)).all()
+
+
+def test_legacy_autoencoder_and_pipeline_files():
+    encoder = skflow.load(LEGACY / "autoencoder.skflow")
+    stored = np.load(LEGACY / "autoencoder.npz")
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(120, 3)) @ np.array([[1.0, 0.5, 0.0], [0, 1, 0.3], [0, 0, 2]])
+    codes = encoder.transform(X[:7])
+    np.testing.assert_array_equal(codes, stored["codes"])
+    np.testing.assert_array_equal(encoder.inverse_transform(codes), stored["rows"])
+    pipeline = skflow.load(LEGACY / "pipeline.skflow")
+    np.testing.assert_array_equal(
+        pipeline.sample(7, random_state=3), np.load(LEGACY / "pipeline.npz")["rows"]
+    )
+
+
+def test_newer_state_layout_is_refused_with_the_version(fitted, tmp_path):
+    sampler, _ = fitted
+    state = sampler.__getstate__()
+    state["_state_layout"] = 99
+    state["_skflow_version"] = "9.0"
+    clone = type(sampler).__new__(type(sampler))
+    with pytest.raises(ValueError, match=r"skflow 9\.0.*layout 99.*upgrade skflow"):
+        with pytest.warns(UserWarning, match="saved with skflow 9.0"):
+            clone.__setstate__(state)

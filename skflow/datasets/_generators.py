@@ -5,14 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._torch_utils import check_random_state
-
-
-def _check_positive_int(value, name, minimum=1):
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {value!r}.")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}.")
-    return int(value)
+from .._validation import check_count
 
 
 def _check_nonnegative(value, name):
@@ -61,9 +54,9 @@ def make_gaussian_mixture(
     y : ndarray of shape (n_samples,)
         Component of each row.
     """
-    n_samples = _check_positive_int(n_samples, "n_samples")
-    n_features = _check_positive_int(n_features, "n_features")
-    n_components = _check_positive_int(n_components, "n_components")
+    n_samples = check_count(n_samples, "n_samples")
+    n_features = check_count(n_features, "n_features")
+    n_components = check_count(n_components, "n_components")
     cluster_std = _check_nonnegative(cluster_std, "cluster_std")
     rng = check_random_state(random_state)
     means = rng.uniform(*center_box, size=(n_components, n_features))
@@ -113,9 +106,9 @@ def make_student_t_mixture(
     X : ndarray of shape (n_samples, n_features)
     y : ndarray of shape (n_samples,)
     """
-    n_samples = _check_positive_int(n_samples, "n_samples")
-    n_features = _check_positive_int(n_features, "n_features")
-    n_components = _check_positive_int(n_components, "n_components")
+    n_samples = check_count(n_samples, "n_samples")
+    n_features = check_count(n_features, "n_features")
+    n_components = check_count(n_components, "n_components")
     if not (np.isfinite(df) and df > 0):
         raise ValueError(
             f"df must be a finite positive number, got {df} (for the Gaussian "
@@ -161,9 +154,9 @@ def make_sphere(
     -------
     X : ndarray of shape (n_samples, n_features)
     """
-    n_samples = _check_positive_int(n_samples, "n_samples")
-    intrinsic_dim = _check_positive_int(intrinsic_dim, "intrinsic_dim")
-    n_features = _check_positive_int(n_features, "n_features", intrinsic_dim + 1)
+    n_samples = check_count(n_samples, "n_samples")
+    intrinsic_dim = check_count(intrinsic_dim, "intrinsic_dim")
+    n_features = check_count(n_features, "n_features", minimum=intrinsic_dim + 1)
     radius = _check_nonnegative(radius, "radius")
     noise = _check_nonnegative(noise, "noise")
     rng = check_random_state(random_state)
@@ -211,9 +204,9 @@ def make_pinwheel(
     y : ndarray of shape (n_samples,)
         Arm of each row.
     """
-    n_samples = _check_positive_int(n_samples, "n_samples")
-    n_arms = _check_positive_int(n_arms, "n_arms")
-    n_features = _check_positive_int(n_features, "n_features", 2)
+    n_samples = check_count(n_samples, "n_samples")
+    n_arms = check_count(n_arms, "n_arms")
+    n_features = check_count(n_features, "n_features", minimum=2)
     radial_std = _check_nonnegative(radial_std, "radial_std")
     tangential_std = _check_nonnegative(tangential_std, "tangential_std")
     rng = check_random_state(random_state)

@@ -15,11 +15,10 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
-from tqdm.auto import tqdm
 
 from .._base import (
     N_JOBS_CONSTRAINT,
-    TorchStateMixin,
+    TorchEstimatorMixin,
     check_fit_numerics,
     check_hidden_layer_sizes,
     keeps_state_on_failure,
@@ -27,7 +26,6 @@ from .._base import (
 )
 from .._compat import Interval, StrOptions, _fit_context, validate_data
 from .._torch_utils import (
-    check_random_state,
     draw_seed,
     iter_chunks,
     make_generator,
@@ -44,7 +42,10 @@ _CHUNK_ROWS = 65536
 
 
 class AutoencoderTransformer(
-    ClassNamePrefixFeaturesOutMixin, TransformerMixin, TorchStateMixin, BaseEstimator
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+    TorchEstimatorMixin,
+    BaseEstimator,
 ):
     r"""Nonlinear dimensionality reduction with an MLP autoencoder.
 
@@ -285,14 +286,19 @@ class AutoencoderTransformer(
             self, X, dtype=np.float64, ensure_min_samples=2, reset=not warm
         )
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        device = resolve_device(self.device)
-        dtype = resolve_dtype(self.dtype)
         if warm:
             self._check_same_architecture(hidden)
-            rng = self.random_state_
+        return self._fit_on_device(
+            lambda rng, device, dtype: self._train(X, hidden, rng, device, dtype),
+            warm=warm,
+        )
+
+    def _train(self, X, hidden, rng, device, dtype) -> None:
+        """The body of ``fit``, inside :meth:`_fit_on_device`'s frame."""
+        warm = self._warm_tensors is not None
+        if warm:
             scaler, split_seed = self._scaler, self._split_seed
         else:
-            rng = check_random_state(self.random_state)
             # An array whatever sklearn.set_config(transform_output=...) says.
             scaler = StandardScaler().set_output(transform="default").fit(X)
             split_seed = draw_seed(rng)
@@ -311,20 +317,14 @@ class AutoencoderTransformer(
 
         generator = make_generator(draw_seed(rng), device)
         if warm:
-            tensors = self._tensors_on(device, dtype)
-            parameters = [tensors[f"parameter_{i}"] for i in range(len(tensors))]
-            n_encoder = self._n_encoder
+            fitted = self._warm_tensors
+            parameters = fitted["encoder"] + fitted["decoder"]
+            n_encoder = len(fitted["encoder"])
         else:
             parameters, n_encoder = init_autoencoder(
                 X.shape[1], int(self.n_components), hidden, generator, device, dtype
             )
-        progress = tqdm(
-            total=self.max_iter,
-            desc=type(self).__name__,
-            disable=not self.verbose,
-            leave=bool(self.verbose),
-        )
-        with self._torch_threads(self.batch_size), progress as bar:
+        with self._progress(self.max_iter) as bar:
 
             def report(epoch, train_loss, validation_loss):
                 bar.update(epoch - bar.n)
@@ -379,19 +379,15 @@ class AutoencoderTransformer(
             best_epoch = result.best_epoch
         self._scaler = scaler
         self._split_seed = split_seed
-        self._n_encoder = n_encoder
-        self._tensors = {f"parameter_{i}": p for i, p in enumerate(result.parameters)}
-        self._tensor_cache = None
-        # Fill the device cache now so transform does not change the estimator's
-        # state (sklearn's check_dict_unchanged) unless the device changes.
-        self._tensors_on(device, dtype)
+        self._tensors = {
+            "encoder": result.parameters[:n_encoder],
+            "decoder": result.parameters[n_encoder:],
+        }
         self.n_components_ = int(self.n_components)
         self._n_features_out = self.n_components_
         self.n_iter_ = n_before + loop.n_iter
         self.best_epoch_ = best_epoch
         self.history_ = history
-        self.device_ = str(device)
-        self.random_state_ = np.random.RandomState(draw_seed(rng))
         if loop.interrupted:
             warn_fit_interrupted(
                 self,
@@ -407,12 +403,10 @@ class AutoencoderTransformer(
                 "learning_rate.",
                 ConvergenceWarning,
             )
-        return self
 
     def _check_same_architecture(self, hidden: tuple[int, ...]) -> None:
         """A continued fit trains the fitted network: its shape cannot change."""
-        encoder = range(0, self._n_encoder, 2)
-        weights = [self._tensors[f"parameter_{i}"] for i in encoder]
+        weights = self._tensors["encoder"][::2]
         fitted_hidden = tuple(int(w.shape[0]) for w in weights[:-1])
         if int(self.n_components) != self.n_components_ or hidden != fitted_hidden:
             raise ValueError(
@@ -467,14 +461,15 @@ class AutoencoderTransformer(
         device = resolve_device(self.device)
         dtype = resolve_dtype(self.dtype)
         tensors = self._tensors_on(device, dtype)
-        parameters = [tensors[f"parameter_{i}"] for i in range(len(tensors))]
+        parameters = tensors["encoder"] + tensors["decoder"]
+        n_encoder = len(tensors["encoder"])
         with torch.no_grad(), self._torch_threads(min(rows.shape[0], _CHUNK_ROWS)):
             out = [
                 to_numpy(
                     network(
                         to_tensor(rows[chunk], device, dtype),
                         parameters,
-                        self._n_encoder,
+                        n_encoder,
                     )
                 )
                 for chunk in iter_chunks(rows.shape[0], _CHUNK_ROWS)
@@ -486,3 +481,16 @@ class AutoencoderTransformer(
         tags.input_tags.allow_nan = False
         tags.non_deterministic = False
         return tags
+
+    @classmethod
+    def _upgrade_state(cls, state):
+        # 0.1.0.dev0: encoder then decoder as parameter_{i}, the encoder's
+        # length in _n_encoder.
+        flat = state["_tensors"]
+        parameters = [flat[f"parameter_{i}"] for i in range(len(flat))]
+        n_encoder = state.pop("_n_encoder")
+        state["_tensors"] = {
+            "encoder": parameters[:n_encoder],
+            "decoder": parameters[n_encoder:],
+        }
+        return state

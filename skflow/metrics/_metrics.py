@@ -7,7 +7,7 @@ column dominates the distances.
 
 from __future__ import annotations
 
-from numbers import Integral, Real
+from numbers import Real
 
 import numpy as np
 import ot
@@ -20,6 +20,7 @@ from sklearn.utils import check_array
 
 from .._frames import align_columns
 from .._torch_utils import check_random_state
+from .._validation import check_count
 from ._pairwise import energy_distance_tensor, rbf_mmd_tensor
 
 # Rows used to estimate the median pairwise distance (MMD bandwidth).
@@ -43,19 +44,8 @@ def _check_pair(X, Y, *, min_samples=1):
     return X, Y
 
 
-def _check_count(value, name: str, *, allow_none: bool = False):
-    """A positive integer parameter (or None where allowed), or a clear error."""
-    if value is None and allow_none:
-        return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral):
-        raise TypeError(f"{name} must be a positive integer, got {value!r}.")
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}.")
-    return int(value)
-
-
 def _subsample(X, max_samples, rng):
-    max_samples = _check_count(max_samples, "max_samples", allow_none=True)
+    max_samples = check_count(max_samples, "max_samples", allow_none=True)
     if max_samples is None or X.shape[0] <= max_samples:
         return X
     return X[rng.choice(X.shape[0], size=max_samples, replace=False)]
@@ -162,7 +152,7 @@ def sliced_wasserstein(X, Y, *, n_projections=200, p=2, random_state=None):
     -------
     distance : float
     """
-    n_projections = _check_count(n_projections, "n_projections")
+    n_projections = check_count(n_projections, "n_projections")
     if not isinstance(p, Real) or not p >= 1:
         raise ValueError(
             f"p must be a number >= 1 (SW_p is a distance then), got {p!r}."

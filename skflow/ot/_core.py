@@ -47,7 +47,7 @@ import torch
 
 from .._loop import LoopOutcome, TrainingStep, first_false, run_loop
 from .._memorization import median_nearest_distance
-from .._nn import init_mlp, mlp_forward
+from .._nn import init_residual_generator, residual_generator_forward
 from .._recovery import MAX_RECOVERIES
 from .._torch_utils import iter_chunks, minibatch
 
@@ -327,18 +327,14 @@ def init_generator(
     axes = eigenvectors[:, order] * eigenvalues[order].clamp_min(0).sqrt()
     a = torch.zeros(d, latent_dim, device=mean.device, dtype=mean.dtype)
     a[:, : axes.shape[1]] = axes
-    mlp = init_mlp(
-        [latent_dim, *hidden_layer_sizes, d], generator, mean.device, mean.dtype
+    return Generator(
+        init_residual_generator(a, mean, hidden_layer_sizes, generator), latent_dim
     )
-    mlp[-2].zero_()
-    mlp[-1].zero_()
-    return Generator([a, mean.clone(), *mlp], latent_dim)
 
 
 def push_forward(model: Generator, z: torch.Tensor) -> torch.Tensor:
     """``g(z)`` for latent rows ``z`` of shape ``(n, latent_dim)``."""
-    a, b, *mlp = model.parameters
-    return z @ a.t() + b + mlp_forward(z, mlp)
+    return residual_generator_forward(z, model.parameters)
 
 
 def draw(model: Generator, n: int, generator: torch.Generator) -> torch.Tensor:
@@ -522,7 +518,7 @@ def entropic_ot_fit(
     debias: float = 1.0,
     max_iter: int = 300,
     n_dual_steps: int = 10,
-    n_warmup_dual_steps: int = 100,
+    n_warmup_dual_steps: int | None = None,
     dual_step_size: float = 0.5,
     learning_rate: float = 1e-3,
     batch_size: int = 256,
@@ -540,7 +536,10 @@ def entropic_ot_fit(
        steps on the semi-dual (:func:`dual_ascent_step`) with fresh latent
        draws, warm-started from the last iterate; the generator step uses the
        average of those iterates (averaging cancels most of the minibatch
-       noise). The first iteration runs ``n_warmup_dual_steps`` instead.
+       noise). The first iteration runs ``n_warmup_dual_steps`` instead; by
+       default ten times ``n_dual_steps`` from a zero potential, and
+       ``n_dual_steps`` when continuing from ``psi_init`` (the potential of a
+       fit on the same rows is already near the optimum).
     2. One Adam step on the generator with ``psi`` frozen, descending
 
        .. math::
@@ -569,6 +568,8 @@ def entropic_ot_fit(
     and dual potential) and re-run with half the learning rate and dual step,
     at most ``max_recoveries`` times (:func:`skflow._loop.run_loop`).
     """
+    if n_warmup_dual_steps is None:
+        n_warmup_dual_steps = (10 if psi_init is None else 1) * n_dual_steps
     step = _EntropicStep(
         model=model,
         data=data,

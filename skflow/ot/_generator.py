@@ -273,8 +273,7 @@ class EntropicOTGenerator(BaseSampler):
             # Continue from the fitted generator and, when the rows are the
             # same, from the fitted dual potential (one weight per row).
             latent_dim = self.latent_dim_
-            parameters = [warm[f"parameter_{i}"] for i in range(len(warm))]
-            model = Generator(parameters, latent_dim)
+            model = Generator(**warm["generator"])
             if (
                 self.dual_potential_ is not None
                 and self.dual_potential_.shape[0] == data.shape[0]
@@ -300,8 +299,6 @@ class EntropicOTGenerator(BaseSampler):
                 debias=float(self.debias),
                 max_iter=int(self.max_iter),
                 n_dual_steps=int(self.n_dual_steps),
-                n_warmup_dual_steps=(10 if psi_init is None else 1)
-                * int(self.n_dual_steps),
                 psi_init=psi_init,
                 dual_step_size=float(self.dual_step_size),
                 learning_rate=float(self.learning_rate),
@@ -321,9 +318,7 @@ class EntropicOTGenerator(BaseSampler):
         self.dual_potential_ = (
             to_numpy(result.psi) if solver == "semi-discrete" else None
         )
-        self._tensors = {
-            f"parameter_{i}": p for i, p in enumerate(result.model.parameters)
-        }
+        self._tensors = {"generator": result.model._asdict()}
         self._record_fit(
             result.loop.n_iter,
             {
@@ -337,8 +332,7 @@ class EntropicOTGenerator(BaseSampler):
 
     # ------------------------------------------------------------ sampling
     def _sample_scaled(self, n_samples, tensors, generator):
-        parameters = [tensors[f"parameter_{i}"] for i in range(len(tensors))]
-        model = Generator(parameters, self.latent_dim_)
+        model = Generator(**tensors["generator"])
         with torch.no_grad():
             return torch.cat(
                 [
@@ -346,3 +340,14 @@ class EntropicOTGenerator(BaseSampler):
                     for rows in iter_chunks(n_samples, _SAMPLE_CHUNK_ROWS)
                 ]
             )
+
+    @classmethod
+    def _upgrade_state(cls, state):
+        # 0.1.0.dev0: the generator's parameters as parameter_{i}, its latent
+        # dimension in latent_dim_.
+        flat = state["_tensors"]
+        parameters = [flat[f"parameter_{i}"] for i in range(len(flat))]
+        state["_tensors"] = {
+            "generator": Generator(parameters, state["latent_dim_"])._asdict()
+        }
+        return state

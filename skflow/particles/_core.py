@@ -26,6 +26,7 @@ from typing import NamedTuple
 import torch
 
 from .._divergences import alpha_conjugate, critic_objective  # noqa: F401
+from .._gaussian import draw_gaussian
 from .._loop import LoopOutcome, TrainingStep, first_false, run_loop
 from .._memorization import median_nearest_distance
 from .._nn import (
@@ -33,7 +34,7 @@ from .._nn import (
     critic_forward,
     critic_input_gradient,
     flatten_critic,
-    spectral_normalize,
+    lipschitz_critic,
     unflatten_critic,
 )
 from .._recovery import MAX_RECOVERIES
@@ -73,14 +74,6 @@ class ParticleFlowResult(NamedTuple):
     divergence: torch.Tensor
     kinetic_energy: torch.Tensor
     loop: LoopOutcome
-
-
-def _scaled(critic: Critic, bound: float) -> Critic:
-    """``bound * critic``: scale the last layer so the network is bound-Lipschitz."""
-    return Critic(
-        [*critic.weights[:-1], critic.weights[-1] * bound],
-        [*critic.biases[:-1], critic.biases[-1] * bound],
-    )
 
 
 def critic_gradient(
@@ -141,8 +134,9 @@ class _ParticleStep(TrainingStep):
         """``n_critic_steps`` Adam ascent steps on mini-batches; the last objective."""
         (optimizer,) = self.optimizers
         for _ in range(self.n_critic_steps):
-            normalized, self.vectors = spectral_normalize(self.weights, self.vectors)
-            critic = _scaled(Critic(normalized, self.biases), self.lipschitz_constant)
+            critic, self.vectors = lipschitz_critic(
+                self.weights, self.biases, self.vectors, self.lipschitz_constant
+            )
             objective = critic_objective(
                 critic_forward(
                     minibatch(self.particles, self.batch_size, self.generator),
@@ -166,10 +160,12 @@ class _ParticleStep(TrainingStep):
     def run(self, iteration: int) -> None:
         objective = self._critic_ascent()
         with torch.no_grad():
-            normalized, _ = spectral_normalize(self.weights, self.vectors, update=False)
-            critic = _scaled(
-                Critic(normalized, [b.detach() for b in self.biases]),
+            critic, _ = lipschitz_critic(
+                self.weights,
+                [b.detach() for b in self.biases],
+                self.vectors,
                 self.lipschitz_constant,
+                update=False,
             )
             velocity = critic_gradient(
                 self.particles, critic, self.activation, GRADIENT_CHUNK_ROWS
@@ -324,3 +320,57 @@ def transport(
             critic = unflatten_critic(flat, shapes)
             x -= step_size * critic_gradient(x, critic, activation, GRADIENT_CHUNK_ROWS)
     return x
+
+
+class ParticleModel(NamedTuple):
+    """A fitted particle flow: the particles and what replays the flow.
+
+    Attributes
+    ----------
+    particles : Tensor of shape (n_particles, n_features)
+        The fitted particles.
+    start_mean, start_cholesky : Tensor
+        The Gaussian the particles started from, ``N(mean, L L^T)``.
+    critic_trajectory : Tensor of shape (n_iter, n_critic_parameters)
+        The flattened critic of every transport step, in order.
+    shapes : list of tuple of int
+        The critic's weight shapes, to unflatten the trajectory.
+    activation : str
+        The critic's activation.
+    step_size : float
+        The transport step of the fit.
+    """
+
+    particles: torch.Tensor
+    start_mean: torch.Tensor
+    start_cholesky: torch.Tensor
+    critic_trajectory: torch.Tensor
+    shapes: list[tuple[int, int]]
+    activation: str
+    step_size: float
+
+
+def draw(model: ParticleModel, n: int, generator: torch.Generator) -> torch.Tensor:
+    """``n`` rows: fitted particles first, then fresh ones moved along the flow.
+
+    Up to ``n_particles`` rows are distinct fitted particles (a random subset);
+    beyond that, new particles are drawn from the starting Gaussian and
+    transported by the recorded critics (:func:`transport`), so they follow the
+    same map as the fitted ones instead of repeating them.
+    """
+    particles = model.particles
+    n_fitted = particles.shape[0]
+    order = torch.randperm(n_fitted, generator=generator, device=particles.device)
+    chosen = particles[order[: min(n, n_fitted)]]
+    n_new = n - chosen.shape[0]
+    if n_new == 0:
+        return chosen
+    fresh = draw_gaussian(n_new, model.start_mean, model.start_cholesky, generator)
+    moved = transport(
+        fresh,
+        model.critic_trajectory,
+        model.shapes,
+        activation=model.activation,
+        step_size=model.step_size,
+    )
+    return torch.cat([chosen, moved])

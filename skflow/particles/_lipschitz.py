@@ -16,7 +16,7 @@ from .._memorization import memorization_reference
 from .._nn import ACTIVATIONS, init_critic, unflatten_critic
 from .._torch_utils import draw_seed, make_generator, to_numpy, to_tensor
 from .._warnings import warn
-from ._core import DIVERGENCES, lipschitz_particle_flow, transport
+from ._core import DIVERGENCES, ParticleModel, draw, lipschitz_particle_flow
 
 # "auto" particle count: twice the rows, at least this many...
 _AUTO_MIN_PARTICLES = 1000
@@ -254,13 +254,14 @@ class LipschitzParticleSampler(BaseSampler):
         generator = make_generator(draw_seed(rng), device)
         warm = self._warm_tensors
         if warm is not None:
-            self._check_same_flow()
+            fitted = ParticleModel(**warm["model"])
+            self._check_same_flow(fitted)
             start, start_mean, start_cholesky = (
-                warm["particles"],
-                warm["start_mean"],
-                warm["start_cholesky"],
+                fitted.particles,
+                fitted.start_mean,
+                fitted.start_cholesky,
             )
-            hidden = tuple(shape[0] for shape in self._flow_config["shapes"][:-1])
+            hidden = tuple(shape[0] for shape in fitted.shapes[:-1])
         else:
             start, start_mean, start_cholesky = self._starting_particles(
                 data, generator
@@ -280,9 +281,7 @@ class LipschitzParticleSampler(BaseSampler):
         if warm is not None:
             # Continue from the last critic; spectral normalisation removes the
             # Lipschitz scale it was stored with.
-            last = unflatten_critic(
-                warm["critic_trajectory"][-1], self._flow_config["shapes"]
-            )
+            last = unflatten_critic(fitted.critic_trajectory[-1], fitted.shapes)
             weights = [w.clone().requires_grad_(True) for w in last.weights]
             biases = [b.clone().requires_grad_(True) for b in last.biases]
         with self._progress(self.max_iter) as bar:
@@ -323,19 +322,19 @@ class LipschitzParticleSampler(BaseSampler):
 
         trajectory = result.critic_trajectory
         if warm is not None:
-            trajectory = torch.cat([warm["critic_trajectory"], trajectory])
-        self._tensors = {
-            "particles": result.particles,
-            "critic_trajectory": trajectory,
-            "start_mean": start_mean,
-            "start_cholesky": start_cholesky,
-        }
+            trajectory = torch.cat([fitted.critic_trajectory, trajectory])
         # What sample() needs to replay the flow, frozen at fit time so that a
         # later set_params cannot change the fitted model.
-        self._flow_config = {
-            "shapes": [tuple(weight.shape) for weight in weights],
-            "activation": self.activation,
-            "step_size": float(self.step_size),
+        self._tensors = {
+            "model": ParticleModel(
+                particles=result.particles,
+                start_mean=start_mean,
+                start_cholesky=start_cholesky,
+                critic_trajectory=trajectory,
+                shapes=[tuple(weight.shape) for weight in weights],
+                activation=self.activation,
+                step_size=float(self.step_size),
+            )._asdict()
         }
         self._record_fit(
             result.loop.n_iter,
@@ -363,16 +362,15 @@ class LipschitzParticleSampler(BaseSampler):
                 ConvergenceWarning,
             )
 
-    def _check_same_flow(self):
+    def _check_same_flow(self, fitted: ParticleModel):
         """A continued flow is replayed with one step size and activation."""
-        config = self._flow_config
         if (
-            float(self.step_size) != config["step_size"]
-            or self.activation != config["activation"]
+            float(self.step_size) != fitted.step_size
+            or self.activation != fitted.activation
         ):
             raise ValueError(
                 "warm_start continues the fitted flow, whose step_size="
-                f"{config['step_size']} and activation={config['activation']!r} "
+                f"{fitted.step_size} and activation={fitted.activation!r} "
                 "sample() replays; keep them, or set warm_start=False to refit."
             )
 
@@ -407,21 +405,22 @@ class LipschitzParticleSampler(BaseSampler):
     def _sample_scaled(
         self, n_samples: int, tensors: dict, generator: torch.Generator
     ) -> torch.Tensor:
-        particles = tensors["particles"]
-        n_fitted = particles.shape[0]
-        order = torch.randperm(n_fitted, generator=generator, device=particles.device)
-        chosen = particles[order[: min(n_samples, n_fitted)]]
-        n_new = n_samples - chosen.shape[0]
-        if n_new == 0:
-            return chosen
-        fresh = draw_gaussian(
-            n_new, tensors["start_mean"], tensors["start_cholesky"], generator
-        )
-        moved = transport(
-            fresh,
-            tensors["critic_trajectory"],
-            self._flow_config["shapes"],
-            activation=self._flow_config["activation"],
-            step_size=self._flow_config["step_size"],
-        )
-        return torch.cat([chosen, moved])
+        return draw(ParticleModel(**tensors["model"]), n_samples, generator)
+
+    @classmethod
+    def _upgrade_state(cls, state):
+        # 0.1.0.dev0: the tensors by name, what replays the flow in _flow_config.
+        flat = state["_tensors"]
+        config = state.pop("_flow_config")
+        state["_tensors"] = {
+            "model": ParticleModel(
+                particles=flat["particles"],
+                start_mean=flat["start_mean"],
+                start_cholesky=flat["start_cholesky"],
+                critic_trajectory=flat["critic_trajectory"],
+                shapes=[tuple(shape) for shape in config["shapes"]],
+                activation=config["activation"],
+                step_size=config["step_size"],
+            )._asdict()
+        }
+        return state

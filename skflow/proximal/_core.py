@@ -37,7 +37,7 @@ import torch
 from .._divergences import critic_objective
 from .._gaussian import draw_gaussian
 from .._loop import LoopOutcome, TrainingStep, first_false, run_loop
-from .._nn import Critic, critic_forward, init_mlp, mlp_forward, spectral_normalize
+from .._nn import Critic, critic_forward, init_mlp, lipschitz_critic, mlp_forward
 from .._recovery import MAX_RECOVERIES
 from .._torch_utils import iter_chunks, minibatch
 
@@ -289,11 +289,7 @@ def _critic(weights, biases, vectors, lipschitz_constant, *, update: bool):
     """
     if math.isinf(lipschitz_constant):
         return Critic(list(weights), list(biases)), vectors
-    normalized, vectors = spectral_normalize(weights, vectors, update=update)
-    # Scaling the last layer by L makes the normalised network L-Lipschitz.
-    normalized[-1] = normalized[-1] * lipschitz_constant
-    scaled_biases = [*biases[:-1], biases[-1] * lipschitz_constant]
-    return Critic(normalized, scaled_biases), vectors
+    return lipschitz_critic(weights, biases, vectors, lipschitz_constant, update=update)
 
 
 @dataclass(eq=False, repr=False, kw_only=True)

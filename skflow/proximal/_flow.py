@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 from numbers import Integral, Real
 
 import numpy as np
@@ -18,6 +17,7 @@ from .._torch_utils import (
     make_generator,
     to_numpy,
 )
+from .._validation import check_count
 from ..exceptions import NumericalInstabilityError
 from ._core import (
     GENERATORS,
@@ -33,24 +33,6 @@ STARTS = ("gaussian", "normal")
 
 # Rows integrated at once by ``sample``: bounds its memory.
 _SAMPLE_CHUNK_ROWS = 65536
-
-
-def _check_n_steps(n_steps, default: int) -> int:
-    if n_steps is None:
-        return default
-    if isinstance(n_steps, (bool, np.bool_)) or not isinstance(
-        n_steps, numbers.Integral
-    ):
-        raise TypeError(
-            f"n_steps must be a positive integer or None, got {n_steps!r}; pass "
-            "e.g. n_steps=20, or None for the training n_time_steps."
-        )
-    if n_steps <= 0:
-        raise ValueError(
-            f"n_steps must be a positive integer, got {n_steps}; use at least one "
-            "ODE step (None uses the training n_time_steps)."
-        )
-    return int(n_steps)
 
 
 @fill_sampler_docstring
@@ -285,7 +267,7 @@ class ProximalMFGFlow(BaseSampler):
         n_features = data.shape[1]
         warm = self._warm_tensors
         if warm is not None:
-            mean, cholesky = warm["start_mean"], warm["start_cholesky"]
+            mean, cholesky = warm["start"]["mean"], warm["start"]["cholesky"]
         elif self.start == "gaussian":
             mean, cholesky = gaussian_start(data)
         else:
@@ -295,8 +277,8 @@ class ProximalMFGFlow(BaseSampler):
         if warm is not None:
             # Continue from the fitted (averaged) generator and the last critic;
             # the architecture and kinetic weight are the fitted ones.
-            hidden = self._critic_hidden
-            field = self._field(warm)
+            hidden = tuple(w.shape[0] for w in warm["critic"]["weights"][:-1])
+            field = Field(**warm["field"])
             field = field._replace(
                 parameters=[
                     p.detach().clone().requires_grad_(True) for p in field.parameters
@@ -318,13 +300,9 @@ class ProximalMFGFlow(BaseSampler):
         )
         if warm is not None:
             weights = [
-                warm[f"critic_weight_{i}"].clone().requires_grad_(True)
-                for i in range(len(weights))
+                w.clone().requires_grad_(True) for w in warm["critic"]["weights"]
             ]
-            biases = [
-                warm[f"critic_bias_{i}"].clone().requires_grad_(True)
-                for i in range(len(biases))
-            ]
+            biases = [b.clone().requires_grad_(True) for b in warm["critic"]["biases"]]
         with self._progress(self.max_iter) as bar:
 
             def report(iteration, generator_loss, divergence):
@@ -357,15 +335,17 @@ class ProximalMFGFlow(BaseSampler):
             "kinetic_weight > 0), lower learning_rate or critic_learning_rate, "
             "or use dtype='float64'.",
         )
-        self._field_spec = (field.kind, field.kinetic_weight, field.time_horizon)
-        self._critic_hidden = hidden
         self._tensors = {
-            "start_mean": mean,
-            "start_cholesky": cholesky,
-            **{f"parameter_{i}": p.detach() for i, p in enumerate(result.average)},
-            # The critic, kept so that warm_start continues the adversarial game.
-            **{f"critic_weight_{i}": w.detach() for i, w in enumerate(weights)},
-            **{f"critic_bias_{i}": b.detach() for i, b in enumerate(biases)},
+            "start": {"mean": mean, "cholesky": cholesky},
+            # The averaged generator samples; the critic is kept so that
+            # warm_start continues the adversarial game.
+            "field": field._replace(
+                parameters=[p.detach() for p in result.average]
+            )._asdict(),
+            "critic": {
+                "weights": [w.detach() for w in weights],
+                "biases": [b.detach() for b in biases],
+            },
         }
         values = to_numpy(result.history)
         self._record_fit(
@@ -378,16 +358,10 @@ class ProximalMFGFlow(BaseSampler):
         self._warn_if_interrupted(result.loop.interrupted)
 
     # ------------------------------------------------------------ sampling
-    def _field(self, tensors: dict) -> Field:
-        kind, kinetic_weight, horizon = self._field_spec
-        n_parameters = sum(name.startswith("parameter_") for name in tensors)
-        parameters = [tensors[f"parameter_{i}"] for i in range(n_parameters)]
-        return Field(kind, parameters, kinetic_weight, horizon)
-
     def _integrate(self, n_samples, tensors, generator, n_steps, keep_path):
         return flow_samples(
-            self._field(tensors),
-            (tensors["start_mean"], tensors["start_cholesky"]),
+            Field(**tensors["field"]),
+            (tensors["start"]["mean"], tensors["start"]["cholesky"]),
             n_samples,
             generator=generator,
             solver=self.solver,
@@ -409,7 +383,13 @@ class ProximalMFGFlow(BaseSampler):
     def _sample_scaled_with_extras(
         self, n_samples, tensors, generator, *, n_steps=None, keep_path=False
     ):
-        n_steps = _check_n_steps(n_steps, int(self.n_time_steps))
+        if n_steps is None:
+            n_steps = self.n_time_steps
+        n_steps = check_count(
+            n_steps,
+            "n_steps",
+            remedy="pass e.g. n_steps=20, or None for the training n_time_steps.",
+        )
         terminal, path = self._integrate(
             n_samples, tensors, generator, n_steps, bool(keep_path)
         )
@@ -466,3 +446,28 @@ class ProximalMFGFlow(BaseSampler):
                 "those features before fitting, e.g. divide them by a power of 10."
             )
         return X_new, flat.reshape(n_points, n_rows, -1)
+
+    @classmethod
+    def _upgrade_state(cls, state):
+        # 0.1.0.dev0: start_mean, start_cholesky, the averaged generator as
+        # parameter_{i} (its kind, kinetic weight and horizon in _field_spec),
+        # the critic as critic_weight_{i} and critic_bias_{i}.
+        flat = state["_tensors"]
+        kind, kinetic_weight, horizon = state.pop("_field_spec")
+        state.pop("_critic_hidden", None)
+
+        def numbered(prefix):
+            count = sum(name.startswith(prefix) for name in flat)
+            return [flat[f"{prefix}{i}"] for i in range(count)]
+
+        state["_tensors"] = {
+            "start": {"mean": flat["start_mean"], "cholesky": flat["start_cholesky"]},
+            "field": Field(
+                kind, numbered("parameter_"), kinetic_weight, horizon
+            )._asdict(),
+            "critic": {
+                "weights": numbered("critic_weight_"),
+                "biases": numbered("critic_bias_"),
+            },
+        }
+        return state

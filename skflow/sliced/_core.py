@@ -23,7 +23,12 @@ import torch
 
 from .._gaussian import draw_gaussian
 from .._loop import LoopOutcome, TrainingStep, first_false, run_loop
-from .._nn import init_mlp, mlp_forward
+from .._nn import (
+    init_mlp,
+    init_residual_generator,
+    mlp_forward,
+    residual_generator_forward,
+)
 from .._recovery import MAX_RECOVERIES
 
 # Log-scales of coupling layers are bounded by tanh * this: keeps every step
@@ -149,22 +154,20 @@ def init_model(
         return Model(
             kind, [draw_gaussian(n_particles, mean, cholesky, generator)], d, 0
         )
-    affine = [cholesky.clone(), mean.clone()]
     if kind == "generator":
-        mlp = init_mlp([d, *hidden_layer_sizes, d], generator, device, dtype)
-        mlp[-2].zero_()
-        mlp[-1].zero_()
-        return Model(kind, affine + mlp, d, 1)
+        parameters = init_residual_generator(
+            cholesky, mean, hidden_layer_sizes, generator
+        )
+        return Model(kind, parameters, d, 1)
     # normalizing_flow: lower-triangular affine (log-diagonal parameterised),
     # then ``n_layers`` couplings, each an MLP (d -> hidden -> 2d).
     diagonal = torch.log(torch.diagonal(cholesky).clamp_min(1e-6))
     strictly_lower = torch.tril(cholesky, diagonal=-1)
     parameters = [strictly_lower, diagonal, mean.clone()]
     for _ in range(n_layers):
-        mlp = init_mlp([d, *hidden_layer_sizes, 2 * d], generator, device, dtype)
-        mlp[-2].zero_()
-        mlp[-1].zero_()
-        parameters += mlp
+        parameters += init_mlp(
+            [d, *hidden_layer_sizes, 2 * d], generator, device, dtype, zero_output=True
+        )
     return Model(kind, parameters, d, n_layers)
 
 
@@ -181,8 +184,7 @@ def push_forward(
     if model.kind == "particles":
         raise ValueError("particles have no latent map")
     if model.kind == "generator":
-        a, b, *mlp = model.parameters
-        return z @ a.t() + b + mlp_forward(z, mlp), None
+        return residual_generator_forward(z, model.parameters), None
     strictly_lower, log_diagonal, shift, *couplings = model.parameters
     d = model.n_features
     lower = torch.tril(strictly_lower, diagonal=-1) + torch.diag(log_diagonal.exp())
@@ -218,6 +220,30 @@ def draw(
         2 * math.pi
     )
     return x, log_base - log_det
+
+
+def draw_particles(
+    points: torch.Tensor, n: int, generator: torch.Generator
+) -> torch.Tensor:
+    """``n`` rows of a particle model: its points, then kernel draws around them.
+
+    Up to ``len(points)`` rows are the points themselves, without replacement;
+    beyond that, each extra row is a random point plus Gaussian noise with
+    Scott's rule bandwidth per feature, the smoothing of a Gaussian kernel
+    density estimate, so a large draw does not repeat the fitted points.
+    """
+    n_points, d = points.shape
+    order = torch.randperm(n_points, generator=generator, device=points.device)
+    chosen = points[order[: min(n, n_points)]]
+    n_new = n - chosen.shape[0]
+    if n_new == 0:
+        return chosen
+    bandwidth = points.std(dim=0) * n_points ** (-1.0 / (d + 4))
+    index = torch.randint(n_points, (n_new,), generator=generator, device=points.device)
+    noise = torch.randn(
+        n_new, d, generator=generator, device=points.device, dtype=points.dtype
+    )
+    return torch.cat([chosen, points[index] + noise * bandwidth])
 
 
 # --------------------------------------------------------------------------

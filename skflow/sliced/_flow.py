@@ -18,12 +18,14 @@ from .._torch_utils import (
     make_generator,
     to_numpy,
 )
+from .._validation import check_count
 from .._warnings import warn
 from ._core import (
     Model,
     data_functional,
     density_functional,
     draw,
+    draw_particles,
     init_model,
     sliced_jko_flow,
 )
@@ -268,15 +270,9 @@ class SlicedWassersteinFlow(BaseSampler):
                 f"log_prob must be a callable mapping an (n, d) tensor to (n,) "
                 f"log-densities, got {type(log_prob).__name__}."
             )
-        if (
-            isinstance(n_features, (bool, np.bool_))
-            or not isinstance(n_features, Integral)
-            or n_features < 1
-        ):
-            raise ValueError(
-                f"n_features must be a positive integer, got {n_features!r}."
-            )
-        n_features = int(n_features)
+        n_features = check_count(
+            n_features, "n_features", remedy="the dimension of the target."
+        )
 
         def fit_step(rng, device, dtype):
             self._check_log_prob(log_prob, n_features, device, dtype)
@@ -381,9 +377,8 @@ class SlicedWassersteinFlow(BaseSampler):
         warm = self._warm_tensors
         if warm is not None:
             # Continue from the fitted model, whatever the parameters now say.
-            kind, n_features, n_layers = self._model_spec
-            parameters = [warm[f"parameter_{i}"] for i in range(len(warm))]
-            model = Model(kind, parameters, n_features, n_layers)
+            model = Model(**warm["model"])
+            kind = model.kind
         else:
             model = init_model(
                 kind,
@@ -423,10 +418,7 @@ class SlicedWassersteinFlow(BaseSampler):
             )
         self._check_numerics(result.loop, remedy, method=method)
         self.parameterization_ = kind
-        self._model_spec = (kind, result.model.n_features, result.model.n_layers)
-        self._tensors = {
-            f"parameter_{i}": p for i, p in enumerate(result.model.parameters)
-        }
+        self._tensors = {"model": result.model._asdict()}
         self._record_fit(
             result.loop.n_iter,
             {
@@ -438,11 +430,9 @@ class SlicedWassersteinFlow(BaseSampler):
 
     # ------------------------------------------------------------ sampling
     def _sample_scaled(self, n_samples, tensors, generator):
-        kind, n_features, n_layers = self._model_spec
-        parameters = [tensors[f"parameter_{i}"] for i in range(len(tensors))]
-        if kind == "particles":
-            return self._sample_particles(parameters[0], n_samples, generator)
-        model = Model(kind, parameters, n_features, n_layers)
+        model = Model(**tensors["model"])
+        if model.kind == "particles":
+            return draw_particles(model.parameters[0], n_samples, generator)
         with torch.no_grad():
             return torch.cat(
                 [
@@ -451,21 +441,14 @@ class SlicedWassersteinFlow(BaseSampler):
                 ]
             )
 
-    @staticmethod
-    def _sample_particles(points, n_samples, generator):
-        """Points without replacement, then Gaussian-kernel draws around them."""
-        n_points, d = points.shape
-        order = torch.randperm(n_points, generator=generator, device=points.device)
-        chosen = points[order[: min(n_samples, n_points)]]
-        n_new = n_samples - chosen.shape[0]
-        if n_new == 0:
-            return chosen
-        # Scott's rule bandwidth per feature: the smoothing of a Gaussian KDE.
-        bandwidth = points.std(dim=0) * n_points ** (-1.0 / (d + 4))
-        index = torch.randint(
-            n_points, (n_new,), generator=generator, device=points.device
-        )
-        noise = torch.randn(
-            n_new, d, generator=generator, device=points.device, dtype=points.dtype
-        )
-        return torch.cat([chosen, points[index] + noise * bandwidth])
+    @classmethod
+    def _upgrade_state(cls, state):
+        # 0.1.0.dev0: the model's parameters as parameter_{i}, its kind and
+        # sizes in _model_spec.
+        kind, n_features, n_layers = state.pop("_model_spec")
+        flat = state["_tensors"]
+        parameters = [flat[f"parameter_{i}"] for i in range(len(flat))]
+        state["_tensors"] = {
+            "model": Model(kind, parameters, n_features, n_layers)._asdict()
+        }
+        return state

@@ -56,9 +56,9 @@ def test_fresh_particles_follow_the_same_flow(mixture):
     fitted = sampler.particles_
     fresh = sampler.sample(1200, random_state=1)[400:]
     start = sampler._unscale(
-        sampler._tensors["start_mean"].numpy()
+        sampler._tensors["model"]["start_mean"].numpy()
         + np.random.RandomState(0).standard_normal((800, 2))
-        @ sampler._tensors["start_cholesky"].numpy().T
+        @ sampler._tensors["model"]["start_cholesky"].numpy().T
     )
     assert energy_distance(fresh, fitted) < 0.6 * energy_distance(start, fitted)
 
