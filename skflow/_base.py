@@ -153,6 +153,10 @@ def _non_numeric_columns(X) -> list:
 # side tuples to rebuild them; 2: named, nested containers.
 STATE_LAYOUT = 2
 
+# The default of a renamed constructor parameter's old spelling: any other value
+# means the caller used the old name (see TorchEstimatorMixin._renamed_parameters).
+DEPRECATED = "deprecated"
+
 
 def _move_tensor(device: torch.device, dtype: torch.dtype):
     """A function moving one tensor to ``device``, floating ones also to ``dtype``."""
@@ -184,8 +188,37 @@ class TorchEstimatorMixin:
     * device-free pickling that records the skflow version and the layout of
       the fitted state, so a model fitted on a GPU loads on a CPU-only host and
       files of earlier releases are upgraded on load (:meth:`_upgrade_state`);
-    * the progress bar and the thread block of one call.
+    * the progress bar and the thread block of one call;
+    * renamed constructor parameters: the old spelling stays for one release
+      with the default ``"deprecated"``, warns with a ``FutureWarning`` at
+      ``fit`` and, when given, is the value used (:meth:`_param`).
     """
+
+    # Old spelling -> new name of each constructor parameter renamed in this
+    # release (a subclass lists its own); both are constructor parameters.
+    _renamed_parameters: dict = {}
+    # The release that renamed them; the old spellings go in the next one.
+    _renamed_in = ("0.1", "0.2")
+
+    def _param(self, name: str):
+        """The value of constructor parameter ``name``, taken from its old
+        spelling when the caller set that one."""
+        for old, new in self._renamed_parameters.items():
+            if new == name and getattr(self, old, DEPRECATED) != DEPRECATED:
+                return getattr(self, old)
+        return getattr(self, name)
+
+    def _warn_renamed_parameters(self) -> None:
+        renamed, removed = self._renamed_in
+        for old, new in self._renamed_parameters.items():
+            value = getattr(self, old, DEPRECATED)
+            if value != DEPRECATED:
+                warn(
+                    f"{type(self).__name__}({old}=...) was renamed to {new} in "
+                    f"skflow {renamed}; the old name is removed in {removed}. "
+                    f"Pass {new}={value!r} instead.",
+                    FutureWarning,
+                )
 
     def _continues_fit(self) -> bool:
         """Whether this ``fit`` continues the last one (``warm_start=True``)."""
@@ -201,6 +234,7 @@ class TorchEstimatorMixin:
         fitted stream, so a continued fit draws new batches. ``fit_step`` sets
         ``self._tensors``.
         """
+        self._warn_renamed_parameters()
         rng = self.random_state_ if warm else check_random_state(self.random_state)
         device = resolve_device(self.device)
         dtype = resolve_dtype(self.dtype)
@@ -251,6 +285,10 @@ class TorchEstimatorMixin:
                     f"({__version__}) reads; upgrade skflow to load it."
                 )
             state = self._upgrade_state(dict(state))
+        for old, new in self._renamed_parameters.items():
+            if new not in state and old in state:
+                # Saved before the rename: the value moves to the new name.
+                state = {**state, new: state[old], old: DEPRECATED}
         super().__setstate__(state)
 
     @classmethod

@@ -71,7 +71,7 @@ def fast_samplers():
         ),
         ProximalMFGFlow(
             max_iter=4,
-            n_time_steps=3,
+            n_steps=3,
             hidden_layer_sizes=(16,),
             batch_size=64,
             n_critic_steps=2,
@@ -79,10 +79,10 @@ def fast_samplers():
             random_state=0,
         ),
         ProximalMFGFlow(
-            generator="potential",
+            parameterization="potential",
             solver="heun",
             max_iter=4,
-            n_time_steps=3,
+            n_steps=3,
             hidden_layer_sizes=(16,),
             batch_size=64,
             n_critic_steps=2,

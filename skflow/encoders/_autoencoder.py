@@ -228,6 +228,7 @@ class AutoencoderTransformer(
     def __init__(
         self,
         n_components=2,
+        *,
         hidden_layer_sizes=(128, 64),
         alpha=1e-5,
         learning_rate=1e-3,

@@ -102,7 +102,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {"clip": ["boolean"]}
 
-    def __init__(self, clip=True):
+    def __init__(self, *, clip=True):
         self.clip = clip
 
     @_fit_context(prefer_skip_nested_validation=True)

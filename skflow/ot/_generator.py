@@ -219,6 +219,7 @@ class EntropicOTGenerator(BaseSampler):
 
     def __init__(
         self,
+        *,
         solver="auto",
         reg=0.05,
         debias=True,

@@ -205,6 +205,7 @@ class LipschitzParticleSampler(BaseSampler):
 
     def __init__(
         self,
+        *,
         divergence="kl",
         alpha=2.0,
         lipschitz_constant=1.0,

@@ -7,8 +7,8 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 
-from .._base import BaseSampler, check_hidden_layer_sizes
-from .._compat import Interval, StrOptions
+from .._base import DEPRECATED, BaseSampler, check_hidden_layer_sizes
+from .._compat import Hidden, Interval, StrOptions
 from .._docstrings import fill_sampler_docstring
 from .._gaussian import gaussian_start
 from .._nn import init_critic
@@ -51,7 +51,7 @@ class ProximalMFGFlow(BaseSampler):
 
     Parameters
     ----------
-    generator : {"velocity", "potential"}, default="velocity"
+    parameterization : {"velocity", "potential"}, default="velocity"
         A velocity network ``v(x, t)``, or a potential network ``U(x, t)`` with
         ``v = -grad_x U / kinetic_weight`` (the optimality condition; needs
         ``kinetic_weight > 0``). ``U`` is represented as ``kinetic_weight *
@@ -63,7 +63,7 @@ class ProximalMFGFlow(BaseSampler):
         along which forward Euler is exact; higher orders help while training
         is far from that optimum.
 
-    n_time_steps : int, default=10
+    n_steps : int, default=10
         ODE steps on ``[0, time_horizon]`` during training; the default number
         of steps of ``sample``.
 
@@ -108,13 +108,25 @@ class ProximalMFGFlow(BaseSampler):
     max_iter : int, default=1000
         Generator steps.
 
-    start : {"gaussian", "normal"}, default="gaussian"
+    init : {"gaussian", "normal"}, default="gaussian"
         Distribution of ``x(0)`` in the standardised feature space: the data's
         moment-matched Gaussian (covariance shrunk 5% toward the identity), so
         the flow only transports what a Gaussian misses, or ``N(0, I)`` as in
         the paper.
 
     {sampler_parameters}
+
+    generator : {"velocity", "potential"}
+        Deprecated spelling of ``parameterization`` (the name
+        :class:`SlicedWassersteinFlow` uses for the same idea); removed in 0.2.
+
+    start : {"gaussian", "normal"}
+        Deprecated spelling of ``init`` (the name
+        :class:`LipschitzParticleSampler` uses); removed in 0.2.
+
+    n_time_steps : int
+        Deprecated spelling of ``n_steps`` (the name ``sample`` uses); removed
+        in 0.2.
 
     Attributes
     ----------
@@ -159,7 +171,7 @@ class ProximalMFGFlow(BaseSampler):
     one Jacobian-vector product.
 
     Each iteration integrates the ODE once on a batch with the graph kept
-    (``n_time_steps`` times the solver's stages network evaluations), takes
+    (``n_steps`` times the solver's stages network evaluations), takes
     ``n_critic_steps`` critic steps on the terminal points and one generator
     step. ``sample(n)`` integrates ``n`` fresh start points, in chunks.
 
@@ -187,9 +199,9 @@ class ProximalMFGFlow(BaseSampler):
 
     _parameter_constraints: dict = {
         **BaseSampler._parameter_constraints,
-        "generator": [StrOptions(set(GENERATORS))],
+        "parameterization": [StrOptions(set(GENERATORS))],
         "solver": [StrOptions(set(SOLVERS))],
-        "n_time_steps": [Interval(Integral, 1, None, closed="left")],
+        "n_steps": [Interval(Integral, 1, None, closed="left")],
         "time_horizon": [Interval(Real, 0.0, None, closed="neither")],
         "lipschitz_constant": [Interval(Real, 0.0, None, closed="right")],
         "kinetic_weight": [Interval(Real, 0.0, None, closed="left")],
@@ -201,14 +213,28 @@ class ProximalMFGFlow(BaseSampler):
         "hidden_layer_sizes": [tuple, list],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "start": [StrOptions(set(STARTS))],
+        "init": [StrOptions(set(STARTS))],
+        # The spellings before 0.1, deprecated (see _renamed_parameters).
+        "generator": [StrOptions(set(GENERATORS)), Hidden(StrOptions({DEPRECATED}))],
+        "n_time_steps": [
+            Hidden(StrOptions({DEPRECATED})),
+            Interval(Integral, 1, None, closed="left"),
+        ],
+        "start": [StrOptions(set(STARTS)), Hidden(StrOptions({DEPRECATED}))],
+    }
+
+    _renamed_parameters = {
+        "generator": "parameterization",
+        "start": "init",
+        "n_time_steps": "n_steps",
     }
 
     def __init__(
         self,
-        generator="velocity",
+        *,
+        parameterization="velocity",
         solver="euler",
-        n_time_steps=10,
+        n_steps=10,
         time_horizon=1.0,
         lipschitz_constant=3.0,
         kinetic_weight=0.05,
@@ -220,17 +246,20 @@ class ProximalMFGFlow(BaseSampler):
         hidden_layer_sizes=(64, 64),
         batch_size=512,
         max_iter=1000,
-        start="gaussian",
+        init="gaussian",
         warm_start=False,
         device="auto",
         n_jobs=None,
         dtype="float32",
         random_state=None,
         verbose=0,
+        generator=DEPRECATED,
+        start=DEPRECATED,
+        n_time_steps=DEPRECATED,
     ):
-        self.generator = generator
+        self.parameterization = parameterization
         self.solver = solver
-        self.n_time_steps = n_time_steps
+        self.n_steps = n_steps
         self.time_horizon = time_horizon
         self.lipschitz_constant = lipschitz_constant
         self.kinetic_weight = kinetic_weight
@@ -242,20 +271,24 @@ class ProximalMFGFlow(BaseSampler):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.batch_size = batch_size
         self.max_iter = max_iter
-        self.start = start
+        self.init = init
         self.warm_start = warm_start
         self.device = device
         self.n_jobs = n_jobs
         self.dtype = dtype
         self.random_state = random_state
         self.verbose = verbose
+        self.generator = generator
+        self.start = start
+        self.n_time_steps = n_time_steps
 
     # ------------------------------------------------------------- fitting
     def _fit_scaled(self, data: torch.Tensor, rng: np.random.RandomState) -> None:
-        if self.generator == "potential" and self.kinetic_weight == 0:
+        if self._param("parameterization") == "potential" and self.kinetic_weight == 0:
             raise ValueError(
-                "generator='potential' needs kinetic_weight > 0 (its velocity is "
-                "-grad U / kinetic_weight); use generator='velocity' to drop the "
+                "parameterization='potential' needs kinetic_weight > 0 (its "
+                "velocity is -grad U / kinetic_weight); use "
+                "parameterization='velocity' to drop the "
                 "kinetic penalty."
             )
         if np.isnan(self.lipschitz_constant) or np.isnan(self.kinetic_weight):
@@ -268,7 +301,7 @@ class ProximalMFGFlow(BaseSampler):
         warm = self._warm_tensors
         if warm is not None:
             mean, cholesky = warm["start"]["mean"], warm["start"]["cholesky"]
-        elif self.start == "gaussian":
+        elif self._param("init") == "gaussian":
             mean, cholesky = gaussian_start(data)
         else:
             mean = torch.zeros(n_features, device=device, dtype=dtype)
@@ -286,7 +319,7 @@ class ProximalMFGFlow(BaseSampler):
             )
         else:
             field = init_field(
-                self.generator,
+                self._param("parameterization"),
                 n_features,
                 hidden,
                 kinetic_weight=float(self.kinetic_weight),
@@ -318,7 +351,7 @@ class ProximalMFGFlow(BaseSampler):
                 (mean, cholesky),
                 generator=generator,
                 solver=self.solver,
-                n_time_steps=int(self.n_time_steps),
+                n_time_steps=self._param("n_steps"),
                 lipschitz_constant=float(self.lipschitz_constant),
                 divergence=self.divergence,
                 alpha=float(self.alpha),
@@ -377,18 +410,18 @@ class ProximalMFGFlow(BaseSampler):
 
     def _sample_scaled(self, n_samples, tensors, generator):
         return self._integrate(
-            n_samples, tensors, generator, int(self.n_time_steps), False
+            n_samples, tensors, generator, self._param("n_steps"), False
         )[0]
 
     def _sample_scaled_with_extras(
         self, n_samples, tensors, generator, *, n_steps=None, keep_path=False
     ):
         if n_steps is None:
-            n_steps = self.n_time_steps
+            n_steps = self._param("n_steps")
         n_steps = check_count(
             n_steps,
             "n_steps",
-            remedy="pass e.g. n_steps=20, or None for the training n_time_steps.",
+            remedy="pass e.g. n_steps=20, or None for the constructor's n_steps.",
         )
         terminal, path = self._integrate(
             n_samples, tensors, generator, n_steps, bool(keep_path)
@@ -412,7 +445,7 @@ class ProximalMFGFlow(BaseSampler):
 
         n_steps : int or None, default=None
             ODE steps on ``[0, time_horizon]`` (with the fitted ``solver``);
-            None uses the training ``n_time_steps``.
+            None uses the constructor's ``n_steps`` (the training steps).
 
         return_trajectories : bool, default=False
             Also return the whole paths.

@@ -177,6 +177,7 @@ class SlicedWassersteinFlow(BaseSampler):
 
     def __init__(
         self,
+        *,
         parameterization="auto",
         step_size=0.2,
         max_iter=100,

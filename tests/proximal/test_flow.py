@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 
 from skflow import ProximalMFGFlow
 from skflow.datasets import make_gaussian_mixture
@@ -15,7 +16,7 @@ def _flow_params(**params):
         max_iter=300,
         hidden_layer_sizes=(32, 32),
         batch_size=256,
-        n_time_steps=6,
+        n_steps=6,
         device="cpu",
         random_state=0,
     )
@@ -111,9 +112,9 @@ def test_history_keys_and_lengths(fitted):
 @pytest.mark.parametrize(
     "params",
     [
-        dict(generator="potential", solver="rk4"),
+        dict(parameterization="potential", solver="rk4"),
         dict(divergence="alpha", alpha=3.0, solver="heun"),
-        dict(start="normal", kinetic_weight=0.0),
+        dict(init="normal", kinetic_weight=0.0),
         dict(lipschitz_constant=np.inf),
     ],
 )
@@ -131,9 +132,11 @@ def test_variants_fit_and_sample(params, mixture):
         (dict(solver="midpoint"), "solver"),
         (dict(lipschitz_constant=0.0), "lipschitz_constant"),
         (dict(lipschitz_constant=-1.0), "lipschitz_constant"),
-        (dict(generator="score"), "generator"),
+        (dict(parameterization="score"), "parameterization"),
         (dict(divergence="js"), "divergence"),
-        (dict(generator="potential", kinetic_weight=0.0), "kinetic_weight > 0"),
+        (dict(parameterization="potential", kinetic_weight=0.0), "kinetic_weight > 0"),
+        (dict(n_steps=0), "n_steps"),
+        (dict(generator="score"), "generator"),
         (dict(n_time_steps=0), "n_time_steps"),
     ],
 )
@@ -160,3 +163,39 @@ def test_non_finite_training_raises_with_remedy(mixture, monkeypatch):
     monkeypatch.setattr(_flow, "proximal_flow", broken)
     with pytest.raises(NumericalInstabilityError, match="iteration 8.*kinetic_weight"):
         ProximalMFGFlow(**_flow_params(max_iter=2)).fit(mixture[0])
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        (dict(generator="potential"), dict(parameterization="potential")),
+        (dict(start="normal"), dict(init="normal")),
+        (dict(n_time_steps=4), dict(n_steps=4)),
+    ],
+)
+def test_old_parameter_spellings_warn_and_still_work(old, new, mixture):
+    # Renamed to the names the other samplers use, deprecated for one release.
+    (old_name,) = old
+    (new_name,) = new
+    params = _flow_params(max_iter=5)
+    params.pop("n_steps")
+    with pytest.warns(FutureWarning, match=f"{old_name}=.*renamed to {new_name}"):
+        renamed = ProximalMFGFlow(**params, **old).fit(mixture[0])
+    current = ProximalMFGFlow(**params, **new).fit(mixture[0])
+    np.testing.assert_array_equal(
+        renamed.sample(20, random_state=0), current.sample(20, random_state=0)
+    )
+    # The old name is still a parameter (clone keeps it) until it is removed.
+    assert clone(renamed).get_params()[old_name] == old[old_name]
+
+
+def test_legacy_file_moves_old_spellings_to_the_new_names():
+    from pathlib import Path
+
+    import skflow
+
+    legacy = Path(__file__).parents[1] / "data" / "legacy"
+    flow = skflow.load(legacy / "sampler_7_ProximalMFGFlow.skflow")
+    params = flow.get_params()
+    assert params["parameterization"] == "potential" and params["n_steps"] == 3
+    assert params["generator"] == params["start"] == "deprecated"
