@@ -8,6 +8,7 @@ the tensors they are given.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -104,6 +105,48 @@ def make_generator(seed: int, device: torch.device) -> torch.Generator:
     generator = torch.Generator(device=device)
     generator.manual_seed(seed)
     return generator
+
+
+class RandomStreams(NamedTuple):
+    """The independent random streams of one fit.
+
+    Each purpose draws from its own ``torch.Generator``, so that changing how
+    much one purpose draws changes nothing else: more particles (a bigger
+    start draw) leave the critic's initial weights alone, a larger
+    ``batch_size`` leaves the projection directions alone, and so on.
+
+    Attributes
+    ----------
+    init : torch.Generator
+        Initialisation: network weights first, then starting points
+        (particles, the start draw of a particle model).
+    batches : torch.Generator
+        Which rows each minibatch holds, epoch orders, and the subsample of
+        the memorisation reference.
+    noise : torch.Generator
+        The Monte Carlo draws of training steps: latent codes, projection
+        directions, start points of the flows, random times.
+    """
+
+    init: torch.Generator
+    batches: torch.Generator
+    noise: torch.Generator
+
+
+def make_streams(seed: int, device: torch.device) -> RandomStreams:
+    """:class:`RandomStreams` on ``device``, derived from one ``seed``.
+
+    The three seeds are spawned from ``numpy.random.SeedSequence(seed)``,
+    which makes them statistically independent streams rather than nearby
+    integer seeds.
+    """
+    children = np.random.SeedSequence(seed).spawn(len(RandomStreams._fields))
+    return RandomStreams(
+        *(
+            make_generator(int(child.generate_state(1, np.uint64)[0]), device)
+            for child in children
+        )
+    )
 
 
 def to_tensor(

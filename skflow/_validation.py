@@ -12,6 +12,8 @@ from numbers import Integral
 
 import numpy as np
 
+from ._compat import InvalidParameterError
+
 
 def check_count(
     value,
@@ -24,9 +26,11 @@ def check_count(
     """Return ``value`` as an ``int`` if it is an integer ``>= minimum``.
 
     Python and numpy integers pass; bools, floats (even ``3.0``) and strings
-    raise ``TypeError``, integers below ``minimum`` raise ``ValueError``, both
-    naming ``name`` and, when given, the ``remedy``. With ``allow_none``, None
-    passes through as None.
+    raise scikit-learn's ``InvalidParameterError``, which is both a
+    ``TypeError`` and a ``ValueError`` (what sklearn raises for a parameter of
+    the wrong type, so either ``except`` catches it); integers below
+    ``minimum`` raise ``ValueError``. Both name ``name`` and, when given, the
+    ``remedy``. With ``allow_none``, None passes through as None.
     """
     if value is None and allow_none:
         return None
@@ -35,7 +39,7 @@ def check_count(
         wanted += " or None"
     tail = f"; {remedy}" if remedy else "."
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral):
-        raise TypeError(
+        raise InvalidParameterError(
             f"{name} must be {wanted}, got {value!r} of type "
             f"{type(value).__name__}{tail}"
         )

@@ -14,8 +14,10 @@ def test_integers_pass_as_python_ints(value):
 
 @pytest.mark.parametrize("value", [True, np.bool_(True), 2.5, 3.0, "3", None, [2]])
 def test_non_integers_are_type_errors_naming_the_argument(value):
-    with pytest.raises(TypeError, match=r"n_rows must be a positive integer, got"):
-        check_count(value, "n_rows")
+    # Also a ValueError, as scikit-learn's InvalidParameterError is.
+    for error in (TypeError, ValueError):
+        with pytest.raises(error, match=r"n_rows must be a positive integer, got"):
+            check_count(value, "n_rows")
 
 
 @pytest.mark.parametrize("value, minimum", [(0, 1), (-1, 1), (2, 3)])

@@ -28,7 +28,7 @@ from .._compat import Interval, StrOptions, _fit_context, validate_data
 from .._torch_utils import (
     draw_seed,
     iter_chunks,
-    make_generator,
+    make_streams,
     resolve_device,
     resolve_dtype,
     to_numpy,
@@ -316,14 +316,14 @@ class AutoencoderTransformer(
         else:
             train, validation = to_tensor(scaled, device, dtype), None
 
-        generator = make_generator(draw_seed(rng), device)
+        streams = make_streams(draw_seed(rng), device)
         if warm:
             fitted = self._warm_tensors
             parameters = fitted["encoder"] + fitted["decoder"]
             n_encoder = len(fitted["encoder"])
         else:
             parameters, n_encoder = init_autoencoder(
-                X.shape[1], int(self.n_components), hidden, generator, device, dtype
+                X.shape[1], int(self.n_components), hidden, streams.init, device, dtype
             )
         with self._progress(self.max_iter) as bar:
 
@@ -336,7 +336,7 @@ class AutoencoderTransformer(
                 validation,
                 parameters,
                 n_encoder,
-                generator=generator,
+                streams=streams,
                 max_iter=int(self.max_iter),
                 learning_rate=float(self.learning_rate),
                 batch_size=int(self.batch_size),

@@ -19,6 +19,7 @@ import torch
 from .._loop import LoopOutcome, TrainingStep, run_loop
 from .._nn import init_mlp, mlp_forward
 from .._recovery import MAX_RECOVERIES
+from .._torch_utils import RandomStreams
 
 
 class AutoencoderResult(NamedTuple):
@@ -112,7 +113,7 @@ class _EpochStep(TrainingStep):
     validation: torch.Tensor | None
     parameters: list[torch.Tensor]
     n_encoder: int
-    generator: torch.Generator
+    streams: RandomStreams
     max_iter: int
     learning_rate: float
     batch_size: int
@@ -149,7 +150,7 @@ class _EpochStep(TrainingStep):
         parameters, (optimizer,) = self.parameters, self.optimizers
         n_rows = self.train.shape[0]
         order = torch.randperm(
-            n_rows, generator=self.generator, device=self.train.device
+            n_rows, generator=self.streams.batches, device=self.train.device
         )
         epoch_loss = torch.zeros((), device=self.train.device, dtype=self.train.dtype)
         for start in range(0, n_rows, self.batch_size):
@@ -200,7 +201,7 @@ def train_autoencoder(
     parameters: list[torch.Tensor],
     n_encoder: int,
     *,
-    generator: torch.Generator,
+    streams: RandomStreams,
     max_iter: int,
     learning_rate: float,
     batch_size: int,
@@ -214,7 +215,7 @@ def train_autoencoder(
     """Mini-batch Adam on the reconstruction loss, with early stopping.
 
     Each epoch visits the training rows once in a random order (from
-    ``generator``) in batches of ``batch_size``, minimising
+    ``streams.batches``) in batches of ``batch_size``, minimising
     ``mean ||x - g(f(x))||^2 / d + alpha * sum ||W||^2 / 2``. After each epoch the
     monitored loss (on ``validation`` if given, else the training loss of the
     epoch) is compared, like scikit-learn's MLP, with the best so far: an epoch
@@ -243,7 +244,7 @@ def train_autoencoder(
         validation=validation,
         parameters=parameters,
         n_encoder=n_encoder,
-        generator=generator,
+        streams=streams,
         max_iter=max_iter,
         learning_rate=learning_rate,
         batch_size=batch_size,

@@ -49,7 +49,7 @@ from .._loop import LoopOutcome, TrainingStep, first_false, run_loop
 from .._memorization import median_nearest_distance
 from .._nn import init_residual_generator, residual_generator_forward
 from .._recovery import MAX_RECOVERIES
-from .._torch_utils import iter_chunks, minibatch
+from .._torch_utils import RandomStreams, iter_chunks, minibatch
 
 # Largest block of the (generated rows x data rows) matrix held at once by the
 # semi-discrete functions: 2**22 entries (16 MiB in float32). Generated rows are
@@ -388,7 +388,7 @@ class _EntropicStep(TrainingStep):
 
     model: Generator
     data: torch.Tensor
-    generator: torch.Generator
+    streams: RandomStreams
     solver: str
     reg: float
     debias: float
@@ -434,7 +434,7 @@ class _EntropicStep(TrainingStep):
         total = torch.zeros_like(self.psi)
         with torch.no_grad():
             for _ in range(n_steps):
-                x = draw(self.model, self.batch_size, self.generator)
+                x = draw(self.model, self.batch_size, self.streams.noise)
                 self.psi = dual_ascent_step(
                     self.psi,
                     x,
@@ -450,7 +450,7 @@ class _EntropicStep(TrainingStep):
     def run(self, iteration: int) -> None:
         if self.solver == "semi-discrete":
             self.psi_bar = self._dual_ascent(iteration)
-        x = draw(self.model, 2 * self.batch_size, self.generator)
+        x = draw(self.model, 2 * self.batch_size, self.streams.noise)
         if self.solver == "semi-discrete":
             value, gradient = semi_dual_and_gradient(
                 x, self.data, self.psi_bar, self.reg, self.scale
@@ -458,7 +458,7 @@ class _EntropicStep(TrainingStep):
             # Surrogate whose x-gradient is the per-row mean of the formula.
             data_term = (x * gradient).sum() / x.shape[0]
         else:
-            batch = minibatch(self.data, x.shape[0], self.generator)
+            batch = minibatch(self.data, x.shape[0], self.streams.batches)
             data_term = entropic_cost(x, batch, self.reg, self.scale)
             value = data_term.detach()
         loss = data_term
@@ -503,7 +503,7 @@ class _EntropicStep(TrainingStep):
             return None
         rows, spacing = self.memorization_reference
         with torch.no_grad():
-            probe = draw(self.model, min(2048, 4 * rows.shape[0]), self.generator)
+            probe = draw(self.model, min(2048, 4 * rows.shape[0]), self.streams.noise)
             nearest = median_nearest_distance(probe, rows)
         return "memorization" if bool(nearest <= spacing) else None
 
@@ -512,7 +512,7 @@ def entropic_ot_fit(
     model: Generator,
     data: torch.Tensor,
     *,
-    generator: torch.Generator,
+    streams: RandomStreams,
     solver: str = "semi-discrete",
     reg: float = 0.05,
     debias: float = 1.0,
@@ -573,7 +573,7 @@ def entropic_ot_fit(
     step = _EntropicStep(
         model=model,
         data=data,
-        generator=generator,
+        streams=streams,
         solver=solver,
         reg=reg,
         debias=debias,

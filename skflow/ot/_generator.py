@@ -15,7 +15,7 @@ from .._memorization import memorization_reference
 from .._torch_utils import (
     draw_seed,
     iter_chunks,
-    make_generator,
+    make_streams,
     to_numpy,
     to_tensor,
 )
@@ -259,7 +259,7 @@ class EntropicOTGenerator(BaseSampler):
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         n_features = data.shape[1]
         latent_dim = n_features if self.latent_dim == "auto" else int(self.latent_dim)
-        generator = make_generator(draw_seed(rng), data.device)
+        streams = make_streams(draw_seed(rng), data.device)
         warm = self._warm_tensors
         psi_init = None
         solver = self.solver
@@ -283,7 +283,7 @@ class EntropicOTGenerator(BaseSampler):
         else:
             mean, cholesky = gaussian_start(data)
             model = init_generator(
-                mean, cholesky @ cholesky.t(), latent_dim, hidden, generator
+                mean, cholesky @ cholesky.t(), latent_dim, hidden, streams.init
             )
         with self._progress(self.max_iter) as bar:
 
@@ -294,7 +294,7 @@ class EntropicOTGenerator(BaseSampler):
             result = entropic_ot_fit(
                 model,
                 data,
-                generator=generator,
+                streams=streams,
                 solver=solver,
                 reg=float(self.reg),
                 debias=float(self.debias),
@@ -305,7 +305,7 @@ class EntropicOTGenerator(BaseSampler):
                 learning_rate=float(self.learning_rate),
                 batch_size=int(self.batch_size),
                 memorization_reference=memorization_reference(
-                    data, generator, ratio=_MEMORIZATION_RATIO
+                    data, streams.batches, ratio=_MEMORIZATION_RATIO
                 ),
                 callback=report,
             )

@@ -38,7 +38,7 @@ from .._nn import (
     unflatten_critic,
 )
 from .._recovery import MAX_RECOVERIES
-from .._torch_utils import iter_chunks, minibatch
+from .._torch_utils import RandomStreams, iter_chunks, minibatch
 
 DIVERGENCES = ("kl", "alpha", "wasserstein")
 
@@ -99,7 +99,7 @@ class _ParticleStep(TrainingStep):
     weights: list[torch.Tensor]
     biases: list[torch.Tensor]
     vectors: list[torch.Tensor]
-    generator: torch.Generator
+    streams: RandomStreams
     divergence: str
     alpha: float
     lipschitz_constant: float
@@ -139,12 +139,12 @@ class _ParticleStep(TrainingStep):
             )
             objective = critic_objective(
                 critic_forward(
-                    minibatch(self.particles, self.batch_size, self.generator),
+                    minibatch(self.particles, self.batch_size, self.streams.batches),
                     critic,
                     self.activation,
                 ),
                 critic_forward(
-                    minibatch(self.data, self.batch_size, self.generator),
+                    minibatch(self.data, self.batch_size, self.streams.batches),
                     critic,
                     self.activation,
                 ),
@@ -215,7 +215,7 @@ def lipschitz_particle_flow(
     biases: list[torch.Tensor],
     vectors: list[torch.Tensor],
     *,
-    generator: torch.Generator,
+    streams: RandomStreams,
     divergence: str = "kl",
     alpha: float = 2.0,
     lipschitz_constant: float = 1.0,
@@ -245,8 +245,9 @@ def lipschitz_particle_flow(
     weights, biases, vectors : list of Tensor
         Raw critic parameters (``requires_grad``) and power-iteration vectors, as
         made by :func:`skflow._nn.init_critic`; trained in place.
-    generator : torch.Generator
-        Source of mini-batch indices.
+    streams : RandomStreams
+        The fit's random streams; mini-batch indices come from
+        ``streams.batches`` (the flow itself is deterministic).
     check_every : int
         Host synchronisation period: every ``check_every`` iterations the
         convergence test, the finiteness test and ``callback(iteration,
@@ -276,7 +277,7 @@ def lipschitz_particle_flow(
         weights=weights,
         biases=biases,
         vectors=vectors,
-        generator=generator,
+        streams=streams,
         divergence=divergence,
         alpha=alpha,
         lipschitz_constant=lipschitz_constant,

@@ -14,7 +14,7 @@ from .._docstrings import fill_sampler_docstring
 from .._gaussian import draw_gaussian, gaussian_start
 from .._memorization import memorization_reference
 from .._nn import ACTIVATIONS, init_critic, unflatten_critic
-from .._torch_utils import draw_seed, make_generator, to_numpy, to_tensor
+from .._torch_utils import draw_seed, make_streams, to_numpy, to_tensor
 from .._warnings import warn
 from ._core import DIVERGENCES, ParticleModel, draw, lipschitz_particle_flow
 
@@ -252,20 +252,26 @@ class LipschitzParticleSampler(BaseSampler):
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         n_rows, n_features = data.shape
         device, dtype = data.device, data.dtype
-        generator = make_generator(draw_seed(rng), device)
+        streams = make_streams(draw_seed(rng), device)
         warm = self._warm_tensors
         if warm is not None:
             fitted = ParticleModel(**warm["model"])
             self._check_same_flow(fitted)
+            hidden = tuple(shape[0] for shape in fitted.shapes[:-1])
+        # The critic's weights are drawn before any particle, so they do not
+        # depend on n_particles.
+        weights, biases, vectors = init_critic(
+            n_features, hidden, streams.init, device, dtype
+        )
+        if warm is not None:
             start, start_mean, start_cholesky = (
                 fitted.particles,
                 fitted.start_mean,
                 fitted.start_cholesky,
             )
-            hidden = tuple(shape[0] for shape in fitted.shapes[:-1])
         else:
             start, start_mean, start_cholesky = self._starting_particles(
-                data, generator
+                data, streams.init
             )
         self.n_particles_ = start.shape[0]
         if self.n_particles_ == n_rows:
@@ -275,10 +281,6 @@ class LipschitzParticleSampler(BaseSampler):
                 "particles (the default 'auto' uses twice as many).",
                 UserWarning,
             )
-
-        weights, biases, vectors = init_critic(
-            n_features, hidden, generator, device, dtype
-        )
         if warm is not None:
             # Continue from the last critic; spectral normalisation removes the
             # Lipschitz scale it was stored with.
@@ -297,7 +299,7 @@ class LipschitzParticleSampler(BaseSampler):
                 weights,
                 biases,
                 vectors,
-                generator=generator,
+                streams=streams,
                 divergence=self.divergence,
                 alpha=float(self.alpha),
                 lipschitz_constant=float(self.lipschitz_constant),
@@ -309,7 +311,7 @@ class LipschitzParticleSampler(BaseSampler):
                 batch_size=int(self.batch_size),
                 tol=float(self.tol),
                 memorization_reference=(
-                    memorization_reference(data, generator)
+                    memorization_reference(data, streams.batches)
                     if self.early_stopping
                     else None
                 ),

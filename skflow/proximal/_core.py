@@ -39,7 +39,7 @@ from .._gaussian import draw_gaussian
 from .._loop import LoopOutcome, TrainingStep, first_false, run_loop
 from .._nn import Critic, critic_forward, init_mlp, lipschitz_critic, mlp_forward
 from .._recovery import MAX_RECOVERIES
-from .._torch_utils import iter_chunks, minibatch
+from .._torch_utils import RandomStreams, iter_chunks, minibatch
 
 SOLVERS = ("euler", "heun", "rk4")
 GENERATORS = ("velocity", "potential")
@@ -302,7 +302,7 @@ class _ProximalStep(TrainingStep):
     biases: list[torch.Tensor]
     vectors: list[torch.Tensor]
     start: tuple[torch.Tensor, torch.Tensor]
-    generator: torch.Generator
+    streams: RandomStreams
     solver: str
     n_time_steps: int
     lipschitz_constant: float
@@ -360,7 +360,7 @@ class _ProximalStep(TrainingStep):
                     minibatch(
                         self.data,
                         self.batch_size,
-                        self.generator,
+                        self.streams.batches,
                         whole_if_smaller=False,
                     ),
                     critic,
@@ -404,7 +404,10 @@ class _ProximalStep(TrainingStep):
         device = self.data.device
         rows = min(HJ_ROWS, self.batch_size)
         step_index = torch.randint(
-            self.n_time_steps + 1, (rows,), generator=self.generator, device=device
+            self.n_time_steps + 1,
+            (rows,),
+            generator=self.streams.noise,
+            device=device,
         )
         points = trajectory.path.detach()[step_index, torch.arange(rows, device=device)]
         h = self.field.time_horizon / self.n_time_steps
@@ -414,7 +417,7 @@ class _ProximalStep(TrainingStep):
         mean, cholesky = self.start
         trajectory = integrate(
             self._field_fn,
-            draw_gaussian(self.batch_size, mean, cholesky, self.generator),
+            draw_gaussian(self.batch_size, mean, cholesky, self.streams.noise),
             time_horizon=self.field.time_horizon,
             n_steps=self.n_time_steps,
             solver=self.solver,
@@ -459,7 +462,7 @@ def proximal_flow(
     critic_vectors: list[torch.Tensor],
     start: tuple[torch.Tensor, torch.Tensor],
     *,
-    generator: torch.Generator,
+    streams: RandomStreams,
     solver: str = "euler",
     n_time_steps: int = 10,
     lipschitz_constant: float = 1.0,
@@ -495,8 +498,9 @@ def proximal_flow(
         :func:`skflow._nn.init_critic`; trained in place.
     start : (Tensor, Tensor)
         Mean and Cholesky factor of the Gaussian start.
-    generator : torch.Generator
-        Source of start points and mini-batch indices.
+    streams : RandomStreams
+        The fit's random streams: start points and HJ-residual times from
+        ``streams.noise``, data batches from ``streams.batches``.
     check_every : int
         Host synchronisation period: every ``check_every`` iterations the
         finiteness test and ``callback(iteration, generator_loss,
@@ -517,7 +521,7 @@ def proximal_flow(
         biases=critic_biases,
         vectors=critic_vectors,
         start=start,
-        generator=generator,
+        streams=streams,
         solver=solver,
         n_time_steps=n_time_steps,
         lipschitz_constant=lipschitz_constant,

@@ -14,7 +14,7 @@ from .._gaussian import gaussian_start
 from .._nn import init_critic
 from .._torch_utils import (
     draw_seed,
-    make_generator,
+    make_streams,
     to_numpy,
 )
 from .._validation import check_count
@@ -306,7 +306,7 @@ class ProximalMFGFlow(BaseSampler):
         else:
             mean = torch.zeros(n_features, device=device, dtype=dtype)
             cholesky = torch.eye(n_features, device=device, dtype=dtype)
-        generator = make_generator(draw_seed(rng), device)
+        streams = make_streams(draw_seed(rng), device)
         if warm is not None:
             # Continue from the fitted (averaged) generator and the last critic;
             # the architecture and kinetic weight are the fitted ones.
@@ -324,12 +324,12 @@ class ProximalMFGFlow(BaseSampler):
                 hidden,
                 kinetic_weight=float(self.kinetic_weight),
                 time_horizon=float(self.time_horizon),
-                generator=generator,
+                generator=streams.init,
                 device=device,
                 dtype=dtype,
             )
         weights, biases, vectors = init_critic(
-            n_features, hidden, generator, device, dtype
+            n_features, hidden, streams.init, device, dtype
         )
         if warm is not None:
             weights = [
@@ -349,7 +349,7 @@ class ProximalMFGFlow(BaseSampler):
                 biases,
                 vectors,
                 (mean, cholesky),
-                generator=generator,
+                streams=streams,
                 solver=self.solver,
                 n_time_steps=self._param("n_steps"),
                 lipschitz_constant=float(self.lipschitz_constant),

@@ -30,6 +30,7 @@ from .._nn import (
     residual_generator_forward,
 )
 from .._recovery import MAX_RECOVERIES
+from .._torch_utils import RandomStreams, minibatch
 
 # Log-scales of coupling layers are bounded by tanh * this: keeps every step
 # invertible and the log-determinant finite.
@@ -273,9 +274,7 @@ class JKOResult(NamedTuple):
     loop: LoopOutcome
 
 
-Functional = Callable[
-    [torch.Tensor, torch.Tensor | None, torch.Generator], torch.Tensor
-]
+Functional = Callable[[torch.Tensor, torch.Tensor | None, RandomStreams], torch.Tensor]
 
 
 def data_functional(
@@ -289,19 +288,14 @@ def data_functional(
 
     The returned callable takes a batch ``x`` of the model, its log-density
     (``None`` for sample-based models, which then use the nearest-neighbour
-    entropy estimate) and a generator for the data batch and directions.
+    entropy estimate) and the fit's :class:`~skflow._torch_utils.RandomStreams`
+    (the data batch from ``batches``, the directions from ``noise``).
     """
 
-    def functional(x, log_prob, generator):
-        if data.shape[0] > batch_size:
-            index = torch.randint(
-                data.shape[0], (batch_size,), generator=generator, device=data.device
-            )
-            batch = data[index]
-        else:
-            batch = data
+    def functional(x, log_prob, streams):
+        batch = minibatch(data, batch_size, streams.batches)
         directions = random_directions(
-            x.shape[1], n_projections, generator, x.device, x.dtype
+            x.shape[1], n_projections, streams.noise, x.device, x.dtype
         )
         value = 0.5 * sliced_wasserstein_squared(x, batch, directions)
         if entropy_weight > 0:
@@ -322,7 +316,7 @@ def density_functional(
     ``V = -log_prob``; ``log_prob`` maps (n, d) tensors to (n,) tensors.
     """
 
-    def functional(x, model_log_prob, generator):
+    def functional(x, model_log_prob, streams):
         neg_entropy = (
             model_log_prob.mean()
             if model_log_prob is not None
@@ -339,7 +333,7 @@ class _JKOStep(TrainingStep):
 
     model: Model
     functional: Functional
-    generator: torch.Generator
+    streams: RandomStreams
     step_size: float
     max_iter: int
     n_inner_steps: int
@@ -374,7 +368,7 @@ class _JKOStep(TrainingStep):
         z = torch.randn(
             self.batch_size,
             d,
-            generator=self.generator,
+            generator=self.streams.noise,
             device=first.device,
             dtype=first.dtype,
         )
@@ -398,12 +392,12 @@ class _JKOStep(TrainingStep):
             directions = random_directions(
                 self.model.n_features,
                 self.n_projections,
-                self.generator,
+                self.streams.noise,
                 x.device,
                 x.dtype,
             )
             proximal = sliced_wasserstein_squared(x, anchor, directions)
-            value = self.functional(x, log_prob, self.generator)
+            value = self.functional(x, log_prob, self.streams)
             loss = proximal / (2 * self.step_size) + value
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -424,7 +418,7 @@ def sliced_jko_flow(
     model: Model,
     functional: Functional,
     *,
-    generator: torch.Generator,
+    streams: RandomStreams,
     step_size: float,
     max_iter: int,
     n_inner_steps: int,
@@ -451,7 +445,7 @@ def sliced_jko_flow(
     step = _JKOStep(
         model=model,
         functional=functional,
-        generator=generator,
+        streams=streams,
         step_size=step_size,
         max_iter=max_iter,
         n_inner_steps=n_inner_steps,

@@ -15,7 +15,7 @@ from .._gaussian import gaussian_start
 from .._torch_utils import (
     draw_seed,
     iter_chunks,
-    make_generator,
+    make_streams,
     to_numpy,
 )
 from .._validation import check_count
@@ -374,7 +374,7 @@ class SlicedWassersteinFlow(BaseSampler):
         method="fit",
     ):
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
-        generator = make_generator(draw_seed(rng), mean.device)
+        streams = make_streams(draw_seed(rng), mean.device)
         warm = self._warm_tensors
         if warm is not None:
             # Continue from the fitted model, whatever the parameters now say.
@@ -388,7 +388,7 @@ class SlicedWassersteinFlow(BaseSampler):
                 n_layers=int(self.n_layers),
                 mean=mean,
                 cholesky=cholesky,
-                generator=generator,
+                generator=streams.init,
                 n_particles=n_particles,
             )
         with self._progress(self.max_iter) as bar:
@@ -400,7 +400,7 @@ class SlicedWassersteinFlow(BaseSampler):
             result = sliced_jko_flow(
                 model,
                 functional,
-                generator=generator,
+                streams=streams,
                 step_size=float(self.step_size),
                 max_iter=int(self.max_iter),
                 n_inner_steps=int(self.n_inner_steps),

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from skflow import EntropicOTGenerator
+from skflow._torch_utils import make_streams
 from skflow.ot._core import entropic_ot_fit, init_generator, push_forward
 
 FAST = dict(
@@ -144,7 +145,7 @@ def test_memorization_rule_stops_training(blobs_data):
     g = torch.Generator().manual_seed(0)
     model = init_generator(data.mean(0), torch.cov(data.t()), 2, (4,), g)
     common = dict(
-        generator=g,
+        streams=make_streams(0, "cpu"),
         max_iter=25,
         n_dual_steps=1,
         n_warmup_dual_steps=1,

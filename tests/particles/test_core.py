@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from skflow._nn import init_critic
+from skflow._torch_utils import make_streams
 from skflow.particles._core import (
     alpha_conjugate,
     critic_objective,
@@ -76,7 +77,7 @@ def _flow(start, data, *, max_iter=60, lipschitz_constant=1.0, step_size=0.1, **
         weights,
         biases,
         vectors,
-        generator=generator,
+        streams=make_streams(0, "cpu"),
         max_iter=max_iter,
         lipschitz_constant=lipschitz_constant,
         step_size=step_size,

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from skflow._nn import init_critic
+from skflow._torch_utils import make_streams
 from skflow.proximal._core import (
     Field,
     hj_residual,
@@ -163,7 +164,7 @@ def test_non_finite_data_is_detected():
         field,
         *critic,
         start,
-        generator=generator,
+        streams=make_streams(0, "cpu"),
         max_iter=30,
         batch_size=64,
         n_time_steps=3,

@@ -7,6 +7,7 @@ import ot
 import pytest
 import torch
 
+from skflow._torch_utils import make_streams
 from skflow.sliced._core import (
     data_functional,
     init_model,
@@ -157,7 +158,7 @@ def test_one_jko_step_does_not_increase_f(kind):
     result = sliced_jko_flow(
         model,
         functional,
-        generator=generator,
+        streams=make_streams(0, "cpu"),
         step_size=0.5,
         max_iter=1,
         n_inner_steps=20,
