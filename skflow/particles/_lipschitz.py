@@ -111,7 +111,8 @@ class LipschitzParticleSampler(BaseSampler):
         Number of transport steps run.
 
     converged_ : bool
-        Whether the flow stopped before ``max_iter`` (see ``stop_reason_``).
+        Whether the flow stopped on its own, on ``tol`` or ``early_stopping``
+        (see ``stop_reason_``); False when ``max_iter`` or Ctrl-C ended it.
 
     stop_reason_ : {"tol", "early_stopping", "max_iter", "interrupted"}
         Why the flow stopped: the kinetic energy fell under ``tol``, the
