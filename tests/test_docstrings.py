@@ -2,8 +2,9 @@
 
 Doctests: every docstring in every skflow module that has ``>>>`` examples is
 one test, run by :mod:`doctest` with ``ELLIPSIS`` and ``NORMALIZE_WHITESPACE``.
-The examples print shapes, dtypes and labels, never floats that may differ
-between platforms or thread counts, and use fast settings (small ``max_iter``).
+The examples print shapes, labels, exact identities and comparisons, never
+floats that may differ between platforms or thread counts, and use fast
+settings (small ``max_iter``).
 
 numpydoc: :func:`numpydoc.validate.validate` on every public class, its public
 methods and properties written in skflow, and every public function of the
@@ -12,6 +13,7 @@ modules in ``PUBLIC_MODULES``. Every numpydoc check is enforced except those in
 with its reason.
 """
 
+import copy
 import doctest
 import importlib
 import inspect
@@ -77,6 +79,9 @@ def test_docstring_examples(test, tmp_path, monkeypatch):
     # OpenMP threads of the HistGradientBoostingClassifier in c2st_auc and
     # sample_report oversubscribe the CPUs (2-12 s instead of 0.2 s on two
     # shared cores). skflow's own thread policy covers torch.
+    # A copy with its own globals, so that a rerun starts from the module's.
+    test = copy.copy(test)
+    test.globs = dict(test.globs)
     with threadpool_limits(limits=1):
         result = runner.run(test, out=report.write, clear_globs=True)
     assert result.failed == 0, report.getvalue()
