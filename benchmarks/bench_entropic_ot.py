@@ -3,7 +3,8 @@
 What it measures
 ----------------
 The same generator (``x = A z + b + MLP(z)``, default settings) trained two ways,
-``solver="semi-discrete"`` (seed 003: a dual weight per training row) and
+``solver="semi-discrete"`` (Houdard et al., arXiv:2102.05542: a dual weight per
+training row) and
 ``solver="sinkhorn"`` (minibatch Sinkhorn through POT), plus the debiasing
 ablation ``debias=False`` of the semi-discrete solver and GaussianMixture (BIC)
 as the reference, on

@@ -1,7 +1,7 @@
 """Does a sampler generate better and faster in a learned latent space?
 
-Seed 000 of skflow (Gu et al., arXiv:2210.17230) argues that a Lipschitz-
-regularised flow fitted in a good latent space generates better and faster,
+Gu, Birmpa, Pantazis, Rey-Bellet and Katsoulakis (arXiv:2210.17230) argue that a
+Lipschitz-regularised flow fitted in a good latent space generates better and faster,
 because the divergence obeys a data-processing inequality. This script measures
 it on scikit-learn's digits (1,797 x 64) and breast_cancer (569 x 30).
 

@@ -1,8 +1,9 @@
-"""ProximalMFGFlow on the pinwheel in 2-D and embedded in 7-D / 12-D (seed 002).
+"""ProximalMFGFlow on the pinwheel in 2-D and embedded in 7-D / 12-D.
 
 What it measures
 ----------------
-The paper's manifold experiment: a 2-D pinwheel (``skflow.datasets.make_pinwheel``)
+The manifold experiment of Gu, Katsoulakis, Rey-Bellet and Zhang
+(arXiv:2407.11901): a 2-D pinwheel (``skflow.datasets.make_pinwheel``)
 learned in 2-D and embedded in ``R^7`` and ``R^12``. Two embeddings:
 
 * ``ortho``: the meaningful one. The 2-D rows are mapped by a random orthonormal

@@ -5,8 +5,8 @@ Generating handwritten digits in a PCA latent space
 The digits of scikit-learn are 8x8 images: 64 correlated pixel features, 1,797 rows.
 As in scikit-learn's kernel-density example, we project them on their leading
 principal components, fit a :class:`skflow.LipschitzParticleSampler` there, sample
-new latent points and map them back to pixels with ``inverse_transform``. Seed 000
-of skflow motivates this: the Lipschitz-regularised divergence obeys a
+new latent points and map them back to pixels with ``inverse_transform``. Gu et
+al. (arXiv:2210.17230) motivate this: the Lipschitz-regularised divergence obeys a
 data-processing inequality, so a flow fitted in a good latent space generates
 faster and better.
 

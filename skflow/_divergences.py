@@ -1,8 +1,9 @@
 r"""Variational f-divergence objectives shared by the critic-based families.
 
-Used by the Lipschitz particle flow (seed 000) and the proximal mean-field-game
-flow (seed 002): both train a critic ``phi`` to maximise a lower bound on
-``D_f(P || Q)`` between generated points ``P`` and data ``Q``.
+Used by the Lipschitz particle flow (Gu et al., arXiv:2210.17230) and the
+proximal mean-field-game flow (Gu et al., arXiv:2407.11901): both train a critic
+``phi`` to maximise a lower bound on ``D_f(P || Q)`` between generated points
+``P`` and data ``Q``.
 """
 
 from __future__ import annotations

@@ -242,6 +242,10 @@ def _digest(data: bytes) -> str:
 def save(estimator, path) -> None:
     """Save a fitted (or unfitted) estimator to a file that loads without pickle.
 
+    The file holds data only: parameters, fitted attributes, arrays and tensors,
+    never code, so that :func:`load` executes nothing from it. ``joblib.dump``
+    (pickle) also works with skflow estimators, for files only you will load.
+
     Parameters
     ----------
     estimator : skflow or scikit-learn estimator
@@ -266,6 +270,18 @@ def save(estimator, path) -> None:
     The archive holds a JSON manifest (parameters, fitted attributes, nested
     estimators by class name), numpy arrays (``.npz``, read without pickle),
     torch tensors (read with ``weights_only=True``) and SHA-256 checksums.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.datasets import load_wine
+    >>> from skflow import EntropicOTGenerator, load, save
+    >>> X, _ = load_wine(return_X_y=True)
+    >>> model = EntropicOTGenerator(max_iter=5, random_state=0).fit(X)
+    >>> save(model, "model.skflow")
+    >>> X_new = model.sample(3, random_state=0)
+    >>> np.array_equal(load("model.skflow").sample(3, random_state=0), X_new)
+    True
     """
     writer = _Writer()
     manifest = {
@@ -293,6 +309,11 @@ def save(estimator, path) -> None:
 def load(path):
     """Load an estimator written by :func:`save`, without executing code.
 
+    Only classes defined in skflow or scikit-learn are rebuilt, from their data,
+    by the same ``__setstate__`` that unpickling uses. The checksums are
+    verified first, so a truncated or altered file is refused instead of
+    half-loaded.
+
     Parameters
     ----------
     path : str or path-like
@@ -306,13 +327,26 @@ def load(path):
 
     Raises
     ------
+    FileNotFoundError
+        If there is no file at ``path``.
     ValueError
         If the file is not an skflow archive, is truncated, was altered after
-        it was written, or names a class outside skflow and scikit-learn.
+        it was written, was written in a newer format than this skflow reads,
+        or names a class outside skflow and scikit-learn.
 
     See Also
     --------
     save : Write the file.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_wine
+    >>> from skflow import EntropicOTGenerator, load, save
+    >>> X, _ = load_wine(return_X_y=True)
+    >>> save(EntropicOTGenerator(max_iter=5, random_state=0).fit(X), "model.skflow")
+    >>> model = load("model.skflow")
+    >>> model.sample(4).shape, model.dual_potential_.shape
+    ((4, 13), (178,))
     """
     path = Path(path)
     try:

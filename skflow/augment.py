@@ -176,7 +176,7 @@ class ClassConditionalSampler(BaseEstimator):
 
     See Also
     --------
-    SyntheticOverSampler : imbalanced-learn resampler built on this class.
+    SyntheticOverSampler : An imbalanced-learn resampler built on this class.
 
     Notes
     -----
@@ -369,6 +369,7 @@ class ClassConditionalSampler(BaseEstimator):
         Returns
         -------
         score : float
+            The weighted mean score; higher is better.
         """
         check_is_fitted(self)
         X_checked = validate_data(

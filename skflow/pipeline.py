@@ -30,8 +30,14 @@ class GenerativePipeline(Pipeline):
         ``inverse_transform`` (or be ``"passthrough"``/None) for ``sample`` to
         work; the last must have ``sample``.
 
-    transform_input, memory, verbose
+    transform_input : list of str, default=None
         As in :class:`sklearn.pipeline.Pipeline`.
+
+    memory : str or object with the joblib.Memory interface, default=None
+        Caches fitted transformers, as in :class:`sklearn.pipeline.Pipeline`.
+
+    verbose : bool, default=False
+        Print the time taken by each step's fit.
 
     Attributes
     ----------
@@ -153,6 +159,12 @@ def make_generative_pipeline(*steps, memory=None, verbose=False):
     Returns
     -------
     pipeline : GenerativePipeline
+        The unfitted pipeline of the given steps.
+
+    See Also
+    --------
+    GenerativePipeline : The class, with steps named by hand.
+    sklearn.pipeline.make_pipeline : The same for a plain Pipeline.
 
     Examples
     --------

@@ -138,7 +138,7 @@ def _grid(plt, n_panels: int, n_columns: int, panel_size: float):
 
 
 def plot_pca(X_real, X_synth, *, ax=None, max_points=2000, random_state=0):
-    """Real and generated rows in the real rows' first two principal components.
+    """Plot real and generated rows in the real rows' first two principal components.
 
     Features are standardised by the real rows first, so every feature counts
     equally whatever its unit. Generated rows that sit where no real rows are,
@@ -158,6 +158,12 @@ def plot_pca(X_real, X_synth, *, ax=None, max_points=2000, random_state=0):
     Returns
     -------
     fig : matplotlib Figure
+        The figure drawn on (that of ``ax`` when given).
+
+    See Also
+    --------
+    plot_pairs : Pairs of original features instead of principal components.
+    plot_marginals : One feature at a time.
     """
     from sklearn.decomposition import PCA
     from sklearn.preprocessing import StandardScaler
@@ -192,7 +198,12 @@ def plot_pca(X_real, X_synth, *, ax=None, max_points=2000, random_state=0):
 def plot_pairs(
     X_real, X_synth, *, features=None, max_features=4, max_points=1000, random_state=0
 ):
-    """Pair plot of a few features: histograms on the diagonal, scatters elsewhere.
+    """Plot pairs of a few features, real against generated.
+
+    A grid with one row and one column per feature: density histograms on
+    shared bins on the diagonal (real filled, generated outlined) and scatter
+    plots of every pair of features elsewhere, so that both the marginals and
+    the dependence between features can be compared.
 
     Parameters
     ----------
@@ -211,6 +222,12 @@ def plot_pairs(
     Returns
     -------
     fig : matplotlib Figure
+        The figure drawn on.
+
+    See Also
+    --------
+    plot_pca : All features at once, in two principal components.
+    plot_marginals : Every feature's distribution, including categorical ones.
     """
     plt = _pyplot()
     real, synth, labels = _paired_tables(X_real, X_synth)
@@ -267,7 +284,7 @@ def _is_categorical(column) -> bool:
 def plot_marginals(
     X_real, X_synth, *, features=None, max_features=16, bins=30, n_columns=4
 ):
-    """Each feature's distribution, real against generated.
+    """Plot each feature's distribution, real against generated.
 
     Numeric features are drawn as density histograms on shared bins (real
     filled, generated outlined). Categorical, string and boolean columns of a
@@ -290,6 +307,12 @@ def plot_marginals(
     Returns
     -------
     fig : matplotlib Figure
+        The figure drawn on.
+
+    See Also
+    --------
+    plot_pairs : Pairs of features, to see dependence between them.
+    plot_pca : All features at once, in two principal components.
     """
     plt = _pyplot()
     if hasattr(X_real, "columns") and hasattr(X_synth, "columns"):
@@ -357,7 +380,10 @@ def plot_marginals(
 
 
 def plot_history(history, *, keys=None, n_columns=3):
-    """Convergence curves: each entry of ``history_`` against the iteration.
+    """Plot convergence curves: each entry of ``history_`` against the iteration.
+
+    One panel per entry (losses, kinetic energy, ...). An entry whose positive
+    values span more than two orders of magnitude is drawn on a log axis.
 
     Parameters
     ----------
@@ -371,6 +397,11 @@ def plot_history(history, *, keys=None, n_columns=3):
     Returns
     -------
     fig : matplotlib Figure
+        The figure drawn on.
+
+    See Also
+    --------
+    plot_trajectories : The paths of a fitted flow.
     """
     plt = _pyplot()
     name = None
@@ -417,7 +448,11 @@ def plot_trajectories(
     ax=None,
     random_state=0,
 ):
-    """Paths of a flow from noise to data in two chosen features.
+    """Plot the paths of a flow from noise to data in two chosen features.
+
+    Each path is a line from its start (black) to its end (the generated row,
+    orange), over the real rows when given: a well-trained
+    :class:`~skflow.ProximalMFGFlow` has nearly straight paths.
 
     Parameters
     ----------
@@ -438,6 +473,12 @@ def plot_trajectories(
     Returns
     -------
     fig : matplotlib Figure
+        The figure drawn on (that of ``ax`` when given).
+
+    See Also
+    --------
+    plot_history : Convergence curves of the fit.
+    plot_pca : Real and generated rows, without the paths.
     """
     plt = _pyplot()
     paths = np.asarray(trajectories, dtype=np.float64)

@@ -33,12 +33,20 @@ def make_gaussian_mixture(
     cluster_std=1.0,
     random_state=None,
 ):
-    """Rows from a mixture of Gaussians with random full covariances.
+    """Generate rows from a mixture of Gaussians with random full covariances.
+
+    The components have equal weights (their sizes differ by at most one row),
+    means drawn uniformly in a box and correlated, anisotropic covariances:
+    a multimodal benchmark with a known generating process.
 
     Parameters
     ----------
     n_samples : int, default=1000
+        Number of rows.
+
     n_features : int, default=2
+        Number of columns.
+
     n_components : int, default=3
         Components of equal weight.
     center_box : tuple of float, default=(-5.0, 5.0)
@@ -46,13 +54,30 @@ def make_gaussian_mixture(
     cluster_std : float, default=1.0
         Typical standard deviation within a component; each covariance is
         ``cluster_std**2 * A A^T / n_features`` for a standard normal ``A``.
+
     random_state : int, RandomState instance or None, default=None
+        Seeds the draw; pass an int for the same rows on every call.
 
     Returns
     -------
     X : ndarray of shape (n_samples, n_features)
+        The rows.
+
     y : ndarray of shape (n_samples,)
         Component of each row.
+
+    See Also
+    --------
+    make_student_t_mixture : The heavy-tailed counterpart.
+    sklearn.datasets.make_blobs : Isotropic Gaussian blobs.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skflow.datasets import make_gaussian_mixture
+    >>> X, y = make_gaussian_mixture(100, n_features=2, n_components=3, random_state=0)
+    >>> X.shape, np.bincount(y).tolist()
+    ((100, 2), [34, 33, 33])
     """
     n_samples = check_count(n_samples, "n_samples")
     n_features = check_count(n_features, "n_features")
@@ -83,7 +108,7 @@ def make_student_t_mixture(
     scale=1.0,
     random_state=None,
 ):
-    """Rows from a mixture of multivariate Student-t distributions (heavy tails).
+    """Generate rows from a mixture of multivariate Student-t distributions.
 
     With ``df <= 2`` the variance is infinite and with ``df <= 1`` even the mean
     is undefined: moment-based methods and exponential critics (KL) struggle,
@@ -92,19 +117,44 @@ def make_student_t_mixture(
     Parameters
     ----------
     n_samples : int, default=1000
+        Number of rows.
+
     n_features : int, default=2
+        Number of columns.
+
     n_components : int, default=2
+        Components of equal weight.
+
     df : float, default=1.5
         Degrees of freedom, > 0. Smaller is heavier-tailed.
+
     center_box : tuple of float, default=(-10.0, 10.0)
+        Component centres are uniform in this box.
+
     scale : float, default=1.0
         Scale of each component (identity shape matrix times ``scale**2``).
+
     random_state : int, RandomState instance or None, default=None
+        Seeds the draw; pass an int for the same rows on every call.
 
     Returns
     -------
     X : ndarray of shape (n_samples, n_features)
+        The rows.
+
     y : ndarray of shape (n_samples,)
+        Component of each row.
+
+    See Also
+    --------
+    make_gaussian_mixture : The light-tailed counterpart.
+
+    Examples
+    --------
+    >>> from skflow.datasets import make_student_t_mixture
+    >>> X, y = make_student_t_mixture(100, n_features=3, df=1.5, random_state=0)
+    >>> X.shape, y.shape
+    ((100, 3), (100,))
     """
     n_samples = check_count(n_samples, "n_samples")
     n_features = check_count(n_features, "n_features")
@@ -132,7 +182,7 @@ def make_sphere(
     noise=0.0,
     random_state=None,
 ):
-    """Points on a low-dimensional sphere embedded in a high-dimensional space.
+    """Generate points on a low-dimensional sphere in a high-dimensional space.
 
     Uniform points on the unit sphere ``S^k`` in ``R^{k+1}`` (``k =
     intrinsic_dim``) are mapped into ``R^n_features`` by a random isometry (an
@@ -142,17 +192,42 @@ def make_sphere(
     Parameters
     ----------
     n_samples : int, default=1000
+        Number of points.
+
     n_features : int, default=50
         Ambient dimension, at least ``intrinsic_dim + 1``.
+
     intrinsic_dim : int, default=2
+        Dimension ``k`` of the sphere ``S^k``.
+
     radius : float, default=1.0
+        Radius of the sphere.
+
     noise : float, default=0.0
         Standard deviation of isotropic Gaussian noise added in ambient space.
+
     random_state : int, RandomState instance or None, default=None
+        Seeds the draw; pass an int for the same rows on every call.
 
     Returns
     -------
     X : ndarray of shape (n_samples, n_features)
+        The points.
+
+    See Also
+    --------
+    make_pinwheel : A curved two-dimensional distribution, optionally embedded
+        in more dimensions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skflow.datasets import make_sphere
+    >>> X = make_sphere(100, n_features=10, intrinsic_dim=2, random_state=0)
+    >>> X.shape
+    (100, 10)
+    >>> bool(np.allclose(np.linalg.norm(X, axis=1), 1.0))
+    True
     """
     n_samples = check_count(n_samples, "n_samples")
     intrinsic_dim = check_count(intrinsic_dim, "intrinsic_dim")
@@ -179,7 +254,7 @@ def make_pinwheel(
     rate=0.25,
     random_state=None,
 ):
-    """The pinwheel: curved, elongated arms around the origin.
+    """Generate the pinwheel: curved, elongated arms around the origin.
 
     Each arm is a Gaussian stretched along the x-axis and rotated by an angle that
     grows with the distance from the origin, so the arms spiral. With
@@ -190,19 +265,45 @@ def make_pinwheel(
     Parameters
     ----------
     n_samples : int, default=1000
+        Number of rows.
+
     n_arms : int, default=5
+        Number of arms, of equal weight.
+
     n_features : int, default=2
-    radial_std, tangential_std : float, default=0.3, 0.1
-        Spread along and across each arm.
+        Number of columns, at least 2; those after the first two are zero.
+
+    radial_std : float, default=0.3
+        Spread along each arm.
+
+    tangential_std : float, default=0.1
+        Spread across each arm.
+
     rate : float, default=0.25
         How fast the arms curl.
+
     random_state : int, RandomState instance or None, default=None
+        Seeds the draw; pass an int for the same rows on every call.
 
     Returns
     -------
     X : ndarray of shape (n_samples, n_features)
+        The rows.
+
     y : ndarray of shape (n_samples,)
         Arm of each row.
+
+    See Also
+    --------
+    make_sphere : A sphere embedded in a high-dimensional space.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skflow.datasets import make_pinwheel
+    >>> X, y = make_pinwheel(100, n_arms=5, random_state=0)
+    >>> X.shape, np.unique(y).tolist()
+    ((100, 2), [0, 1, 2, 3, 4])
     """
     n_samples = check_count(n_samples, "n_samples")
     n_arms = check_count(n_arms, "n_arms")

@@ -302,7 +302,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         return self._to_frame(decoded)
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the encoded columns.
+        """Get the names of the encoded columns.
 
         Numeric columns keep their name; a categorical column ``c`` gives
         ``c_<category>`` for each of its categories (as ``OneHotEncoder`` does).
@@ -315,6 +315,8 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         Returns
         -------
         feature_names_out : ndarray of str objects
+            One name per encoded column, in the input columns' order (each
+            categorical column's block where the column was).
         """
         check_is_fitted(self)
         names = _check_feature_names_in(self, input_features)

@@ -1,5 +1,6 @@
-r"""Generators trained on the entropic OT cost to the data (seed 003), as tensor
-functions.
+r"""Generators trained on the entropic OT cost to the data, as tensor functions.
+
+After Houdard, Leclaire, Papadakis and Rabin, arXiv:2102.05542.
 
 The data are ``nu = (1/M) sum_j delta_{y_j}`` and the cost is
 ``c(x, y) = |x - y|^2 / s`` with ``s`` the data's mean squared pairwise distance,
@@ -12,7 +13,7 @@ so ``reg`` (epsilon) is relative to the typical cost. For a dual vector
         \exp\big((\psi_j - c(x, y_j)) / \varepsilon\big),
 
 and ``OT_eps(mu, nu) = max_psi E_mu[psi^{c,eps}] + mean(psi)`` (the semi-dual).
-Its gradient in ``x`` is the soft-barycentre formula of seed 003,
+Its gradient in ``x`` is the soft-barycentre formula of Houdard et al.,
 
 .. math::
 
@@ -182,7 +183,7 @@ def c_transform_gradient(
     reg: float,
     scale: torch.Tensor,
 ) -> torch.Tensor:
-    r"""Seed 003's formula :math:`\nabla_x \psi^{c,\varepsilon}(x)
+    r"""Houdard et al.'s formula :math:`\nabla_x \psi^{c,\varepsilon}(x)
     = \frac{2}{s}(x - \sum_j \chi_j(x) y_j)` (no autograd graph)."""
     with torch.no_grad():
         return (2.0 / scale) * (x - soft_barycentre(x, data, psi, reg, scale))

@@ -58,11 +58,12 @@ class EntropicOTGenerator(BaseSampler):
     ----------
     solver : {"auto", "semi-discrete", "sinkhorn"}, default="auto"
         ``"semi-discrete"``: the dual ``psi`` over all training rows, updated by
-        ``n_dual_steps`` preconditioned stochastic ascent steps per generator
-        step (seed 003); each step's time is linear in the number of rows.
+        ``n_dual_steps`` preconditioned stochastic ascent steps [3]_ per
+        generator step, as in [1]_; each step's time is linear in the number of
+        rows.
         ``"sinkhorn"``: the entropic cost between a generated batch and a batch
         of rows, solved by POT's log-domain Sinkhorn at each step (Genevay et
-        al. 2018); no dual is kept and a step costs the same at any size.
+        al. [2]_); no dual is kept and a step costs the same at any size.
         ``"auto"``: ``"semi-discrete"`` up to 20,000 training rows,
         ``"sinkhorn"`` above. The choice made is ``solver_``.
 

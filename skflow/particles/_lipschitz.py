@@ -30,7 +30,7 @@ class LipschitzParticleSampler(BaseSampler):
 
     Particles start from a Gaussian matched to the data and are transported
     along the gradient of a Lipschitz critic that measures how far they are
-    from the data (Gu et al. 2022). The Lipschitz bound makes the divergence
+    from the data (Gu et al. [1]_). The Lipschitz bound makes the divergence
     finite between empirical distributions and caps each particle's speed, so
     the flow is stable and works with few training rows.
 
@@ -111,7 +111,8 @@ class LipschitzParticleSampler(BaseSampler):
         Number of transport steps run.
 
     converged_ : bool
-        Whether the flow stopped before ``max_iter`` (see ``stop_reason_``).
+        Whether the flow stopped on its own, on ``tol`` or ``early_stopping``
+        (see ``stop_reason_``); False when ``max_iter`` or Ctrl-C ended it.
 
     stop_reason_ : {"tol", "early_stopping", "max_iter", "interrupted"}
         Why the flow stopped: the kinetic energy fell under ``tol``, the
@@ -145,8 +146,8 @@ class LipschitzParticleSampler(BaseSampler):
     ``D`` decreases at the rate ``E_P|grad phi|^2``, twice the kinetic energy
     ``0.5 * E_P|grad phi|^2`` recorded in ``history_``.
 
-    The Lipschitz bound is enforced by spectral normalisation of every critic
-    layer (power iteration, warm-started) with 1-Lipschitz activations: the
+    The Lipschitz bound is enforced by spectral normalisation [2]_ of every
+    critic layer (power iteration, warm-started) with 1-Lipschitz activations: the
     product of the layers' spectral norms, times ``L``, bounds the critic's
     Lipschitz constant.
 

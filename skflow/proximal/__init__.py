@@ -1,4 +1,7 @@
-"""Wasserstein-1 + Wasserstein-2 proximal mean-field-game flows (seed 002)."""
+"""Wasserstein-1 + Wasserstein-2 proximal mean-field-game flows.
+
+After Gu, Katsoulakis, Rey-Bellet and Zhang, arXiv:2407.11901.
+"""
 
 from ._flow import ProximalMFGFlow
 

@@ -1,4 +1,6 @@
-r"""Wasserstein-1 + Wasserstein-2 proximal generative flows (seed 002): tensor core.
+r"""Wasserstein-1 + Wasserstein-2 proximal generative flows: tensor core.
+
+After Gu, Katsoulakis, Rey-Bellet and Zhang, arXiv:2407.11901.
 
 A continuous-time flow :math:`\dot x = v(x, t)`, :math:`t \in [0, T]`, pushes a
 Gaussian start :math:`\rho_0` to :math:`\rho_T`; it is trained adversarially on

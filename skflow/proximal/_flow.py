@@ -44,7 +44,7 @@ class ProximalMFGFlow(BaseSampler):
     simulation, against an ``L``-Lipschitz critic (the Wasserstein-1 proximal of
     an f-divergence, finite even for data on a low-dimensional manifold) with a
     kinetic-energy penalty ``lambda`` (the Wasserstein-2 proximal, which makes
-    the optimal flow unique with straight trajectories). Gu et al. (2024) show
+    the optimal flow unique with straight trajectories). Gu et al. [1]_ show
     through mean-field-game theory that both are needed for a well-posed flow.
 
     Read more in the :ref:`User Guide <proximal_mfg_flow>`.
@@ -72,7 +72,7 @@ class ProximalMFGFlow(BaseSampler):
 
     lipschitz_constant : float, default=3.0
         ``L``, the bound on the critic's Lipschitz constant (spectral
-        normalisation of every layer). ``np.inf`` drops the Wasserstein-1
+        normalisation [2]_ of every layer). ``np.inf`` drops the Wasserstein-1
         proximal: an unconstrained critic (for ablations; ill-posed on manifold
         data).
 
@@ -112,7 +112,7 @@ class ProximalMFGFlow(BaseSampler):
         Distribution of ``x(0)`` in the standardised feature space: the data's
         moment-matched Gaussian (covariance shrunk 5% toward the identity), so
         the flow only transports what a Gaussian misses, or ``N(0, I)`` as in
-        the paper.
+        [1]_.
 
     {sampler_parameters}
 
@@ -177,7 +177,7 @@ class ProximalMFGFlow(BaseSampler):
 
     References
     ----------
-    .. [1] H. Gu, P. Birmpa, Y. Pantazis, L. Rey-Bellet and M. A. Katsoulakis,
+    .. [1] H. Gu, M. A. Katsoulakis, L. Rey-Bellet and B. J. Zhang,
        "Combining Wasserstein-1 and Wasserstein-2 proximals: robust manifold
        learning via well-posed generative flows", 2024. arXiv:2407.11901.
     .. [2] T. Miyato, T. Kataoka, M. Koyama and Y. Yoshida, "Spectral

@@ -1,4 +1,6 @@
-r"""JKO gradient flows in sliced-Wasserstein space (seed 001), as tensor functions.
+r"""JKO gradient flows in sliced-Wasserstein space, as tensor functions.
+
+After Bonet, Courty, Septier and Drumetz, arXiv:2110.10972.
 
 One JKO step solves
 

@@ -44,7 +44,7 @@ class SlicedWassersteinFlow(BaseSampler):
 
     Each step of the Jordan-Kinderlehrer-Otto scheme moves a generative model a
     little further down a functional ``F``, with the sliced-Wasserstein distance
-    to the previous step as the proximal term (Bonet et al. 2022). ``fit(X)``
+    to the previous step as the proximal term (Bonet et al. [1]_). ``fit(X)``
     minimises ``F(mu) = 0.5 * SW_2^2(mu, data)``; :meth:`fit_density` samples
     from an unnormalised density by minimising ``KL(mu || target)``.
 
@@ -57,7 +57,7 @@ class SlicedWassersteinFlow(BaseSampler):
         ``"particles"``.
         The model of each ``mu_k``: a pushforward network ``x = A z + b +
         MLP(z)`` of ``z ~ N(0, I)`` (``"generator"``), a RealNVP normalizing
-        flow with an exact log-density (``"normalizing_flow"``), or a cloud of
+        flow [2]_ with an exact log-density (``"normalizing_flow"``), or a cloud of
         points moved directly (``"particles"``). ``"auto"`` uses the generator
         for ``fit`` and the normalizing flow for ``fit_density``, whose
         functional needs the density.
