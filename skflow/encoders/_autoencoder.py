@@ -355,29 +355,8 @@ class AutoencoderTransformer(
         )
         # A fit that raised above left the transformer as it was
         # (keeps_state_on_failure); from here on the new model is recorded.
-        history = {
-            "train_loss": to_numpy(result.train_loss).tolist(),
-            "validation_loss": to_numpy(result.validation_loss).tolist(),
-        }
         n_before = self.n_iter_ if warm else 0
-        if warm:
-            before = dict(self.history_)
-            if before["validation_loss"] or history["validation_loss"]:
-                # One fit with a validation split and one without: NaN marks
-                # the epochs without one, so the lists stay aligned by epoch.
-                for part in (before, history):
-                    missing = len(part["train_loss"]) - len(part["validation_loss"])
-                    part["validation_loss"] = (
-                        part["validation_loss"] + [float("nan")] * missing
-                    )
-            history = {key: before[key] + history[key] for key in history}
-            best_epoch = (
-                self.best_epoch_
-                if result.best_epoch == 0
-                else n_before + result.best_epoch
-            )
-        else:
-            best_epoch = result.best_epoch
+        history, best_epoch = self._continued_history(result, warm)
         self._scaler = scaler
         self._split_seed = split_seed
         self._tensors = {
@@ -404,6 +383,31 @@ class AutoencoderTransformer(
                 "learning_rate.",
                 ConvergenceWarning,
             )
+
+    def _continued_history(self, result, warm: bool) -> tuple[dict, int]:
+        """The loss history and best epoch, appended to the last fit's when warm."""
+        history = {
+            "train_loss": to_numpy(result.train_loss).tolist(),
+            "validation_loss": to_numpy(result.validation_loss).tolist(),
+        }
+        if not warm:
+            return history, result.best_epoch
+        before = dict(self.history_)
+        if before["validation_loss"] or history["validation_loss"]:
+            # One fit with a validation split and one without: NaN marks the
+            # epochs without one, so the lists stay aligned by epoch.
+            for part in (before, history):
+                missing = len(part["train_loss"]) - len(part["validation_loss"])
+                part["validation_loss"] = (
+                    part["validation_loss"] + [float("nan")] * missing
+                )
+        history = {key: before[key] + history[key] for key in history}
+        best_epoch = (
+            self.best_epoch_
+            if result.best_epoch == 0
+            else self.n_iter_ + result.best_epoch
+        )
+        return history, best_epoch
 
     def _check_same_architecture(self, hidden: tuple[int, ...]) -> None:
         """A continued fit trains the fitted network: its shape cannot change."""

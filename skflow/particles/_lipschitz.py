@@ -340,6 +340,10 @@ class LipschitzParticleSampler(BaseSampler):
                 step_size=float(self.step_size),
             )._asdict()
         }
+        self._record_outcome(result)
+
+    def _record_outcome(self, result) -> None:
+        """History, stop reason and particles of a finished flow; its warnings."""
         self._record_fit(
             result.loop.n_iter,
             {

@@ -283,18 +283,21 @@ class ProximalMFGFlow(BaseSampler):
         self.n_time_steps = n_time_steps
 
     # ------------------------------------------------------------- fitting
-    def _fit_scaled(self, data: torch.Tensor, rng: np.random.RandomState) -> None:
+    def _check_parameter_combinations(self) -> None:
+        """What the per-parameter constraints cannot say."""
         if self._param("parameterization") == "potential" and self.kinetic_weight == 0:
             raise ValueError(
                 "parameterization='potential' needs kinetic_weight > 0 (its "
                 "velocity is -grad U / kinetic_weight); use "
-                "parameterization='velocity' to drop the "
-                "kinetic penalty."
+                "parameterization='velocity' to drop the kinetic penalty."
             )
         if np.isnan(self.lipschitz_constant) or np.isnan(self.kinetic_weight):
             raise ValueError(
                 "lipschitz_constant and kinetic_weight must be numbers, not NaN."
             )
+
+    def _fit_scaled(self, data: torch.Tensor, rng: np.random.RandomState) -> None:
+        self._check_parameter_combinations()
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         device, dtype = data.device, data.dtype
         n_features = data.shape[1]
