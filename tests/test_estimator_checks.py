@@ -14,6 +14,7 @@ import copy
 import numbers
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -678,6 +679,8 @@ def test_every_check_is_shown_to_fail():
     }
     assert public == shown
     assert {check.__name__ for check, _ in estimator_checks._CHECKS} == public
+    api = (Path(__file__).parents[1] / "doc" / "api.rst").read_text()
+    assert all(f"   {name}\n" in api for name in estimator_checks.__all__)
 
 
 # ------------------------------------------------------------------ the runners
