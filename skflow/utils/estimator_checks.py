@@ -585,9 +585,10 @@ def check_fit_is_deterministic(name, estimator_orig):
     second = _output(_fit(_seeded(estimator_orig), X, y), X)
     _require(
         np.array_equal(first, second),
-        f"{name} fitted twice with random_state=0 gave different "
-        f"{_output_name(estimator_orig)}; seed every random draw in fit from "
-        "random_state, never from the global or the operating system's state.",
+        f"{name} fitted twice on the same rows (every random_state=0) gave a "
+        f"different {_output_name(estimator_orig)}; seed every random draw in fit "
+        "from random_state, never from the global or the operating system's "
+        "state.",
     )
 
 
