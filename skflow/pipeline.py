@@ -5,9 +5,27 @@ from __future__ import annotations
 import inspect
 
 from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
 __all__ = ["GenerativePipeline", "make_generative_pipeline"]
+
+
+def _final_step_can_sample(pipeline) -> bool:
+    """Whether the last step has ``sample``: the condition of ``available_if``.
+
+    Raising AttributeError (rather than returning False) lets the message say
+    what to change, while ``hasattr(pipeline, "sample")`` is still False, as
+    for ``Pipeline.predict`` when the last step cannot predict.
+    """
+    sampler = pipeline._final_estimator
+    if not hasattr(sampler, "sample"):
+        raise AttributeError(
+            f"The last step {pipeline.steps[-1][0]!r} "
+            f"({type(sampler).__name__}) has no sample method; end the "
+            "pipeline with a sampler such as skflow.LipschitzParticleSampler."
+        )
+    return True
 
 
 class GenerativePipeline(Pipeline):
@@ -50,6 +68,12 @@ class GenerativePipeline(Pipeline):
 
     Notes
     -----
+    ``sample`` exists only when the last step has one, the way
+    :class:`~sklearn.pipeline.Pipeline` offers ``predict`` only when its last
+    step predicts: ``hasattr(pipeline, "sample")`` is False for a pipeline that
+    ends in a transformer, and calling it raises an AttributeError naming that
+    step.
+
     Steps without ``inverse_transform`` are reported when ``sample`` is called,
     not at construction or ``fit``: such a pipeline still fits, transforms and
     scores (e.g. for model selection) and only sampling needs the way back. The
@@ -69,6 +93,7 @@ class GenerativePipeline(Pipeline):
     (4, 13)
     """
 
+    @available_if(_final_step_can_sample)
     def sample(self, n_samples=None, *, random_state=None, **sample_params):
         """Draw rows from the last step and map them back to the input space.
 
@@ -95,12 +120,6 @@ class GenerativePipeline(Pipeline):
             returns one.
         """
         sampler = self._final_estimator
-        if not hasattr(sampler, "sample"):
-            raise TypeError(
-                f"The last step {self.steps[-1][0]!r} "
-                f"({type(sampler).__name__}) has no sample method; end the "
-                "pipeline with a sampler such as skflow.LipschitzParticleSampler."
-            )
         check_is_fitted(self)
         inverters = []
         for _, name, step in self._iter(with_final=False, filter_passthrough=True):

@@ -107,8 +107,22 @@ def test_error_names_the_first_step_without_inverse_transform(wine_data):
 
 def test_error_when_last_step_cannot_sample(wine_data):
     pipe = make_generative_pipeline(StandardScaler(), PCA(2)).fit(wine_data)
-    with pytest.raises(TypeError, match="last step 'pca'.*no sample method"):
+    with pytest.raises(AttributeError, match="no attribute 'sample'") as error:
         pipe.sample(3)
+    # available_if chains the condition's own error, which says what to change.
+    assert "last step 'pca' (PCA) has no sample method" in str(error.value.__cause__)
+
+
+def test_sample_is_available_only_when_the_last_step_samples():
+    # available_if, as Pipeline does for predict: duck typing on hasattr works
+    # before fit, and follows set_params replacing the last step.
+    pipe = make_generative_pipeline(StandardScaler(), PCA(2))
+    assert not hasattr(pipe, "sample")
+    assert "sample" not in dir(pipe)
+    pipe.set_params(pca=_flow())
+    assert hasattr(pipe, "sample")
+    assert hasattr(make_generative_pipeline(PCA(2), KernelDensity()), "sample")
+    assert not hasattr(make_generative_pipeline(PCA(2), "passthrough"), "sample")
 
 
 def test_not_fitted():
