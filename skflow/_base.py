@@ -497,9 +497,13 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
             )
             X = X[subset]
         n_generated = max(X.shape[0], _SCORE_MIN_SAMPLES)
-        with self._torch_threads(n_generated):
-            generated, _ = self._draw_scaled(n_generated, seed=0)
-            real = to_tensor(self._scale(X), generated.device, generated.dtype)
+        generated, _ = self._draw_scaled(n_generated, seed=0)
+        real = to_tensor(self._scale(X), generated.device, generated.dtype)
+        # One thread for the distance: its sums are reduced in another order
+        # with more threads (about 1e-6 apart), and repeated calls must give the
+        # same value whatever the machine's load (the draw above is exact at
+        # any thread count).
+        with torch_threads(1):
             return -float(energy_distance_tensor(real, generated))
 
     def __sklearn_tags__(self):
