@@ -487,7 +487,7 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
             ``-energy_distance(X, generated)``; see
             :func:`skflow.metrics.energy_distance`.
         """
-        from .metrics._pairwise import energy_distance_tensor
+        from ._pairwise import energy_distance_tensor
 
         check_is_fitted(self)
         X = self._validate_data_against_fit(X)

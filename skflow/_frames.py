@@ -11,10 +11,15 @@ import numpy as np
 
 
 def column_kind(dtype) -> str | None:
-    """``"float"``, ``"int"``, ``"bool"``, ``"category"`` or None (unsupported)."""
+    """``"float"``, ``"int"``, ``"bool"``, ``"category"``, ``"datetime"``,
+    ``"timedelta"`` or None (unsupported)."""
     import pandas as pd
     from pandas.api import types
 
+    if types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    if types.is_timedelta64_dtype(dtype):
+        return "timedelta"
     if types.is_bool_dtype(dtype):
         return "bool"
     if isinstance(dtype, pd.CategoricalDtype):
@@ -73,3 +78,28 @@ def align_columns(X, Y):
             "same columns."
         )
     return Y[x_names]
+
+
+def encoded_if_mixed(reference, *others):
+    """The tables as they are, or encoded by a TabularEncoder fitted on
+    ``reference`` when it is a DataFrame that is not all complete numbers.
+
+    Returns the (possibly encoded) ``reference``, then ``others``, then the
+    encoded column names (None when nothing was encoded). Lets the metrics and
+    plots take a mixed table as it is.
+    """
+    if not is_dataframe(reference):
+        return (reference, *others, None)
+    numeric = all(
+        column_kind(dtype) in ("float", "int", "bool") for dtype in reference.dtypes
+    )
+    if numeric and not reference.isna().any().any():
+        return (reference, *others, None)
+    from .encoders import TabularEncoder
+
+    encoder = TabularEncoder().fit(reference)
+    encoded = [
+        encoder.transform(align_columns(reference, table))
+        for table in (reference, *others)
+    ]
+    return (*encoded, [str(name) for name in encoder.get_feature_names_out()])

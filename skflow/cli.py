@@ -283,8 +283,51 @@ def _identifier_like_columns(frame, min_rows: int = 20) -> list:
     ]
 
 
+def _parse_date_columns(frame) -> dict:
+    """Parse text columns whose every value reads as a date, in place.
+
+    Returns ``{column: format}``, the ``strftime`` format the values were
+    written in (guessed from the first value; None when pandas cannot name
+    one, then ISO 8601 is written back).
+    """
+    import warnings
+
+    import pandas as pd
+    from pandas.tseries.api import guess_datetime_format
+
+    parsed = {}
+    for name in frame.columns:
+        column = frame[name]
+        if not (
+            pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
+        ):
+            continue
+        present = column.dropna()
+        if present.empty or not present.map(lambda v: isinstance(v, str)).all():
+            continue
+        # Month first, then day first (01/02/2020 is read either way; a
+        # 13/02/2020 further down settles it).
+        candidates = {
+            guess_datetime_format(present.iloc[0], dayfirst=dayfirst)
+            for dayfirst in (False, True)
+        } - {None}
+        for fmt in sorted(candidates, key=lambda f: f.find("%m") > f.find("%d")):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                dates = pd.to_datetime(column, format=fmt, errors="coerce")
+            if not dates[column.notna()].isna().any():
+                frame[name] = dates
+                parsed[name] = fmt
+                break
+    return parsed
+
+
 def read_table(path: str):
-    """Read a CSV (or Parquet, with pyarrow) file into a DataFrame."""
+    """Read a CSV (or Parquet, with pyarrow) file into a DataFrame.
+
+    A CSV's text columns whose every value is a date in one format are parsed
+    as dates; ``frame.attrs["date_formats"]`` records their formats.
+    """
     import pandas as pd
 
     if not os.path.isfile(path):
@@ -313,7 +356,38 @@ def read_table(path: str):
             f"{path} has {frame.shape[0]} rows and {frame.shape[1]} columns; a "
             "sampler needs at least two rows of at least one column."
         )
+    formats = {} if path.lower().endswith((".parquet", ".pq")) else None
+    if formats is None:
+        formats = _parse_date_columns(frame)
+    frame.attrs["date_formats"] = formats
     return frame
+
+
+def _fidelity_of_columns(real, synthetic) -> dict:
+    """Missing-rate and category-frequency fidelity of a synthetic table.
+
+    ``missing_rate_error``: the largest difference between a column's missing
+    rates; ``category_tv``: the mean total-variation distance between the
+    level frequencies of the text and categorical columns (0 is the same
+    frequencies, 1 disjoint levels).
+    """
+    import pandas as pd
+
+    missing = (real.isna().mean() - synthetic.isna().mean()).abs()
+    distances = []
+    for name in real.columns:
+        column = real[name]
+        if isinstance(column.dtype, pd.CategoricalDtype) or (
+            pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column)
+        ):
+            p = column.value_counts(normalize=True, dropna=False)
+            q = synthetic[name].value_counts(normalize=True, dropna=False)
+            p, q = p.align(q, fill_value=0.0)
+            distances.append(0.5 * float((p - q).abs().sum()))
+    return {
+        "missing_rate_error": float(missing.max()),
+        "category_tv": float(np.mean(distances)) if distances else 0.0,
+    }
 
 
 def run_fit_sample(args) -> int:
@@ -340,6 +414,7 @@ def run_fit_sample(args) -> int:
     if not 0.0 <= args.holdout < 1.0:
         raise CommandLineError(f"--holdout must be in [0, 1), got {args.holdout}.")
     frame = read_table(args.input)
+    date_formats = dict(frame.attrs.get("date_formats", {}))
     columns = list(frame.columns)
     target = None
     if args.target is not None:
@@ -372,12 +447,18 @@ def run_fit_sample(args) -> int:
         if frame.shape[1] == 0:
             raise CommandLineError("the target is the only column: nothing to model.")
     n_samples = len(frame) if args.n_samples is None else args.n_samples
+    if date_formats:
+        log(
+            "Read as dates: "
+            + ", ".join(f"{name!r} ({fmt})" for name, fmt in date_formats.items())
+            + "; written back in the same format."
+        )
     for name in _identifier_like_columns(frame):
         log(
             f"warning: column {name!r} has {frame[name].nunique()} distinct values "
             f"in {len(frame)} rows. Text columns are modelled as categories, so "
             "its synthetic values can only repeat training values: drop an "
-            "identifier column, and convert dates to numbers, before fitting."
+            "identifier column before fitting."
         )
 
     # Hold out a part of the rows to score the synthetic ones against.
@@ -398,6 +479,9 @@ def run_fit_sample(args) -> int:
         train, test, y_train = frame, None, target
 
     sampler = cls(**params).set_params(device=args.device, random_state=args.seed)
+    # Bad parameters are reported before any work (and before the encoder's
+    # remarks on the table).
+    sampler._validate_params()
     if target is not None:
         sampler = ClassConditionalSampler(sampler)
     model = make_generative_pipeline(TabularEncoder(), sampler)
@@ -417,7 +501,11 @@ def run_fit_sample(args) -> int:
         synthetic.insert(columns.index(args.target), args.target, labels)
     else:
         features = synthetic = drawn
-    synthetic.to_csv(sys.stdout if args.output == "-" else args.output, index=False)
+    written = synthetic.copy()
+    for name, fmt in date_formats.items():
+        if name in written.columns:
+            written[name] = written[name].dt.strftime(fmt)
+    written.to_csv(sys.stdout if args.output == "-" else args.output, index=False)
     where = "standard output" if args.output == "-" else args.output
     log(f"Wrote {len(synthetic)} synthetic rows to {where} in {seconds:.1f} s.")
 
@@ -429,13 +517,16 @@ def run_fit_sample(args) -> int:
             encoder.transform(features),
             random_state=args.seed,
         )
+        report.update(_fidelity_of_columns(train, features))
         log("")
         log(_format_table([{"method": cls.__name__, **report}], list(report)))
         log(
             "Scored against the held-out rows in the encoded space (see "
             "skflow.metrics.sample_report): lower is better for the distances, "
             "c2st_auc is best at 0.5, coverage at 1, dcr near 1 or above means "
-            "no copying."
+            "no copying; missing_rate_error is the largest gap between a "
+            "column's missing rates, category_tv the mean total-variation "
+            "distance of the category frequencies (both best at 0)."
         )
     if args.save_model is not None:
         joblib.dump(model, args.save_model)

@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from ._frames import align_columns
+from ._frames import align_columns, encoded_if_mixed
 
 __all__ = [
     "plot_history",
@@ -78,9 +78,14 @@ def _numeric_table(X, name: str) -> tuple[np.ndarray, list[str]]:
 
 
 def _paired_tables(X_real, X_synth):
+    # A mixed table (text, dates, missing values) is encoded by a
+    # TabularEncoder fitted on the real rows; the plot shows the encoded columns.
+    X_real, X_synth, encoded_names = encoded_if_mixed(X_real, X_synth)
     X_synth = align_columns(X_real, X_synth)
     real, labels = _numeric_table(X_real, "X_real")
     synth, _ = _numeric_table(X_synth, "X_synth")
+    if encoded_names is not None:
+        labels = encoded_names
     if real.shape[1] != synth.shape[1]:
         raise ValueError(
             f"X_real has {real.shape[1]} features but X_synth has {synth.shape[1]}; "

@@ -151,7 +151,8 @@ def test_categorical_dataframe_needs_an_encoder(estimator):
 @pytest.mark.parametrize(
     "transformer",
     [
-        TabularEncoder(),
+        # Missing values are modelled by default; refused when asked.
+        TabularEncoder(missing="error"),
         AutoencoderTransformer(n_components=2, hidden_layer_sizes=(8,), max_iter=3),
     ],
     ids=["TabularEncoder", "AutoencoderTransformer"],

@@ -164,3 +164,25 @@ def test_bad_tables_are_rejected(tables):
         plot_pairs(np.empty((0, 5)), synth)
     with pytest.raises(ValueError, match="features is empty"):
         plot_pairs(real, synth, features=[])
+
+
+def test_mixed_tables_are_plotted_through_an_encoder():
+    # Text columns and missing values no longer stop the plots: both tables are
+    # encoded by a TabularEncoder fitted on the real rows.
+    import pandas as pd
+
+    def table(seed):
+        r = np.random.default_rng(seed)
+        return pd.DataFrame(
+            {
+                "x": np.where(r.random(80) < 0.2, np.nan, r.normal(size=80)),
+                "city": r.choice(["a", "b", "c"], 80),
+                "y": r.normal(size=80),
+            }
+        )
+
+    (ax,) = plot_pca(table(1), table(2)).axes
+    assert len(ax.collections) == 2
+    fig = plot_pairs(table(1), table(2), features=["x", "y"])
+    assert fig.axes
+    plt.close("all")

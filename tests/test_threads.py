@@ -224,3 +224,20 @@ def test_score_is_the_same_at_any_thread_count(wine_data):
             fitted = clone(sampler).fit(wine_data)
         scores = {fitted.set_params(n_jobs=n).score(wine_data) for n in (1, 2)}
         assert len(scores) == 1, type(sampler).__name__
+
+
+def test_openmp_threads_limits_scikit_learn_openmp_and_restores():
+    import sklearn.ensemble  # noqa: F401 (loads scikit-learn's OpenMP runtime)
+    from threadpoolctl import threadpool_info
+
+    from skflow._threads import openmp_threads
+
+    def openmp_counts():
+        pools = threadpool_info()
+        return [pool["num_threads"] for pool in pools if pool["user_api"] == "openmp"]
+
+    before = openmp_counts()
+    assert before, "scikit-learn's OpenMP runtime should be loaded"
+    with openmp_threads(1):
+        assert set(openmp_counts()) == {1}
+    assert openmp_counts() == before

@@ -2,61 +2,101 @@
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import keeps_state_on_failure
-from .._compat import _check_feature_names_in, _fit_context, validate_data
-from .._frames import cast_numeric_column, column_kind, is_dataframe
-
-_IMPUTE_HINT = (
-    "TabularEncoder does not guess missing values: impute them first, e.g. put "
-    "sklearn.impute.SimpleImputer (strategy='median' for numbers, "
-    "'most_frequent' for categories) in a ColumnTransformer before it, or drop "
-    "the rows with DataFrame.dropna()."
+from .._compat import (
+    Interval,
+    StrOptions,
+    _check_feature_names_in,
+    _fit_context,
+    validate_data,
 )
+from .._frames import cast_numeric_column, column_kind, is_dataframe
+from .._warnings import warn
+from ._columns import BooleanColumn, CategoricalColumn, NumericColumn
+
+_MISSING_HINT = (
+    "Leave missing='model' (the default) to model them: they come back at "
+    "their real rate, where the other columns say they belong."
+)
+# Dates and durations are modelled in seconds.
+_NANOSECONDS = 1e9
+# An integer column holding every value of start..start + n - 1 exactly once, on
+# at least this many rows, is taken for a row key.
+_KEY_MIN_ROWS = 20
+
+
+def _missing_mask(series) -> np.ndarray:
+    return series.isna().to_numpy(dtype=bool)
 
 
 class TabularEncoder(TransformerMixin, BaseEstimator):
     """Encode a mixed-type table as a continuous matrix, and decode it back.
 
-    Float, integer and boolean columns are standardised; categorical columns
-    (``object``, ``category`` or ``string`` dtype) become one-hot blocks. The
-    result is a float matrix any skflow sampler can model, and
+    Every column gets a codec chosen from its dtype and its values, so that a
+    sampler fitted on the encoded matrix gives back a table like the real one:
+
+    * numbers (float and integer columns), dates and durations become one
+      continuous column, standardised or, when its marginal is skewed or
+      heavy-tailed, mapped through the normal quantile function; values that
+      hold at least 10 % of the column (the zeros of a zero-inflated amount,
+      the levels of a small integer scale) and missing values become the
+      levels of a state block beside it; decoding puts them back exactly, at
+      the column's recorded precision (cents, whole numbers, steps of 0.5,
+      whole days for dates) and inside its range;
+    * categorical columns (``object``, ``string`` or ``category`` dtype, and
+      booleans with missing values) become a centred, scaled one-hot block,
+      missing as a level, the rarest levels pooled beyond ``max_categories``;
+    * complete boolean columns become one standardised 0/1 column.
+
     ``inverse_transform`` turns generated rows back into a DataFrame with the
-    original column names, order and dtypes: integers rounded, booleans
-    thresholded, each category the argmax of its block. Together with
-    :class:`~skflow.GenerativePipeline` this makes every sampler work on a
-    DataFrame: ``make_generative_pipeline(TabularEncoder(), sampler)``.
+    original column names, order and dtypes (nullable, categorical,
+    timezone-aware and pyarrow-backed dtypes included), with missing values
+    where the state says so. Together with :class:`~skflow.GenerativePipeline`
+    this makes every sampler work on a table as it comes:
+    ``make_generative_pipeline(TabularEncoder(), sampler)``.
 
     Read more in the :ref:`User Guide <pipelines>`.
 
     Parameters
     ----------
+    missing : {"model", "error"}, default="model"
+        ``"model"``: missing values (NaN, None, ``pd.NA``, ``NaT``) are a state
+        of their column, modelled jointly with the other columns, so
+        missingness that depends on other columns comes back. ``"error"``:
+        refuse tables with missing values.
+
+    max_categories : int, default=30
+        Most indicator columns of one categorical column (missing counts as one
+        level). Beyond it the rarest levels share one indicator, and a row
+        decoded to it gets one of them drawn by their training frequencies: the
+        encoded width stays bounded whatever the number of levels.
+
     clip : bool, default=True
-        Clip decoded numeric values to the range seen in ``fit`` (so a
-        generated age is never negative). Integer columns are always kept
-        inside their dtype's range.
+        Keep decoded numbers, dates and durations inside the range seen in
+        ``fit``: values beyond it are reflected back inside (not clipped onto
+        the bounds, which would pile mass there). With False they extrapolate.
+        Integer columns are always kept inside their dtype's range.
 
     Attributes
     ----------
     column_kinds_ : dict of str
-        Column name -> ``"float"``, ``"int"``, ``"bool"`` or ``"category"``.
+        Column name -> ``"float"``, ``"int"``, ``"bool"``, ``"category"``,
+        ``"datetime"``, ``"timedelta"`` or ``"key"`` (an integer row key,
+        regenerated as a fresh sequence instead of being modelled).
 
     categories_ : dict of ndarray
-        Categorical column name -> categories seen in ``fit``, in block order.
+        Categorical column name -> the levels that have an indicator, in block
+        order.
 
-    scaler_ : StandardScaler or None
-        The scaler of the numeric (float, int, bool) columns.
-
-    one_hot_ : OneHotEncoder or None
-        The encoder of the categorical columns.
-
-    data_min_, data_max_ : ndarray of shape (n_numeric,)
-        Range of each numeric column in ``fit`` (the clipping bounds).
+    codecs_ : dict
+        Column name -> its fitted codec (the per-column model).
 
     n_features_in_ : int
         Number of columns seen during ``fit``.
@@ -66,26 +106,31 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
 
     See Also
     --------
-    sklearn.preprocessing.OneHotEncoder, sklearn.preprocessing.StandardScaler :
-        The encoders used inside.
+    sklearn.preprocessing.OneHotEncoder, sklearn.preprocessing.QuantileTransformer :
+        Related per-column encoders.
     AutoencoderTransformer : A learned latent space to put after this encoder.
 
     Notes
     -----
-    A standardised numeric column has variance 1. A categorical column with
-    category frequencies ``p_1..p_m`` becomes ``m`` centred indicator columns
-    ``(1[x = c_j] - p_j) * s`` with one factor ``s = 1 / sqrt(1 - sum_j p_j^2)``
-    for the whole block. ``1 - sum p_j^2`` is the total variance of the centred
-    one-hot block, so every categorical column, like every numeric one,
-    contributes a total variance of exactly 1 to the squared Euclidean geometry
-    the samplers and metrics see, whatever its number of categories; all
-    categories stay equidistant from one another. (Samplers that standardise
-    each column again, as skflow's do, reweight the indicators individually;
-    PCA, autoencoders and kernel methods placed after this encoder see the
-    balanced geometry.) Decoding undoes the scaling and centring and takes the
-    argmax of the block, so any real vector decodes to one seen category.
-    Categories unseen in ``fit`` encode as the all-zero indicator (the block's
-    centre); missing values raise an error saying how to impute them.
+    Every column contributes a total variance of exactly 1 to the encoded
+    matrix. A categorical column with level frequencies ``p_1..p_m`` becomes
+    ``m`` centred indicator columns ``(1[x = c_j] - p_j) * s`` with one factor
+    ``s = 1 / sqrt(1 - sum_j p_j^2)`` for the block, so all levels stay
+    equidistant whatever their number. A numeric column with a state block
+    (point masses, missing values) gives half of its variance to the states and
+    half to the value; a state block of two levels is one standardised
+    indicator column. Decoding takes the argmax of each block, so any real
+    vector decodes to a level seen in ``fit``; levels unseen in ``fit`` encode
+    as the block's centre.
+
+    A column that is almost entirely missing is modelled like any other: its
+    missing level has the real frequency, and its few values are the value
+    state. A column with no value at all decodes as all missing. An integer
+    column that holds each of ``start, ..., start + n - 1`` once on at least 20
+    rows is taken for a row key (``column_kinds_`` says ``"key"``): it is not
+    modelled, and decoded rows get a fresh sequence from ``start``, so keys
+    stay unique. A table with fewer than 10 rows warns: a sampler can then do
+    little more than copy it.
 
     Examples
     --------
@@ -100,21 +145,28 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
     True
     """
 
-    _parameter_constraints: dict = {"clip": ["boolean"]}
+    _parameter_constraints: dict = {
+        "missing": [StrOptions({"model", "error"})],
+        "max_categories": [Interval(Integral, 2, None, closed="left")],
+        "clip": ["boolean"],
+    }
 
-    def __init__(self, *, clip=True):
+    def __init__(self, *, missing="model", max_categories=30, clip=True):
+        self.missing = missing
+        self.max_categories = max_categories
         self.clip = clip
 
     @_fit_context(prefer_skip_nested_validation=True)
     @keeps_state_on_failure
     def fit(self, X, y=None):
-        """Learn the column kinds, scales, categories and ranges of ``X``.
+        """Learn each column's codec from the rows of ``X``.
 
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
-            A pandas DataFrame with float, integer, boolean and categorical
-            columns, or a numeric array. No missing values.
+            A pandas DataFrame with numeric, boolean, categorical, text,
+            datetime and timedelta columns (missing values allowed with
+            ``missing="model"``), or a numeric array.
 
         y : None
             Ignored.
@@ -124,80 +176,34 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         self : object
             The fitted encoder.
         """
-        if is_dataframe(X):
-            validate_data(self, X, reset=True, skip_check_array=True)
-            kinds = {}
-            for name, dtype in zip(X.columns, X.dtypes):
-                kind = column_kind(dtype)
-                if kind is None:
-                    raise TypeError(
-                        f"Column {name!r} has dtype {dtype}, which TabularEncoder "
-                        "cannot encode; convert it to a number (e.g. a timestamp "
-                        "to seconds) or to a string/category first."
-                    )
-                kinds[name] = kind
-            if X.shape[0] < 1:
-                raise ValueError("X has no rows; TabularEncoder needs at least one.")
-            self._columns = list(X.columns)
-            self._dtypes = list(X.dtypes)
-        else:
-            X = validate_data(self, X, dtype=np.float64, ensure_all_finite=False)
-            self._columns = None
-            self._dtypes = None
-            kinds = {i: "float" for i in range(X.shape[1])}
-        self.column_kinds_ = kinds
-        self._numeric = [c for c, k in kinds.items() if k != "category"]
-        self._categorical = [c for c, k in kinds.items() if k == "category"]
-        self._check_missing(X)
-
-        self.scaler_ = None
-        if self._numeric:
-            numeric = self._numeric_block(X)
-            # Internal steps return arrays whatever
-            # sklearn.set_config(transform_output=...) asks of user-facing ones.
-            self.scaler_ = StandardScaler().set_output(transform="default")
-            self.scaler_.fit(numeric)
-            self.data_min_ = numeric.min(axis=0)
-            self.data_max_ = numeric.max(axis=0)
-        else:
-            self.data_min_ = self.data_max_ = np.zeros(0)
-
-        self.one_hot_ = None
-        self.categories_ = {}
-        self._block_center, self._block_scale = [], []
-        if self._categorical:
-            self._check_uniform_categories(X)
-            self.one_hot_ = OneHotEncoder(
-                sparse_output=False, handle_unknown="ignore", dtype=np.float64
-            ).set_output(transform="default")
-            self.one_hot_.fit(self._categorical_block(X))
-            indicators = self.one_hot_.transform(self._categorical_block(X))
-            offset = 0
-            for name, cats in zip(self._categorical, self.one_hot_.categories_):
-                self.categories_[name] = cats
-                freq = indicators[:, offset : offset + len(cats)].mean(axis=0)
-                total_variance = 1.0 - float(np.sum(freq**2))
-                self._block_center.append(freq)
-                self._block_scale.append(
-                    1.0 / np.sqrt(total_variance) if total_variance > 1e-12 else 1.0
-                )
-                offset += len(cats)
-
-        # Output columns follow the input columns: each numeric column in place,
-        # each categorical column expanded to its block. ``_order`` maps the
-        # [numeric | one-hot] concatenation to that interleaved layout.
-        n_numeric = len(self._numeric)
-        widths = {c: len(cats) for c, cats in self.categories_.items()}
-        order, numeric_index, offset = [], 0, n_numeric
-        for name in kinds:
-            if kinds[name] == "category":
-                order.extend(range(offset, offset + widths[name]))
-                offset += widths[name]
-            else:
-                order.append(numeric_index)
-                numeric_index += 1
-        self._order = np.asarray(order, dtype=np.intp)
-        self._n_features_out = len(order)
+        columns = self._columns_of(X, reset=True)
+        if len(next(iter(columns.values()))) < 1:
+            raise ValueError("X has no rows; TabularEncoder needs at least one.")
+        n_rows = len(next(iter(columns.values())))
+        if n_rows < 10:
+            warn(
+                f"TabularEncoder was fitted on {n_rows} rows: a sampler fitted on so "
+                "few rows can do little more than copy them. Collect more rows "
+                "(at least a few dozen) before generating synthetic ones.",
+                UserWarning,
+            )
+        self._check_values(columns)
+        self.column_kinds_, self.codecs_, self.categories_ = {}, {}, {}
+        self._key_starts = {}
+        for name, values in columns.items():
+            kind, codec = self._fit_codec(name, values)
+            self.column_kinds_[name] = kind
+            self.codecs_[name] = codec
+            if isinstance(codec, CategoricalColumn):
+                self.categories_[name] = codec.levels_
+        widths = [self._width(name) for name in columns]
+        self._offsets = np.concatenate([[0], np.cumsum(widths)]).astype(np.intp)
+        self._n_features_out = int(self._offsets[-1])
+        if self._n_features_out == 0:
+            raise ValueError(
+                "Every column of X is a row key (unique consecutive integers): "
+                "there is nothing to model. Add the other columns."
+            )
         return self
 
     def transform(self, X):
@@ -211,49 +217,15 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         Returns
         -------
         X_encoded : ndarray of shape (n_samples, n_features_out)
-            Standardised numeric columns and scaled one-hot blocks, in the order
-            of :meth:`get_feature_names_out`.
+            Each column's block, in the order of :meth:`get_feature_names_out`.
         """
         check_is_fitted(self)
-        if self._columns is not None:
-            if not is_dataframe(X):
-                raise TypeError(
-                    f"TabularEncoder was fitted on a DataFrame; pass a DataFrame "
-                    f"with the columns {self._columns}, got {type(X).__name__}."
-                )
-            validate_data(self, X, reset=False, skip_check_array=True)
-            if list(X.columns) != self._columns:
-                raise ValueError(
-                    f"X has columns {list(X.columns)}, but TabularEncoder was fitted "
-                    f"on {self._columns}; select and order them the same way."
-                )
-            for name in self._numeric:
-                if column_kind(X[name].dtype) not in ("float", "int", "bool"):
-                    raise TypeError(
-                        f"Column {name!r} was numeric in fit but has dtype "
-                        f"{X[name].dtype} now; convert it with pd.to_numeric."
-                    )
-        else:
-            X = validate_data(
-                self, X, dtype=np.float64, reset=False, ensure_all_finite=False
-            )
-        self._check_missing(X)
-        parts = []
-        if self._numeric:
-            parts.append(self.scaler_.transform(self._numeric_block(X)))
-        if self._categorical:
-            indicators = self.one_hot_.transform(self._categorical_block(X))
-            blocks, offset = [], 0
-            for center, scale in zip(self._block_center, self._block_scale):
-                width = len(center)
-                block = indicators[:, offset : offset + width]
-                # An unseen category (all-zero indicators) sits at the block's
-                # centre, the category frequencies: it encodes as zeros.
-                block = np.where(block.sum(axis=1, keepdims=True) == 0, center, block)
-                blocks.append((block - center) * scale)
-                offset += width
-            parts.append(np.hstack(blocks))
-        return np.hstack(parts)[:, self._order]
+        columns = self._columns_of(X, reset=False)
+        self._check_values(columns)
+        blocks = [self._encode(name, values) for name, values in columns.items()]
+        n_rows = len(next(iter(columns.values())))
+        blocks = [block for block in blocks if block.shape[1]]
+        return np.hstack(blocks) if blocks else np.zeros((n_rows, 0))
 
     def inverse_transform(self, X):
         """Decode continuous rows (e.g. a sampler's output) into a table.
@@ -267,9 +239,8 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         -------
         X_original : DataFrame or ndarray of shape (n_samples, `n_features_in_`)
             A DataFrame with the fitted columns, order and dtypes when ``fit``
-            received a DataFrame (integers rounded, booleans thresholded at 0.5,
-            each category the argmax of its block, numbers clipped to the seen
-            range when ``clip=True``); else a float64 array.
+            received a DataFrame, missing values where the decoded state is
+            missing; else a float64 array (NaN for missing).
         """
         check_is_fitted(self)
         X = check_array(X, dtype=np.float64)
@@ -279,33 +250,23 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
                 f"{self._n_features_out}; pass rows encoded by this encoder or "
                 "generated in its output space."
             )
-        stacked = np.empty_like(X)
-        stacked[:, self._order] = X
-        n_numeric = len(self._numeric)
         decoded = {}
-        if n_numeric:
-            numeric = self.scaler_.inverse_transform(stacked[:, :n_numeric])
-            if self.clip:
-                numeric = np.clip(numeric, self.data_min_, self.data_max_)
-            decoded.update(zip(self._numeric, numeric.T))
-        offset = n_numeric
-        for name, center, scale in zip(
-            self._categorical, self._block_center, self._block_scale
-        ):
-            width = len(center)
-            # Undo the scaling and centring: the argmax of the (soft) indicators.
-            block = stacked[:, offset : offset + width] / scale + center
-            decoded[name] = self.categories_[name][np.argmax(block, axis=1)]
-            offset += width
+        for index, name in enumerate(self.codecs_):
+            block = X[:, self._offsets[index] : self._offsets[index + 1]]
+            decoded[name] = self._decode(name, block)
         if self._columns is None:
             return np.column_stack([decoded[i] for i in range(self.n_features_in_)])
-        return self._to_frame(decoded)
+        import pandas as pd
+
+        return pd.DataFrame(decoded, columns=self._columns)
 
     def get_feature_names_out(self, input_features=None):
         """Get the names of the encoded columns.
 
-        Numeric columns keep their name; a categorical column ``c`` gives
-        ``c_<category>`` for each of its categories (as ``OneHotEncoder`` does).
+        A continuous column keeps its name; a categorical column ``c`` gives
+        ``c_<level>`` per indicator (``c_infrequent`` for pooled levels,
+        ``c_missing`` for missing values); a numeric column's states give
+        ``c_state_<level>`` before its value column.
 
         Parameters
         ----------
@@ -315,85 +276,282 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         Returns
         -------
         feature_names_out : ndarray of str objects
-            One name per encoded column, in the input columns' order (each
-            categorical column's block where the column was).
+            One name per encoded column, in the input columns' order.
         """
         check_is_fitted(self)
         names = _check_feature_names_in(self, input_features)
-        kinds = list(self.column_kinds_.values())
-        numeric = [str(n) for n, k in zip(names, kinds) if k != "category"]
-        categorical = [n for n, k in zip(names, kinds) if k == "category"]
-        one_hot = (
-            list(self.one_hot_.get_feature_names_out(categorical))
-            if categorical
-            else []
-        )
-        return np.asarray(numeric + one_hot, dtype=object)[self._order]
+        out = []
+        for label, (name, codec) in zip(names, self.codecs_.items()):
+            label = str(label)
+            kind = self.column_kinds_[name]
+            if kind == "key":
+                continue
+            if isinstance(codec, CategoricalColumn):
+                out.extend(codec.feature_names(label))
+            elif isinstance(codec, NumericColumn):
+                out.extend(self._numeric_names(label, codec))
+            else:
+                out.append(label)
+        return np.asarray(out, dtype=object)
 
     # ------------------------------------------------------------- internals
-    def _check_missing(self, X):
+    def _columns_of(self, X, *, reset: bool) -> dict:
+        """The columns of ``X`` by name (by index for arrays), validated."""
         if is_dataframe(X):
-            missing = X.isna().any()
-            bad = [name for name, flag in missing.items() if flag]
-        else:
-            bad = [int(i) for i in np.flatnonzero(np.isnan(X).any(axis=0))]
-        if bad:
-            raise ValueError(
-                f"X has missing values (NaN/None) in columns {bad}. {_IMPUTE_HINT}"
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            if reset:
+                self._columns = list(X.columns)
+                self._dtypes = list(X.dtypes)
+                for name, dtype in zip(X.columns, X.dtypes):
+                    if column_kind(dtype) is None:
+                        raise TypeError(
+                            f"Column {name!r} has dtype {dtype}, which "
+                            "TabularEncoder cannot encode; convert it to a number, "
+                            "a date or a string/category first."
+                        )
+            else:
+                if self._columns is None:
+                    raise TypeError(
+                        "TabularEncoder was fitted on an array; pass an array with "
+                        f"{self.n_features_in_} columns, not a DataFrame."
+                    )
+                if list(X.columns) != self._columns:
+                    raise ValueError(
+                        f"X has columns {list(X.columns)}, but TabularEncoder was "
+                        f"fitted on {self._columns}; select and order them the "
+                        "same way."
+                    )
+                for name, dtype in zip(self._columns, self._dtypes):
+                    before, now = column_kind(dtype), column_kind(X[name].dtype)
+                    numeric = ("float", "int", "bool")
+                    if before in numeric and now not in numeric:
+                        raise TypeError(
+                            f"Column {name!r} was numeric in fit but has dtype "
+                            f"{X[name].dtype} now; convert it with pd.to_numeric."
+                        )
+            return {name: X[name] for name in X.columns}
+        if not reset and self._columns is not None:
+            raise TypeError(
+                f"TabularEncoder was fitted on a DataFrame; pass a DataFrame "
+                f"with the columns {self._columns}, got {type(X).__name__}."
             )
-        numeric = self._numeric_block(X) if self._numeric else np.zeros((0, 0))
-        infinite = [
-            self._numeric[i] for i in np.flatnonzero(np.isinf(numeric).any(axis=0))
-        ]
+        try:
+            X = validate_data(
+                self, X, dtype=np.float64, reset=reset, ensure_all_finite=False
+            )
+        except ValueError as exc:
+            if "convert" in str(exc):
+                raise ValueError(
+                    f"{exc}. An array passed to TabularEncoder must be numeric; "
+                    "pass text and categories in a pandas DataFrame, whose "
+                    "column dtypes say what each column is."
+                ) from exc
+            raise
+        if reset:
+            self._columns = self._dtypes = None
+        return {i: X[:, i] for i in range(X.shape[1])}
+
+    def _check_values(self, columns: dict) -> None:
+        """Missing values (refused with ``missing="error"``), infinities, and
+        text columns that mix strings with other values."""
+        import pandas as pd
+
+        missing, infinite = [], []
+        for name, values in columns.items():
+            if isinstance(values, np.ndarray):
+                is_missing = np.isnan(values)
+                numbers = values
+            else:
+                is_missing = _missing_mask(values)
+                numbers = None
+                if column_kind(values.dtype) in ("float", "int"):
+                    numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            if is_missing.any():
+                missing.append(name)
+            if numbers is not None and np.isinf(numbers).any():
+                infinite.append(name)
+            if (
+                not isinstance(values, np.ndarray)
+                and column_kind(values.dtype) == "category"
+                and not isinstance(values.dtype, pd.CategoricalDtype)
+            ):
+                # The distinct values only: hashed in pandas, not a loop over rows.
+                distinct = pd.unique(values[~is_missing].to_numpy(dtype=object))
+                strings = np.array([isinstance(v, str) for v in distinct], dtype=bool)
+                if strings.any() and not strings.all():
+                    example = distinct[~strings][0]
+                    raise TypeError(
+                        f"Column {name!r} mixes strings with other values (e.g. "
+                        f"{example!r}); make it uniform first, e.g. "
+                        f"X[{name!r}] = X[{name!r}].astype(str)."
+                    )
+        if missing and self.missing == "error":
+            raise ValueError(
+                f"X has missing values (NaN/None) in columns {missing}, and "
+                f"missing='error'. {_MISSING_HINT}"
+            )
         if infinite:
             raise ValueError(
                 f"X has infinite values (inf) in columns {infinite}; replace them "
-                "with finite numbers or drop those rows."
+                "with finite numbers (or NaN, to model them as missing) or drop "
+                "those rows."
             )
 
-    def _check_uniform_categories(self, X) -> None:
-        """Name a text column that mixes strings with numbers (OneHotEncoder's
-        own error does not say which column)."""
+    def _fit_codec(self, name, values):
+        if isinstance(values, np.ndarray):
+            return "float", NumericColumn().fit(values, clip=self.clip)
+        kind = column_kind(values.dtype)
+        is_missing = _missing_mask(values)
+        if kind == "bool" and not is_missing.any():
+            return kind, BooleanColumn().fit(values.to_numpy(dtype=np.float64))
+        if kind in ("category", "bool"):
+            codec = CategoricalColumn().fit(
+                values.to_numpy(dtype=object),
+                is_missing,
+                max_categories=self.max_categories,
+            )
+            codec.missing_marker_ = self._missing_marker(values, is_missing)
+            return kind, codec
+        numbers = self._to_numbers(values, kind)
+        if kind == "int" and self._is_key(numbers):
+            self._key_starts[name] = int(numbers.min())
+            return "key", None
+        grid_origin = "min" if kind in ("datetime", "timedelta") else None
+        codec = NumericColumn().fit(numbers, clip=self.clip, grid_origin=grid_origin)
+        return kind, codec
+
+    @staticmethod
+    def _is_key(numbers: np.ndarray) -> bool:
+        n = numbers.size
+        if n < _KEY_MIN_ROWS or np.isnan(numbers).any():
+            return False
+        return np.unique(numbers).size == n and numbers.max() - numbers.min() == n - 1
+
+    @staticmethod
+    def _missing_marker(values, is_missing):
+        """What marks a missing value in an object column: None or NaN, as the
+        training rows had it (other dtypes have one marker of their own)."""
+        if not is_missing.any() or values.dtype != object:
+            return None
+        first = values[is_missing].iloc[0]
+        return None if first is None else float("nan")
+
+    @staticmethod
+    def _to_numbers(values, kind) -> np.ndarray:
+        """A numeric, date or duration column as float64 (seconds for times),
+        NaN where missing."""
         import pandas as pd
 
-        for name in self._categorical:
-            # The distinct values only: hashed in pandas, not a loop over rows.
-            values = pd.unique(X[name].to_numpy(dtype=object))
-            strings = np.array([isinstance(v, str) for v in values], dtype=bool)
-            if strings.any() and not strings.all():
-                example = values[~strings][0]
-                raise TypeError(
-                    f"Column {name!r} mixes strings with other values (e.g. "
-                    f"{example!r}); make it uniform first, e.g. "
-                    f"X[{name!r}] = X[{name!r}].astype(str)."
-                )
+        if kind == "datetime":
+            if getattr(values.dtype, "tz", None) is not None:
+                values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+            nanoseconds = values.astype("datetime64[ns]").to_numpy().astype(np.int64)
+        elif kind == "timedelta":
+            nanoseconds = values.astype("timedelta64[ns]").to_numpy().astype(np.int64)
+        else:
+            return pd.to_numeric(values).to_numpy(dtype=np.float64, na_value=np.nan)
+        numbers = nanoseconds / _NANOSECONDS
+        numbers[_missing_mask(values)] = np.nan
+        return numbers
 
-    def _numeric_block(self, X) -> np.ndarray:
+    def _width(self, name) -> int:
+        codec = self.codecs_[name]
+        return 0 if codec is None else codec.width_
+
+    def _encode(self, name, values) -> np.ndarray:
+        codec = self.codecs_[name]
+        kind = self.column_kinds_[name]
+        if codec is None:
+            return np.zeros((len(values), 0))
+        if isinstance(values, np.ndarray):
+            return codec.encode(values)
+        if isinstance(codec, CategoricalColumn):
+            return codec.encode(values.to_numpy(dtype=object), _missing_mask(values))
+        if isinstance(codec, BooleanColumn):
+            return codec.encode(values.to_numpy(dtype=np.float64, na_value=np.nan))
+        return codec.encode(self._to_numbers(values, kind))
+
+    def _decode(self, name, block):
+        codec = self.codecs_[name]
+        kind = self.column_kinds_[name]
+        n_rows = block.shape[0]
+        if codec is None:
+            values = np.arange(n_rows) + self._key_starts[name]
+        elif isinstance(codec, CategoricalColumn):
+            values, missing = codec.decode(block)
+            values[missing] = codec.missing_marker_
+            return self._category_output(name, values, missing)
+        else:
+            values = codec.decode(block)
         if self._columns is None:
-            return X[:, self._numeric]
-        return np.column_stack(
-            [X[name].to_numpy(dtype=np.float64) for name in self._numeric]
-        )
+            return values
+        return self._numeric_output(name, kind, values)
 
-    def _categorical_block(self, X) -> np.ndarray:
-        return np.column_stack(
-            [X[name].to_numpy(dtype=object) for name in self._categorical]
-        )
-
-    def _to_frame(self, decoded: dict):
+    def _category_output(self, name, values, missing):
         import pandas as pd
 
-        columns = {}
-        for name, dtype in zip(self._columns, self._dtypes):
-            values = decoded[name]
-            if self.column_kinds_[name] in ("int", "bool"):
-                values = cast_numeric_column(values, dtype)
-            columns[name] = pd.Series(values, dtype=dtype, name=name)
-        return pd.DataFrame(columns, columns=self._columns)
+        dtype = self._dtypes[self._columns.index(name)]
+        if isinstance(dtype, pd.CategoricalDtype):
+            values = values.copy()
+            values[missing] = np.nan
+            return pd.Categorical(values, dtype=dtype)
+        if column_kind(dtype) == "bool":
+            values = values.copy()
+            values[missing] = None
+            return pd.array(values, dtype=dtype)
+        if isinstance(dtype, np.dtype) and dtype.kind == "O":
+            return pd.Series(values, dtype=object)
+        values = values.copy()
+        values[missing] = None
+        return pd.array(values, dtype=dtype)
+
+    def _numeric_output(self, name, kind, values):
+        import pandas as pd
+
+        dtype = self._dtypes[self._columns.index(name)]
+        missing = np.isnan(values)
+        if kind in ("datetime", "timedelta"):
+            nanoseconds = np.rint(np.where(missing, 0, values) * _NANOSECONDS)
+            if kind == "datetime":
+                series = pd.Series(nanoseconds.astype(np.int64).view("datetime64[ns]"))
+                tz = getattr(dtype, "tz", None)
+                if tz is not None:
+                    series = series.dt.tz_localize("UTC").dt.tz_convert(tz)
+            else:
+                series = pd.Series(nanoseconds.astype(np.int64).view("timedelta64[ns]"))
+            series[missing] = pd.NaT
+            return series.astype(dtype)
+        if kind in ("int", "key"):
+            numbers = cast_numeric_column(np.where(missing, 0, values), dtype)
+            if missing.any():
+                return pd.array(
+                    np.ma.masked_array(numbers, mask=missing).tolist(), dtype=dtype
+                )
+            return pd.Series(numbers).astype(dtype)
+        if kind == "bool":
+            return pd.Series(values.astype(bool)).astype(dtype)
+        return pd.Series(values).astype(dtype)
+
+    @staticmethod
+    def _numeric_names(label, codec) -> list[str]:
+        names = []
+        if codec.state_width_:
+            states = (["value"] if codec.has_value_ else []) + [
+                f"{mass:g}" for mass in codec.masses_
+            ]
+            if codec.has_missing_:
+                states.append("missing")
+            if len(states) == 2:
+                names.append(f"{label}_state_{states[1]}")
+            else:
+                names.extend(f"{label}_state_{state}" for state in states)
+        if codec.has_value_ or not names:
+            names.append(label)
+        return names
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.allow_nan = False
+        tags.input_tags.allow_nan = True
         tags.input_tags.categorical = True
         tags.input_tags.string = True
         return tags

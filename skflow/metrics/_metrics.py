@@ -18,10 +18,11 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.neighbors import NearestNeighbors
 from sklearn.utils import check_array
 
-from .._frames import align_columns
+from .._frames import align_columns, encoded_if_mixed
+from .._pairwise import energy_distance_tensor, rbf_mmd_tensor
+from .._threads import openmp_threads
 from .._torch_utils import check_random_state
 from .._validation import check_count
-from ._pairwise import energy_distance_tensor, rbf_mmd_tensor
 
 # Rows used to estimate the median pairwise distance (MMD bandwidth).
 _MEDIAN_HEURISTIC_ROWS = 1000
@@ -456,7 +457,8 @@ def c2st_auc(X_real, X_synth, *, classifier=None, cv=5, random_state=None):
     if classifier is None:
         classifier = HistGradientBoostingClassifier(random_state=seed)
     folds = StratifiedKFold(n_splits=cv, shuffle=True, random_state=seed)
-    scores = cross_val_score(clone(classifier), X, y, cv=folds, scoring="roc_auc")
+    with openmp_threads():
+        scores = cross_val_score(clone(classifier), X, y, cv=folds, scoring="roc_auc")
     return float(np.mean(scores))
 
 
@@ -532,11 +534,15 @@ def sample_report(
 
     Parameters
     ----------
-    X_train : array-like of shape (n_train, n_features)
-        Rows the generator was fitted on (for ``dcr`` and the scaling).
-    X_test : array-like of shape (n_test, n_features)
+    X_train : array-like or DataFrame of shape (n_train, n_features)
+        Rows the generator was fitted on (for ``dcr`` and the scaling). A
+        DataFrame with text, categorical, date or missing values is taken as it
+        is: all three sets are first encoded by a
+        :class:`~skflow.TabularEncoder` fitted on ``X_train`` (columns matched
+        by name).
+    X_test : array-like or DataFrame of shape (n_test, n_features)
         Held-out real rows: the reference for every distance.
-    X_synth : array-like of shape (n_synth, n_features)
+    X_synth : array-like or DataFrame of shape (n_synth, n_features)
         Generated rows.
     standardize : bool, default=True
         Standardise every set with the training rows' mean and standard
@@ -576,6 +582,7 @@ def sample_report(
     ['c2st_auc', 'coverage', 'dcr', 'energy_distance', 'mmd',
      'sliced_wasserstein', 'wasserstein1']
     """
+    X_train, X_test, X_synth, _ = encoded_if_mixed(X_train, X_test, X_synth)
     # Both pairs are checked against the training rows as passed (a DataFrame
     # keeps its names for the second check too).
     _, X_test = _check_pair(X_train, X_test, min_samples=2)

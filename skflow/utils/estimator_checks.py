@@ -262,18 +262,28 @@ def _has_param(estimator, name: str) -> bool:
     return name in estimator.get_params(deep=False)
 
 
-def _accepts_strings(estimator) -> bool:
-    """Whether the estimator takes text columns: its ``string`` input tag, or
-    that of what it delegates its input to (a pipeline's first step, a
-    class-conditional sampler's ``sampler``)."""
-    if get_tags(estimator).input_tags.string:
+def _accepts_input(estimator, tag: str) -> bool:
+    """Whether the estimator's input tag ``tag`` is set, or that of what it
+    delegates its input to (a pipeline's first step, a class-conditional
+    sampler's ``sampler``)."""
+    if getattr(get_tags(estimator).input_tags, tag):
         return True
     steps = getattr(estimator, "steps", None)
     if steps:
         first = steps[0][1]
-        return first not in (None, "passthrough") and _accepts_strings(first)
+        return first not in (None, "passthrough") and _accepts_input(first, tag)
     inner = estimator.get_params(deep=False).get("sampler")
-    return hasattr(inner, "get_params") and _accepts_strings(inner)
+    return hasattr(inner, "get_params") and _accepts_input(inner, tag)
+
+
+def _accepts_strings(estimator) -> bool:
+    """Whether the estimator takes text columns (its ``string`` input tag)."""
+    return _accepts_input(estimator, "string")
+
+
+def _accepts_nan(estimator) -> bool:
+    """Whether the estimator models missing values (its ``allow_nan`` tag)."""
+    return _accepts_input(estimator, "allow_nan")
 
 
 def _every_estimator(estimator) -> bool:
@@ -1273,14 +1283,20 @@ _BAD_FIT_INPUTS = [
 def check_fit_rejects_bad_input(name, estimator_orig):
     """``fit`` refuses bad rows with a ``ValueError`` naming the problem.
 
-    NaN ("NaN"), infinity ("infinity" or "infinite"), one row ("1 sample"), no rows ("0
-    sample"), no columns ("0 feature"), strings (advice to "encode" them;
-    skipped where the estimator takes strings) and all-constant columns
-    ("constant"). Class-conditional samplers get one label for every row.
+    NaN ("NaN"; skipped where the estimator models missing values, its
+    ``allow_nan`` tag), infinity ("infinity" or "infinite"), one row ("1
+    sample"), no rows ("0 sample"), no columns ("0 feature"), strings (advice to
+    "encode" them; skipped where the estimator takes strings) and all-constant
+    columns ("constant"). Class-conditional samplers get one label for every
+    row.
     """
-    accepts_strings = _accepts_strings(estimator_orig)
+    skipped = set()
+    if _accepts_strings(estimator_orig):
+        skipped.add("strings")
+    if _accepts_nan(estimator_orig):
+        skipped.add("NaN")
     for what, bad, match in _BAD_FIT_INPUTS:
-        if what == "strings" and accepts_strings:
+        if what in skipped:
             continue
         _expect_error(
             lambda bad=bad: _fit(clone(estimator_orig), bad, np.zeros(len(bad))),

@@ -60,10 +60,16 @@ def test_output_width_layout_and_names():
     df = mixed_frame()
     encoder = TabularEncoder().fit(df)
     names = list(encoder.get_feature_names_out())
-    # 8 numeric columns + 4 + 4 + 3 + 3 one-hot columns, in input column order.
-    assert len(names) == 8 + 4 + 4 + 3 + 3 == encoder.transform(df).shape[1]
-    assert names[:8] == list(df.columns[:8])
-    assert names[8:12] == ["city_Kyiv", "city_Lima", "city_Oslo", "city_Pune"]
+    # 6 continuous columns; "visits" (5 levels) and "score" (6 levels) are
+    # small integer scales, each level at least 10 % of the rows: a state block
+    # per level; then 4 + 4 + 3 + 3 one-hot columns, in input column order.
+    assert encoder.column_kinds_["visits"] == "int"
+    assert len(names) == 6 + 5 + 6 + 4 + 4 + 3 + 3 == encoder.transform(df).shape[1]
+    assert names[:3] == ["height", "weight32", "age"]
+    assert names[3:8] == [f"visits_state_{level}" for level in range(5)]
+    assert names[8:14] == [f"score_state_{level}" for level in range(-3, 3)]
+    assert names[14:17] == ["ratio", "smoker", "insured"]
+    assert names[17:21] == ["city_Kyiv", "city_Lima", "city_Oslo", "city_Pune"]
     assert names[-3:] == ["code_10", "code_20", "code_30"]
 
 
@@ -76,7 +82,11 @@ def test_scaling_gives_each_column_unit_total_variance():
         wanted = {column} | {
             f"{column}_{c}" for c in encoder.categories_.get(column, [])
         }
-        block = [i for i, name in enumerate(names) if name in wanted]
+        block = [
+            i
+            for i, name in enumerate(names)
+            if name in wanted or name.startswith(f"{column}_state_")
+        ]
         total = Z[:, block].var(axis=0).sum()
         assert total == pytest.approx(1.0, rel=1e-9), column
         assert np.allclose(Z[:, block].mean(axis=0), 0.0, atol=1e-9)
@@ -86,7 +96,8 @@ def test_decoding_rules_on_arbitrary_rows():
     df = mixed_frame()
     encoder = TabularEncoder().fit(df)
     rng = np.random.default_rng(1)
-    noisy = encoder.transform(df) * 3 + rng.normal(0, 2, (len(df), 22))
+    encoded = encoder.transform(df)
+    noisy = encoded * 3 + rng.normal(0, 2, encoded.shape)
     out = encoder.inverse_transform(noisy)
     assert list(out.dtypes) == list(df.dtypes)
     for column in ["height", "age", "visits", "score", "ratio"]:
@@ -136,22 +147,22 @@ def test_unseen_category_encodes_as_block_centre():
 
 
 @pytest.mark.parametrize("missing", [np.nan, None, pd.NA])
-def test_missing_values_raise_with_remedy(missing):
+def test_missing_values_raise_with_remedy_when_asked(missing):
     df = pd.DataFrame(
         {"x": [1.0, 2.0, 3.0], "c": pd.array(["a", "b", "a"], dtype=object)}
     )
     column = "c" if missing is not np.nan else "x"
     df.loc[1, column] = missing
-    with pytest.raises(ValueError, match=rf"columns \['{column}'\].*SimpleImputer"):
-        TabularEncoder().fit(df)
-    with pytest.raises(ValueError, match="SimpleImputer"):
-        TabularEncoder().fit(np.array([[1.0, np.nan], [2.0, 3.0]]))
+    with pytest.raises(ValueError, match=rf"columns \['{column}'\].*missing='model'"):
+        TabularEncoder(missing="error").fit(df)
+    with pytest.raises(ValueError, match="missing='model'"):
+        TabularEncoder(missing="error").fit(np.array([[1.0, np.nan], [2.0, 3.0]]))
 
 
 def test_bad_input():
     df = pd.DataFrame({"t": pd.date_range("2020", periods=3), "x": [1.0, 2.0, 3.0]})
-    with pytest.raises(TypeError, match="'t'.*convert it"):
-        TabularEncoder().fit(df)
+    with pytest.raises(TypeError, match="'p'.*convert it"):
+        TabularEncoder().fit(df.assign(p=pd.period_range("2020", periods=3)))
     encoder = TabularEncoder().fit(df[["x"]].assign(c=["a", "b", "a"]))
     with pytest.raises(ValueError, match="same order"):
         encoder.transform(pd.DataFrame({"c": ["a"], "x": [1.0]}))

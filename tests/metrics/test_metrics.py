@@ -6,6 +6,7 @@ import pytest
 import scipy.stats
 import torch
 
+from skflow._pairwise import energy_distance_tensor, mean_pairwise
 from skflow.metrics import (
     c2st_auc,
     coverage,
@@ -16,7 +17,6 @@ from skflow.metrics import (
     sliced_wasserstein,
     wasserstein1,
 )
-from skflow.metrics._pairwise import energy_distance_tensor, mean_pairwise
 
 
 @pytest.fixture(scope="module")
@@ -245,3 +245,29 @@ def test_energy_distance_bounded_memory_on_large_input():
         mean_pairwise(torch.from_numpy(big), torch.from_numpy(big[:64]), lambda d: d)
     )
     assert np.isfinite(value) and value > 0
+
+
+def test_sample_report_takes_a_mixed_table_as_it_is():
+    # Text, missing values and dates go through a TabularEncoder fitted on the
+    # training rows; a copy of the training rows has dcr 0.
+    pd = pytest.importorskip("pandas")
+    from skflow.metrics import sample_report
+
+    n = 120
+
+    def table(seed):
+        r = np.random.default_rng(seed)
+        return pd.DataFrame(
+            {
+                "x": np.where(r.random(n) < 0.2, np.nan, r.normal(size=n)),
+                "city": r.choice(["a", "b", "c"], n),
+                "day": pd.Timestamp("2024-01-01")
+                + pd.to_timedelta(r.integers(0, 90, n), unit="D"),
+            }
+        )
+
+    train, test = table(1), table(2)
+    report = sample_report(train, test, table(3), random_state=0)
+    assert all(np.isfinite(value) for value in report.values())
+    copied = sample_report(train, test, train.sample(frac=1.0, random_state=0))
+    assert copied["dcr"] == 0.0

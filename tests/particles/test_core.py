@@ -125,7 +125,7 @@ def test_no_particle_moves_faster_than_the_lipschitz_bound(
 
 @pytest.mark.parametrize("divergence", ["kl", "alpha", "wasserstein"])
 def test_flow_decreases_distance_to_data(gaussian_to_mixture, divergence):
-    from skflow.metrics._pairwise import energy_distance_tensor
+    from skflow._pairwise import energy_distance_tensor
 
     start, data = gaussian_to_mixture
     result, _ = _flow(start, data, max_iter=150, divergence=divergence)

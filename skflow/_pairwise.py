@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 import torch
 
-from .._torch_utils import iter_chunks
+from ._torch_utils import iter_chunks
 
 CHUNK_ROWS = 4096
 

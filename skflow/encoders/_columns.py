@@ -1,0 +1,455 @@
+"""Per-column codecs of :class:`~skflow.TabularEncoder`: one column to a few
+continuous columns and back.
+
+Every codec learns from one column in ``fit`` and then maps it to an ``(n,
+width)`` float block (``encode``) and a block back to the column's values
+(``decode``). Three families cover a table:
+
+* :class:`NumericColumn` for numbers, and through it for dates and durations
+  (as float seconds): missing values and exact point masses (a column that is 60 %
+  zeros) become a *state* (value, mass ``j``, missing), encoded like a categorical
+  column; the other values become one continuous column, standardised or mapped
+  through the normal quantile function when the marginal is skewed or
+  heavy-tailed, and decoded at the column's recorded precision (cents, whole
+  numbers, steps of 0.5) inside its range;
+* :class:`CategoricalColumn` for text, ``category`` and boolean columns with
+  missing values: one centred, scaled indicator block, missing as a level, rare
+  levels pooled beyond ``max_categories`` and drawn back by their frequencies;
+* :class:`BooleanColumn` for complete boolean columns: one standardised 0/1
+  column thresholded at 0.5.
+
+Indicator blocks are centred on the level frequencies and scaled so the block's
+total variance is 1 (see :func:`indicator_scale`): every column contributes the
+same variance to the geometry the samplers see, whatever its number of levels.
+
+The codecs are :class:`~sklearn.base.BaseEstimator` subclasses only so that
+``skflow.save`` can store them (it rebuilds skflow estimators from their data);
+they have no parameters of their own and are not meant for direct use.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+from scipy.special import ndtri
+from sklearn.base import BaseEstimator
+
+# A value is an exact point mass when at least this share of a column's
+# observed values, and at least MASS_MIN_ROWS of them, equal it (a
+# zero-inflated amount, the levels of a small integer scale)...
+MASS_MIN_SHARE = 0.1
+MASS_MIN_ROWS = 5
+# ...up to this many masses per column, the most frequent first.
+MAX_MASSES = 20
+# The continuous part is mapped through the normal quantile function when its
+# sample skewness or excess kurtosis is beyond these (a Gaussian pushed through
+# a smooth network grows heavy tails slowly); otherwise it is standardised.
+QUANTILE_SKEW = 1.0
+QUANTILE_KURTOSIS = 3.0
+# At most this many knots of the quantile map.
+MAX_QUANTILES = 1000
+# Decimal places searched for a column's recorded precision.
+MAX_DECIMALS = 6
+
+
+def indicator_scale(frequencies: np.ndarray) -> float:
+    """The factor that gives a centred indicator block total variance 1.
+
+    The indicators of levels with frequencies ``p_j`` centred on ``p`` have
+    total variance ``1 - sum p_j^2``; a block with one level has none.
+    """
+    total_variance = 1.0 - float(np.sum(np.asarray(frequencies) ** 2))
+    return 1.0 / np.sqrt(total_variance) if total_variance > 1e-12 else 1.0
+
+
+def _encode_levels(
+    codes: np.ndarray, frequencies: np.ndarray, *, compact: bool = False
+) -> np.ndarray:
+    """Centred, scaled indicators of integer level ``codes``.
+
+    With ``compact``, two levels take one column (the second level's
+    indicator, standardised): the pair of indicators is perfectly
+    anti-correlated, so the second column would carry nothing. A negative code
+    (a level unseen in ``fit``) sits at the block's centre.
+    """
+    n_levels = len(frequencies)
+    if compact and n_levels == 2:
+        p = frequencies[1]
+        spread = np.sqrt(p * (1 - p)) or 1.0
+        indicator = np.where(codes < 0, p, (codes == 1).astype(np.float64))
+        return ((indicator - p) / spread)[:, None]
+    indicators = np.zeros((len(codes), n_levels))
+    seen = codes >= 0
+    indicators[np.flatnonzero(seen), codes[seen]] = 1.0
+    indicators[~seen] = frequencies
+    return (indicators - frequencies) * indicator_scale(frequencies)
+
+
+def _decode_levels(
+    block: np.ndarray, frequencies: np.ndarray, *, compact: bool = False
+) -> np.ndarray:
+    """The level of each encoded row: the largest (soft) indicator."""
+    if compact and len(frequencies) == 2:
+        p = frequencies[1]
+        spread = np.sqrt(p * (1 - p)) or 1.0
+        return (block[:, 0] * spread + p > 0.5).astype(np.intp)
+    soft = block / indicator_scale(frequencies) + frequencies
+    return np.argmax(soft, axis=1)
+
+
+def _level_width(n_levels: int, *, compact: bool = False) -> int:
+    return 1 if compact and n_levels == 2 else n_levels
+
+
+def _recorded_step(values: np.ndarray) -> tuple[float, int] | None:
+    """The grid the values were recorded on, as ``(step, decimals)``: (0.01, 2)
+    for cents, (1, 0) for whole numbers, (0.5, 1) for halves; None when they are
+    not on a grid of at most ``MAX_DECIMALS`` decimals.
+
+    The smallest ``k`` with every ``value * 10^k`` an integer, then the greatest
+    common divisor of those integers, so a column of halves gives 0.5 rather
+    than 0.1.
+    """
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return None
+    for decimals in range(MAX_DECIMALS + 1):
+        scaled = finite * 10.0**decimals
+        if np.abs(scaled).max() >= 2**52:
+            return None
+        rounded = np.rint(scaled)
+        if np.all(np.abs(scaled - rounded) <= 1e-9 * np.maximum(1, np.abs(scaled))):
+            integers = np.abs(rounded.astype(np.int64))
+            divisor = int(np.gcd.reduce(integers)) if integers.any() else 1
+            return max(divisor, 1) / 10.0**decimals, decimals
+    return None
+
+
+def _round_to_step(values: np.ndarray, step: float, decimals: int) -> np.ndarray:
+    return np.round(np.rint(values / step) * step, decimals)
+
+
+def _reflect(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Fold values beyond ``[low, high]`` back inside, mirror-wise.
+
+    Clipping would pile every overshoot onto the bounds (a generated age at its
+    minimum four times as often as in the data); reflecting spreads it over the
+    edge of the range, as a boundary-corrected kernel estimate does.
+    """
+    width = high - low
+    if width <= 0:
+        return np.full_like(values, low)
+    shifted = np.mod(values - low, 2 * width)
+    return low + np.where(shifted > width, 2 * width - shifted, shifted)
+
+
+class NumericColumn(BaseEstimator):
+    """A numeric column: states (value / point masses / missing) and a value.
+
+    ``fit`` takes the column as float64 with NaN for missing values. The
+    encoded block is the state block (when there is more than one state) and
+    the continuous value (when some values are not point masses). With both,
+    each part carries half of the column's total variance of 1; a column that
+    is one value throughout encodes as a single zero column.
+    """
+
+    def fit(self, values: np.ndarray, *, clip: bool = True, grid_origin=None):
+        """Learn the states, the transform, the range and the precision.
+
+        ``grid_origin="min"`` measures the precision from the smallest value
+        (dates: whole days from the first date, whatever the time zone's
+        offset from the epoch); None from zero.
+        """
+        values = np.asarray(values, dtype=np.float64)
+        missing = np.isnan(values)
+        observed = values[~missing]
+        self.clip = clip
+        self.masses_ = self._point_masses(observed)
+        rest = observed[~np.isin(observed, self.masses_)]
+        if rest.size and np.ptp(rest) == 0:
+            # One value besides the masses: a mass too.
+            self.masses_ = np.sort(np.append(self.masses_, rest[0]))
+            rest = rest[:0]
+        self.has_value_ = bool(rest.size)
+        self.has_missing_ = bool(missing.any())
+        n_states = int(self.has_value_) + len(self.masses_) + int(self.has_missing_)
+        self.state_frequencies_ = np.bincount(
+            self._states(values), minlength=n_states
+        ) / len(values)
+        self.origin_ = (
+            float(observed.min()) if grid_origin == "min" and observed.size else 0.0
+        )
+        self.step_ = _recorded_step(observed - self.origin_)
+        if self.has_value_:
+            self.low_, self.high_ = float(rest.min()), float(rest.max())
+            self.transform_ = self._choose_transform(rest)
+            if self.transform_ == "quantile":
+                self._fit_quantiles(rest)
+            else:
+                self.mean_ = float(rest.mean())
+                self.std_ = float(rest.std()) or 1.0
+        has_states = n_states > 1
+        # Each part's share of the column's total variance of 1.
+        self.state_weight_ = np.sqrt(0.5) if has_states and self.has_value_ else 1.0
+        self.value_weight_ = np.sqrt(0.5) if has_states else 1.0
+        if self.has_value_:
+            filled = self._filled_scores(values)
+            self.fill_mean_ = float(filled.mean())
+            self.fill_std_ = float(filled.std()) or 1.0
+        self.state_width_ = _level_width(n_states, compact=True) if has_states else 0
+        self.width_ = max(self.state_width_ + int(self.has_value_), 1)
+        return self
+
+    # ---------------------------------------------------------------- fitting
+    @staticmethod
+    def _point_masses(observed: np.ndarray) -> np.ndarray:
+        if observed.size == 0:
+            return np.zeros(0)
+        levels, counts = np.unique(observed, return_counts=True)
+        share = counts / observed.size
+        heavy = np.flatnonzero((share >= MASS_MIN_SHARE) & (counts >= MASS_MIN_ROWS))
+        heavy = heavy[np.argsort(-counts[heavy], kind="stable")][:MAX_MASSES]
+        return np.sort(levels[heavy])
+
+    @staticmethod
+    def _choose_transform(rest: np.ndarray) -> str:
+        centred = rest - rest.mean()
+        spread = centred.std()
+        if rest.size < 8 or spread == 0:
+            return "linear"
+        z = centred / spread
+        skew = float(np.mean(z**3))
+        excess_kurtosis = float(np.mean(z**4)) - 3.0
+        if abs(skew) > QUANTILE_SKEW or excess_kurtosis > QUANTILE_KURTOSIS:
+            return "quantile"
+        return "linear"
+
+    def _fit_quantiles(self, rest: np.ndarray) -> None:
+        # Knots at evenly spaced levels of the empirical distribution, from the
+        # minimum (level 0) to the maximum (level 1); their normal scores
+        # avoid +-infinity by the half-row continuity correction. Tied knots
+        # (repeated values) are merged, keeping np.interp's abscissae
+        # increasing. Written here rather than with sklearn's
+        # QuantileTransformer because decoding must reflect or extrapolate
+        # beyond the range instead of clipping onto its ends.
+        n = rest.size
+        levels = np.linspace(0.0, 1.0, min(n, MAX_QUANTILES))
+        knots = np.quantile(rest, levels)
+        scores = ndtri(np.clip(levels, 0.5 / n, 1 - 0.5 / n))
+        knots, first = np.unique(knots, return_index=True)
+        last = np.append(first[1:], len(levels)) - 1
+        self.knots_ = knots
+        self.scores_ = (scores[first] + scores[last]) / 2
+
+    def _states(self, values: np.ndarray) -> np.ndarray:
+        """State codes: 0 = a value (when the column has values), then the
+        masses, then missing; -1 for what ``fit`` never saw (a missing value in
+        a complete column, a value in a column of masses only)."""
+        offset = int(self.has_value_)
+        states = np.zeros(len(values), dtype=np.intp)
+        missing = np.isnan(values)
+        is_mass = np.isin(values, self.masses_)
+        states[is_mass] = offset + np.searchsorted(self.masses_, values[is_mass])
+        if not self.has_value_:
+            states[~is_mass & ~missing] = -1
+        states[missing] = offset + len(self.masses_) if self.has_missing_ else -1
+        return states
+
+    def _filled_scores(self, values: np.ndarray) -> np.ndarray:
+        """The transformed values, 0 (the centre) where the row has none."""
+        is_value = np.isfinite(values) & ~np.isin(values, self.masses_)
+        scores = np.zeros(len(values))
+        scores[is_value] = self._forward(values[is_value])
+        return scores
+
+    # ---------------------------------------------------------- encode / decode
+    def encode(self, values: np.ndarray) -> np.ndarray:
+        values = np.asarray(values, dtype=np.float64)
+        parts = []
+        if self.state_width_:
+            states = _encode_levels(
+                self._states(values), self.state_frequencies_, compact=True
+            )
+            parts.append(states * self.state_weight_)
+        if self.has_value_:
+            scores = (self._filled_scores(values) - self.fill_mean_) / self.fill_std_
+            parts.append((scores * self.value_weight_)[:, None])
+        if not parts:
+            return np.zeros((len(values), 1))
+        return np.hstack(parts)
+
+    def decode(self, block: np.ndarray) -> np.ndarray:
+        n = block.shape[0]
+        if self.state_width_:
+            states = _decode_levels(
+                block[:, : self.state_width_] / self.state_weight_,
+                self.state_frequencies_,
+                compact=True,
+            )
+        else:
+            states = np.zeros(n, dtype=np.intp)
+        out = np.full(n, np.nan)
+        offset = int(self.has_value_)
+        if self.has_value_:
+            is_value = states == 0
+            scores = (
+                block[is_value, self.state_width_] / self.value_weight_
+            ) * self.fill_std_ + self.fill_mean_
+            out[is_value] = self._inverse(scores)
+        for j, mass in enumerate(self.masses_):
+            out[states == offset + j] = mass
+        return out
+
+    def _forward(self, values: np.ndarray) -> np.ndarray:
+        if self.transform_ == "quantile":
+            if self.knots_.size == 1:
+                return np.zeros_like(values)
+            return np.interp(values, self.knots_, self.scores_)
+        return (values - self.mean_) / self.std_
+
+    def _inverse(self, scores: np.ndarray) -> np.ndarray:
+        if self.transform_ == "quantile":
+            values = self._inverse_quantile(scores)
+        else:
+            values = scores * self.std_ + self.mean_
+            if self.clip:
+                values = _reflect(values, self.low_, self.high_)
+        if self.step_ is not None:
+            values = self.origin_ + _round_to_step(values - self.origin_, *self.step_)
+            if self.clip:
+                # Rounding may step just outside the range.
+                values = np.clip(values, self.low_, self.high_)
+        return values
+
+    def _inverse_quantile(self, scores: np.ndarray) -> np.ndarray:
+        knots, knot_scores = self.knots_, self.scores_
+        if knots.size == 1:
+            return np.full_like(scores, knots[0])
+        if self.clip:
+            # Reflect in score space: the tail's map mirrored, inside the range.
+            reflected = _reflect(scores, knot_scores[0], knot_scores[-1])
+            return np.interp(reflected, knot_scores, knots)
+        # Extrapolate with the outermost segments' slopes.
+        values = np.interp(scores, knot_scores, knots)
+        below, above = scores < knot_scores[0], scores > knot_scores[-1]
+        slope_low = (knots[1] - knots[0]) / (knot_scores[1] - knot_scores[0])
+        slope_high = (knots[-1] - knots[-2]) / (knot_scores[-1] - knot_scores[-2])
+        values[below] = knots[0] + (scores[below] - knot_scores[0]) * slope_low
+        values[above] = knots[-1] + (scores[above] - knot_scores[-1]) * slope_high
+        return values
+
+
+class CategoricalColumn(BaseEstimator):
+    """A categorical column: one indicator block, missing as a level.
+
+    ``fit`` takes the column's values as an object array and a boolean mask of
+    the missing entries. At most ``max_categories`` levels get an indicator:
+    beyond that, the rarest levels share one pooled level, and decoding draws
+    one of them by their training frequencies (deterministically for given
+    encoded rows).
+    """
+
+    def fit(self, values: np.ndarray, missing: np.ndarray, *, max_categories: int):
+        import pandas as pd
+
+        present = values[~missing]
+        counts = pd.Series(present).value_counts(sort=True)
+        levels = counts.index.to_numpy(dtype=object)
+        frequencies = counts.to_numpy(dtype=np.float64)
+        self.has_missing_ = bool(missing.any())
+        budget = max_categories - int(self.has_missing_)
+        if len(levels) > budget:
+            kept = max(budget - 1, 1)
+            self.pooled_ = levels[kept:]
+            pooled_counts = frequencies[kept:]
+            self.pooled_weights_ = pooled_counts / pooled_counts.sum()
+            levels, frequencies = levels[:kept], frequencies[:kept]
+        else:
+            self.pooled_ = np.zeros(0, dtype=object)
+            self.pooled_weights_ = np.zeros(0)
+        # Levels in sorted order where they sort (stable blocks and names).
+        try:
+            order = np.argsort(levels, kind="stable")
+        except TypeError:
+            order = np.arange(len(levels))
+        self.levels_ = levels[order]
+        n = len(values)
+        shares = list(frequencies[order] / n)
+        if self.pooled_.size:
+            shares.append(float(np.sum(~missing) / n - np.sum(shares)))
+        if self.has_missing_:
+            shares.append(float(missing.mean()))
+        self.frequencies_ = np.asarray(shares)
+        self.width_ = _level_width(len(self.frequencies_))
+        return self
+
+    @property
+    def n_levels_(self) -> int:
+        return len(self.frequencies_)
+
+    def _codes(self, values: np.ndarray, missing: np.ndarray) -> np.ndarray:
+        import pandas as pd
+
+        codes = pd.Index(self.levels_).get_indexer(values)
+        if self.pooled_.size:
+            pooled = pd.Index(self.pooled_).get_indexer(values) >= 0
+            codes[pooled] = len(self.levels_)
+        if self.has_missing_:
+            codes[missing] = self.n_levels_ - 1
+        else:
+            codes[missing] = -1
+        return codes
+
+    def encode(self, values: np.ndarray, missing: np.ndarray) -> np.ndarray:
+        return _encode_levels(self._codes(values, missing), self.frequencies_)
+
+    def decode(self, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The decoded values (object array) and the mask of missing rows."""
+        codes = _decode_levels(block, self.frequencies_)
+        out = np.empty(len(codes), dtype=object)
+        is_level = codes < len(self.levels_)
+        out[is_level] = self.levels_[codes[is_level]]
+        missing = np.zeros(len(codes), dtype=bool)
+        if self.has_missing_:
+            missing = codes == self.n_levels_ - 1
+        if self.pooled_.size:
+            pooled = (codes == len(self.levels_)) & ~missing
+            if pooled.any():
+                # Seeded by the rows themselves: the same generated rows always
+                # decode to the same levels.
+                seed = zlib.crc32(np.ascontiguousarray(block[pooled]).tobytes())
+                draws = np.random.RandomState(seed).choice(
+                    len(self.pooled_), size=int(pooled.sum()), p=self.pooled_weights_
+                )
+                out[pooled] = self.pooled_[draws]
+        return out, missing
+
+    def feature_names(self, name: str) -> list[str]:
+        labels = [str(level) for level in self.levels_]
+        if self.pooled_.size:
+            labels.append("infrequent")
+        if self.has_missing_:
+            labels.append("missing")
+        if len(labels) == 2:
+            return [f"{name}_{labels[1]}"]
+        return [f"{name}_{label}" for label in labels]
+
+
+class BooleanColumn(BaseEstimator):
+    """A complete boolean column: one standardised 0/1 column."""
+
+    def fit(self, values: np.ndarray):
+        values = np.asarray(values, dtype=np.float64)
+        self.mean_ = float(values.mean())
+        self.std_ = float(values.std()) or 1.0
+        self.width_ = 1
+        return self
+
+    def encode(self, values: np.ndarray) -> np.ndarray:
+        return ((np.asarray(values, dtype=np.float64) - self.mean_) / self.std_)[
+            :, None
+        ]
+
+    def decode(self, block: np.ndarray) -> np.ndarray:
+        return block[:, 0] * self.std_ + self.mean_ > 0.5

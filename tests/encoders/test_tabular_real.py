@@ -1,0 +1,267 @@
+"""TabularEncoder on tables as they come: missing values, dates, skewed and
+zero-inflated numbers, recorded precision, many categories, row keys.
+
+Distributional claims are checked through a stand-in sampler with a known
+behaviour, a narrow Gaussian kernel density on the encoded rows: it
+reproduces the encoded joint distribution, so whatever the encoder lets a
+sampler learn comes back, and what it loses does not.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from pandas.testing import assert_frame_equal
+from sklearn.neighbors import KernelDensity
+
+import skflow
+from skflow import TabularEncoder
+
+
+def _kde_pipeline(bandwidth=0.05):
+    return skflow.make_generative_pipeline(
+        TabularEncoder(), KernelDensity(bandwidth=bandwidth)
+    )
+
+
+def _noisy_decode(encoder, frame, scale, seed=0):
+    """Decode the encoded rows plus Gaussian noise: arbitrary nearby rows."""
+    encoded = encoder.transform(frame)
+    rng = np.random.default_rng(seed)
+    return encoder.inverse_transform(encoded + rng.normal(0, scale, encoded.shape))
+
+
+def test_every_missing_marker_round_trips_in_its_dtype():
+    n = 40
+    rng = np.random.default_rng(0)
+    gaps = rng.random(n) < 0.25
+    frame = pd.DataFrame(
+        {
+            "float": np.where(gaps, np.nan, rng.normal(size=n)),
+            "Float64": pd.array(np.where(gaps, np.nan, rng.normal(size=n)), "Float64"),
+            "Int64": pd.array(
+                np.ma.masked_array(rng.integers(0, 100, n), gaps).tolist(), "Int64"
+            ),
+            "boolean": pd.array(
+                np.ma.masked_array(rng.random(n) < 0.5, gaps).tolist(), "boolean"
+            ),
+            "string": pd.array(
+                np.where(gaps, None, rng.choice(["a", "b"], n)), dtype="string"
+            ),
+            "object_none": pd.Series(
+                np.where(gaps, None, rng.choice(["u", "v", "w"], n)), dtype=object
+            ),
+            "category": pd.Categorical(
+                np.where(gaps, None, rng.choice(["lo", "hi"], n)),
+                categories=["lo", "hi"],
+            ),
+            "dates": pd.Series(
+                np.where(gaps, pd.NaT, pd.date_range("2021-03-01", periods=n))
+            ).astype("datetime64[s]"),
+        }
+    )
+    encoder = TabularEncoder().fit(frame)
+    back = encoder.inverse_transform(encoder.transform(frame))
+    assert list(back.dtypes) == list(frame.dtypes)
+    for name in frame.columns:
+        np.testing.assert_array_equal(back[name].isna(), frame[name].isna(), name)
+    assert back["object_none"][gaps].map(lambda v: v is None).all()
+    exact = [c for c in frame.columns if c not in ("float", "Float64")]
+    assert_frame_equal(back[exact], frame[exact], check_exact=True)
+    assert_frame_equal(back, frame, check_exact=False, rtol=1e-12)
+
+
+def test_pyarrow_backed_columns_round_trip():
+    pytest.importorskip("pyarrow")
+    frame = pd.DataFrame(
+        {
+            "n": pd.array([1, 2, None, 4, 5, 6], dtype="int64[pyarrow]"),
+            "s": pd.array(["a", None, "b", "a", "b", "a"], dtype="string[pyarrow]"),
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # a tiny table
+        encoder = TabularEncoder().fit(frame)
+    back = encoder.inverse_transform(encoder.transform(frame))
+    assert list(back.dtypes) == list(frame.dtypes)
+    assert_frame_equal(back, frame)
+
+
+def test_missingness_that_depends_on_another_column_comes_back():
+    # x is missing for 80 % of group "a" and 5 % of group "b": the sampler sees
+    # the missing state beside the group and gives back both rates.
+    rng = np.random.default_rng(1)
+    n = 2000
+    group = rng.choice(["a", "b"], n)
+    x = rng.normal(size=n)
+    x[rng.random(n) < np.where(group == "a", 0.8, 0.05)] = np.nan
+    frame = pd.DataFrame({"group": group, "x": x})
+    synthetic = _kde_pipeline().fit(frame).sample(4000, random_state=0)
+    rates = synthetic["x"].isna().groupby(synthetic["group"]).mean()
+    real = frame["x"].isna().groupby(frame["group"]).mean()
+    # Binomial spread of a rate from ~2000 rows is under 0.01; 0.04 leaves room
+    # for the kernel's smoothing.
+    np.testing.assert_allclose(rates[["a", "b"]], real[["a", "b"]], atol=0.04)
+    assert synthetic["group"].notna().all()
+
+
+def test_no_missing_values_where_the_real_column_had_none():
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=300),
+            "k": rng.integers(0, 4, 300),
+            "c": rng.choice(["p", "q"], 300),
+        }
+    )
+    encoder = TabularEncoder().fit(frame)
+    out = _noisy_decode(encoder, frame, scale=3.0)
+    assert out.notna().all().all()
+
+
+def test_dates_keep_time_zone_resolution_and_grid():
+    n = 200
+    frame = pd.DataFrame(
+        {
+            "day": pd.date_range("2019-01-01", periods=n, freq="D"),
+            "minute": pd.date_range(
+                "2022-05-01 08:00", periods=n, freq="7min", tz="America/Lima"
+            ),
+            "weekly": pd.date_range("2020-01-06", periods=n, freq="W-MON"),
+            "wait": pd.to_timedelta(np.arange(n) % 37, unit="min"),
+        }
+    )
+    encoder = TabularEncoder().fit(frame)
+    assert set(encoder.column_kinds_.values()) == {"datetime", "timedelta"}
+    out = _noisy_decode(encoder, frame, scale=0.3)
+    assert list(out.dtypes) == list(frame.dtypes)
+    assert (out["day"] == out["day"].dt.normalize()).all()  # at midnight
+    assert (out["minute"].dt.second == 0).all()
+    assert str(out["minute"].dt.tz) == "America/Lima"
+    assert (out["weekly"].dt.dayofweek == 0).all()  # still Mondays
+    assert (out["wait"] % pd.Timedelta(minutes=1) == pd.Timedelta(0)).all()
+    for name in frame.columns:
+        assert frame[name].min() <= out[name].min() <= out[name].max()
+        assert out[name].max() <= frame[name].max()
+
+
+@pytest.mark.parametrize(
+    "values, grid",
+    [
+        (np.round(np.random.default_rng(0).uniform(0, 100, 300), 2), 0.01),
+        (np.floor(np.random.default_rng(1).uniform(0, 100, 300)), 1.0),
+        (np.random.default_rng(2).integers(0, 40, 300) / 2, 0.5),
+    ],
+    ids=["cents", "whole", "halves"],
+)
+def test_decoded_numbers_stay_on_the_recorded_grid(values, grid):
+    frame = pd.DataFrame({"v": values})
+    encoder = TabularEncoder().fit(frame)
+    out = _noisy_decode(encoder, frame, scale=0.5)["v"].to_numpy()
+    steps = out / grid
+    np.testing.assert_allclose(steps, np.rint(steps), atol=1e-9)
+    # Printed as recorded: no 16-digit tails.
+    assert all(len(repr(float(v)).split(".")[-1]) <= 2 for v in out)
+
+
+def test_zero_inflated_and_small_integer_columns_keep_their_point_masses():
+    rng = np.random.default_rng(3)
+    n = 3000
+    amount = np.where(rng.random(n) < 0.6, 0.0, np.round(rng.lognormal(3, 1, n), 2))
+    year = rng.choice(np.arange(2010, 2017), n, p=[0.3, 0.05, 0.1, 0.1, 0.1, 0.05, 0.3])
+    frame = pd.DataFrame({"amount": amount, "year": year})
+    synthetic = _kde_pipeline().fit(frame).sample(6000, random_state=1)
+    zero_share = (synthetic["amount"] == 0).mean()
+    assert abs(zero_share - 0.6) < 0.03
+    # The year's levels keep their frequencies, end levels included (a
+    # continuous treatment bunches toward the middle).
+    real = frame["year"].value_counts(normalize=True).sort_index()
+    fake = synthetic["year"].value_counts(normalize=True).reindex(real.index)
+    np.testing.assert_allclose(fake, real, atol=0.03)
+    positive = synthetic["amount"][synthetic["amount"] > 0]
+    assert positive.min() >= amount[amount > 0].min()
+
+
+def test_heavy_tailed_column_is_quantile_mapped_and_bounds_do_not_pile_up():
+    rng = np.random.default_rng(4)
+    n = 2000
+    frame = pd.DataFrame(
+        {
+            "income": np.round(rng.lognormal(10, 1.2, n), 0),
+            "age": rng.uniform(18, 90, n),
+        }
+    )
+    encoder = TabularEncoder().fit(frame)
+    assert encoder.codecs_["income"].transform_ == "quantile"
+    assert encoder.codecs_["age"].transform_ == "linear"
+    # Encoded heavy tails look Gaussian: no encoded value beyond 4 sigma.
+    assert np.abs(encoder.transform(frame)).max() < 4
+    out = _noisy_decode(encoder, frame, scale=0.5)
+    for name in ("income", "age"):
+        low = frame[name].min()
+        at_bound = (out[name] <= low + 1e-9).mean()
+        # Reflection, not clipping: the minimum is not a point mass.
+        assert at_bound < 0.01, name
+
+
+def test_many_levels_stay_within_the_width_bound_with_their_frequencies():
+    rng = np.random.default_rng(5)
+    n = 6000
+    levels = np.array([f"L{i:04d}" for i in range(2000)])
+    weights = 1.0 / np.arange(1, 2001)
+    draws = rng.choice(levels, n, p=weights / weights.sum())
+    frame = pd.DataFrame({"store": draws, "x": rng.normal(size=n)})
+    encoder = TabularEncoder(max_categories=30).fit(frame)
+    encoded = encoder.transform(frame)
+    assert encoded.shape[1] == 30 + 1
+    out = encoder.inverse_transform(encoded)
+    assert set(out["store"]) <= set(draws)
+    # Pooled levels come back by frequency: the decoded share of the top 29
+    # levels matches, and many distinct rare levels appear.
+    top = frame["store"].value_counts().index[:29]
+    assert abs(out["store"].isin(top).mean() - frame["store"].isin(top).mean()) < 1e-9
+    assert out["store"].nunique() > 200
+    again = encoder.inverse_transform(encoded)
+    assert_frame_equal(out, again)  # deterministic for the same rows
+
+
+def test_row_key_is_regenerated_unique():
+    n = 50
+    frame = pd.DataFrame({"id": np.arange(101, 101 + n), "x": np.linspace(0, 1, n)})
+    encoder = TabularEncoder().fit(frame)
+    assert encoder.column_kinds_["id"] == "key"
+    assert encoder.transform(frame).shape == (n, 1)
+    out = encoder.inverse_transform(np.zeros((80, 1)))
+    assert out["id"].is_unique and out["id"].min() == 101
+    assert out["id"].dtype == frame["id"].dtype
+
+
+def test_documented_edge_cases():
+    rng = np.random.default_rng(6)
+    frame = pd.DataFrame(
+        {
+            "empty": np.full(30, np.nan),
+            "nan_text": rng.choice(["nan", "ok"], 30).astype(object),
+            "x": rng.normal(size=30),
+        }
+    )
+    encoder = TabularEncoder().fit(frame)
+    out = _noisy_decode(encoder, frame, scale=1.0)
+    assert out["empty"].isna().all()  # a column with no value decodes missing
+    # The string "nan" is a level like any other, not a missing value.
+    assert out["nan_text"].notna().all() and set(out["nan_text"]) <= {"nan", "ok"}
+    with pytest.warns(UserWarning, match="3 rows"):
+        TabularEncoder().fit(frame.head(3))
+    with pytest.raises(ValueError, match="infinite"):
+        TabularEncoder().fit(frame.assign(x=np.inf))
+
+
+def test_numeric_arrays_get_the_same_marginal_treatment():
+    # A Student-t (df=2) column is heavy-tailed: quantile-mapped even as a
+    # plain array, so a sampler sees Gaussian-like marginals.
+    rng = np.random.default_rng(7)
+    X = np.column_stack([rng.standard_t(2, 1000), rng.normal(size=1000)])
+    encoder = TabularEncoder().fit(X)
+    assert [encoder.codecs_[i].transform_ for i in (0, 1)] == ["quantile", "linear"]
+    np.testing.assert_allclose(encoder.inverse_transform(encoder.transform(X)), X)
