@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 from abc import ABCMeta, abstractmethod
+from contextlib import contextmanager
 from numbers import Integral
 
 import numpy as np
@@ -323,14 +324,26 @@ class TorchEstimatorMixin:
             )
         return self._tensor_cache[1]
 
-    def _progress(self, total: int):
-        """A tqdm bar when ``verbose`` is truthy; silent otherwise."""
-        return tqdm(
+    @contextmanager
+    def _progress(self, total: int, names: tuple[str, ...] = ()):
+        """A progress callback for a core's loop, drawing a tqdm bar when
+        ``verbose`` is truthy (silent otherwise).
+
+        The callback takes ``(n_iter, *values)``, as :func:`skflow._loop.run_loop`
+        calls it, and shows the values under ``names``.
+        """
+        with tqdm(
             total=total,
             desc=type(self).__name__,
             disable=not self.verbose,
             leave=bool(self.verbose),
-        )
+        ) as bar:
+
+            def report(n_iter, *values):
+                bar.update(n_iter - bar.n)
+                bar.set_postfix(dict(zip(names, values)))
+
+            yield report
 
 
 class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):

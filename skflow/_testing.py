@@ -114,7 +114,7 @@ def interrupting_progress_bar(at_progress: int = 1):
             if self.n >= at_progress:
                 raise KeyboardInterrupt
 
-        def set_postfix(self, **kwargs):
+        def set_postfix(self, *args, **kwargs):
             pass
 
     return InterruptingBar

@@ -325,12 +325,8 @@ class AutoencoderTransformer(
             parameters, n_encoder = init_autoencoder(
                 X.shape[1], int(self.n_components), hidden, streams.init, device, dtype
             )
-        with self._progress(self.max_iter) as bar:
-
-            def report(epoch, train_loss, validation_loss):
-                bar.update(epoch - bar.n)
-                bar.set_postfix(train_loss=train_loss, validation_loss=validation_loss)
-
+        names = ("train_loss", "validation_loss")
+        with self._progress(self.max_iter, names) as report:
             result = train_autoencoder(
                 train,
                 validation,

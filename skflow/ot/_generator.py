@@ -286,12 +286,8 @@ class EntropicOTGenerator(BaseSampler):
             model = init_generator(
                 mean, cholesky @ cholesky.t(), latent_dim, hidden, streams.init
             )
-        with self._progress(self.max_iter) as bar:
-
-            def report(step, semi_dual, loss):
-                bar.update(step - bar.n)
-                bar.set_postfix(semi_dual=semi_dual, generator_loss=loss)
-
+        names = ("semi_dual", "generator_loss")
+        with self._progress(self.max_iter, names) as report:
             result = entropic_ot_fit(
                 model,
                 data,

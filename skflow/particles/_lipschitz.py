@@ -288,12 +288,7 @@ class LipschitzParticleSampler(BaseSampler):
             last = unflatten_critic(fitted.critic_trajectory[-1], fitted.shapes)
             weights = [w.clone().requires_grad_(True) for w in last.weights]
             biases = [b.clone().requires_grad_(True) for b in last.biases]
-        with self._progress(self.max_iter) as bar:
-
-            def report(iteration, divergence, kinetic_energy):
-                bar.update(iteration - bar.n)
-                bar.set_postfix(divergence=divergence, kinetic=kinetic_energy)
-
+        with self._progress(self.max_iter, ("divergence", "kinetic")) as report:
             result = lipschitz_particle_flow(
                 start,
                 data,

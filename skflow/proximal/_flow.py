@@ -339,12 +339,7 @@ class ProximalMFGFlow(BaseSampler):
                 w.clone().requires_grad_(True) for w in warm["critic"]["weights"]
             ]
             biases = [b.clone().requires_grad_(True) for b in warm["critic"]["biases"]]
-        with self._progress(self.max_iter) as bar:
-
-            def report(iteration, generator_loss, divergence):
-                bar.update(iteration - bar.n)
-                bar.set_postfix(loss=generator_loss, divergence=divergence)
-
+        with self._progress(self.max_iter, ("loss", "divergence")) as report:
             result = proximal_flow(
                 data,
                 field,

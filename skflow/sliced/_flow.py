@@ -391,12 +391,7 @@ class SlicedWassersteinFlow(BaseSampler):
                 generator=streams.init,
                 n_particles=n_particles,
             )
-        with self._progress(self.max_iter) as bar:
-
-            def report(step, objective, distance):
-                bar.update(step - bar.n)
-                bar.set_postfix(objective=objective, step_distance=distance)
-
+        with self._progress(self.max_iter, ("objective", "step_distance")) as report:
             result = sliced_jko_flow(
                 model,
                 functional,
