@@ -93,6 +93,48 @@ class GenerativePipeline(Pipeline):
     (4, 13)
     """
 
+    def fit(self, X, y=None, **params):
+        """Fit every step in turn; a fit that raises changes no step.
+
+        As :meth:`sklearn.pipeline.Pipeline.fit`, except that when a later
+        step fails (the sampler refuses the rows, say) the steps fitted before
+        it get their earlier state back: a pipeline fitted earlier still
+        samples as before, and a new one stays unfitted.
+
+        Parameters
+        ----------
+        X : iterable
+            Training rows, as the first step takes them.
+        y : iterable, default=None
+            Targets (class labels for a class-conditional last step).
+        **params : dict
+            Parameters passed to the steps' ``fit``, as ``Pipeline.fit`` routes
+            them.
+
+        Returns
+        -------
+        self : GenerativePipeline
+            The fitted pipeline.
+        """
+        # Fitting assigns new attributes rather than mutating old ones (the
+        # rule of skflow's and scikit-learn's estimators), so shallow copies of
+        # the instance dictionaries are the whole state.
+        saved = [
+            (step, dict(step.__dict__))
+            for _, step in self.steps
+            if hasattr(step, "__dict__") and not isinstance(step, str)
+        ]
+        own = dict(self.__dict__)
+        try:
+            return super().fit(X, y, **params)
+        except BaseException:
+            for step, state in saved:
+                step.__dict__.clear()
+                step.__dict__.update(state)
+            self.__dict__.clear()
+            self.__dict__.update(own)
+            raise
+
     @available_if(_final_step_can_sample)
     def sample(self, n_samples=None, *, random_state=None, **sample_params):
         """Draw rows from the last step and map them back to the input space.

@@ -29,7 +29,6 @@ from tqdm.auto import tqdm
 from skflow import (
     AutoencoderTransformer,
     ClassConditionalSampler,
-    GenerativePipeline,
     SlicedWassersteinFlow,
     TabularEncoder,
     make_generative_pipeline,
@@ -79,21 +78,8 @@ ESTIMATORS = [
 ]
 
 
-def _known_failures(estimator):
-    if isinstance(estimator, GenerativePipeline):
-        return {
-            "check_failed_fit_keeps_state": (
-                "Pipeline.fit refits the steps in place, so a fit that fails in "
-                "the sampler leaves the encoder refitted on the new rows"
-            )
-        }
-    return {}
-
-
 # scikit-learn's own checks of these run in their own test files.
-@parametrize_with_checks(
-    ESTIMATORS, sklearn_checks=False, expected_failed_checks=_known_failures
-)
+@parametrize_with_checks(ESTIMATORS, sklearn_checks=False)
 def test_skflow_estimators_keep_the_contract(estimator, check):
     check(estimator)
 
