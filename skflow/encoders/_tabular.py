@@ -19,7 +19,14 @@ from .._compat import (
 )
 from .._frames import cast_numeric_column, column_kind, is_dataframe
 from .._warnings import warn
-from ._columns import BooleanColumn, CategoricalColumn, NumericColumn
+from . import _relations as relations
+from ._columns import (
+    BooleanColumn,
+    CategoricalColumn,
+    NumericColumn,
+    _recorded_step,
+    _round_to_step,
+)
 
 _MISSING_HINT = (
     "Leave missing='model' (the default) to model them: they come back at "
@@ -84,6 +91,16 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         the bounds, which would pile mass there). With False they extrapolate.
         Integer columns are always kept inside their dtype's range.
 
+    relations : "auto", None or list of str, default="auto"
+        Exact relations between columns, kept exactly in decoded rows.
+        ``"auto"`` finds, among the complete columns of a DataFrame, columns
+        that are the sum, difference, product or ratio of two others (``"c = a
+        + b"``), numeric or date columns that never exceed another whose range
+        overlaps theirs (``"a <= b"``), and categorical columns determined by
+        another one that repeats its levels (``"store_id -> store_name"``). A
+        list declares them instead (checked on ``fit``); None finds none.
+        Derived columns are not encoded: decoding computes them.
+
     Attributes
     ----------
     column_kinds_ : dict of str
@@ -96,7 +113,11 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         order.
 
     codecs_ : dict
-        Column name -> its fitted codec (the per-column model).
+        Column name -> its fitted codec (the per-column model); None for a row
+        key or a column derived by a relation.
+
+    relations_ : list of str
+        The relations kept, as strings (see ``relations``).
 
     n_features_in_ : int
         Number of columns seen during ``fit``.
@@ -149,12 +170,16 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         "missing": [StrOptions({"model", "error"})],
         "max_categories": [Interval(Integral, 2, None, closed="left")],
         "clip": ["boolean"],
+        "relations": [StrOptions({"auto"}), list, None],
     }
 
-    def __init__(self, *, missing="model", max_categories=30, clip=True):
+    def __init__(
+        self, *, missing="model", max_categories=30, clip=True, relations="auto"
+    ):
         self.missing = missing
         self.max_categories = max_categories
         self.clip = clip
+        self.relations = relations
 
     @_fit_context(prefer_skip_nested_validation=True)
     @keeps_state_on_failure
@@ -196,6 +221,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             self.codecs_[name] = codec
             if isinstance(codec, CategoricalColumn):
                 self.categories_[name] = codec.levels_
+        self._fit_relations(columns)
         widths = [self._width(name) for name in columns]
         self._offsets = np.concatenate([[0], np.cumsum(widths)]).astype(np.intp)
         self._n_features_out = int(self._offsets[-1])
@@ -250,14 +276,18 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
                 f"{self._n_features_out}; pass rows encoded by this encoder or "
                 "generated in its output space."
             )
-        decoded = {}
+        raw = {}
         for index, name in enumerate(self.codecs_):
+            if name in self._derived:
+                continue
             block = X[:, self._offsets[index] : self._offsets[index + 1]]
-            decoded[name] = self._decode(name, block)
+            raw[name] = self._decode_raw(name, block)
+        self._apply_relations(raw)
         if self._columns is None:
-            return np.column_stack([decoded[i] for i in range(self.n_features_in_)])
+            return np.column_stack([raw[i] for i in range(self.n_features_in_)])
         import pandas as pd
 
+        decoded = {name: self._output(name, raw[name]) for name in self._columns}
         return pd.DataFrame(decoded, columns=self._columns)
 
     def get_feature_names_out(self, input_features=None):
@@ -281,10 +311,9 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         names = _check_feature_names_in(self, input_features)
         out = []
-        for label, (name, codec) in zip(names, self.codecs_.items()):
+        for label, codec in zip(names, self.codecs_.values()):
             label = str(label)
-            kind = self.column_kinds_[name]
-            if kind == "key":
+            if codec is None:  # a row key, or derived by a relation
                 continue
             if isinstance(codec, CategoricalColumn):
                 out.extend(codec.feature_names(label))
@@ -471,21 +500,94 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             return codec.encode(values.to_numpy(dtype=np.float64, na_value=np.nan))
         return codec.encode(self._to_numbers(values, kind))
 
-    def _decode(self, name, block):
+    def _decode_raw(self, name, block):
+        """A column decoded, before its dtype: float64 (seconds for times, NaN
+        for missing) or, for a categorical column, ``(values, missing)``."""
         codec = self.codecs_[name]
-        kind = self.column_kinds_[name]
-        n_rows = block.shape[0]
-        if codec is None:
-            values = np.arange(n_rows) + self._key_starts[name]
-        elif isinstance(codec, CategoricalColumn):
+        if codec is None:  # a row key
+            return (np.arange(block.shape[0]) + self._key_starts[name]).astype(float)
+        if isinstance(codec, CategoricalColumn):
             values, missing = codec.decode(block)
             values[missing] = codec.missing_marker_
-            return self._category_output(name, values, missing)
+            return values, missing
+        return codec.decode(block)
+
+    def _output(self, name, raw):
+        """A raw decoded column in the fitted dtype."""
+        if isinstance(raw, tuple):
+            return self._category_output(name, *raw)
+        return self._numeric_output(name, self.column_kinds_[name], raw)
+
+    # ------------------------------------------------------------- relations
+    def _fit_relations(self, columns: dict) -> None:
+        """Find or check the exact relations; derived columns lose their codec."""
+        # A list, not a set: skflow.save stores JSON-like containers only.
+        self.relations_, self._derived, self._lookups = [], [], {}
+        self._derived_steps = {}
+        if self.relations is None or self._columns is None:
+            return
+        numbers, labels, steps = {}, {}, {}
+        for name, values in columns.items():
+            kind = self.column_kinds_[name]
+            if _missing_mask(values).any() or kind == "key":
+                continue
+            if kind in ("float", "int", "datetime", "timedelta"):
+                numbers[name] = self._to_numbers(values, kind)
+                steps[name] = _recorded_step(numbers[name])
+            elif kind in ("category", "bool"):
+                labels[name] = values.to_numpy(dtype=object)
+        n_rows = len(next(iter(columns.values())))
+        if self.relations == "auto":
+            found = relations.detect(numbers, labels, steps, n_rows)
         else:
-            values = codec.decode(block)
-        if self._columns is None:
-            return values
-        return self._numeric_output(name, kind, values)
+            found = [relations.parse(text, self._columns) for text in self.relations]
+            for relation in found:
+                named = [relation.left, relation.right, relation.target]
+                usable = all(
+                    name in numbers or name in labels
+                    for name in named
+                    if name is not None
+                )
+                if not (usable and relations.holds(relation, numbers, labels, steps)):
+                    raise ValueError(
+                        f"The declared relation {str(relation)!r} does not hold on "
+                        "every row of X (or names a column with missing values); "
+                        "fix the rows or leave it out."
+                    )
+        for relation in found:
+            self.relations_.append(str(relation))
+            if relation.target is None:
+                continue
+            self._derived.append(relation.target)
+            self.codecs_[relation.target] = None
+            self.categories_.pop(relation.target, None)
+            if relation.kind == "lookup":
+                self._lookups[relation.target] = relations.build_lookup(
+                    relation, labels
+                )
+            else:
+                self._derived_steps[relation.target] = steps.get(relation.target)
+
+    def _apply_relations(self, raw: dict) -> None:
+        """Rebuild the derived columns and restore the orders, in place."""
+        for text in self.relations_:
+            relation = relations.parse(text, self._columns)
+            if relation.kind == "arithmetic":
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    value = relations.apply(relation, raw)
+                step = self._derived_steps.get(relation.target)
+                if step is not None:
+                    value = _round_to_step(value, *step)
+                raw[relation.target] = value
+            elif relation.kind == "lookup":
+                source = raw[relation.left][0]
+                table = self._lookups[relation.target]
+                values = np.array([table.get(v) for v in source], dtype=object)
+                raw[relation.target] = (values, np.array([v is None for v in values]))
+            else:
+                low, high = raw[relation.left], raw[relation.right]
+                swap = low > high
+                low[swap], high[swap] = high[swap], low[swap].copy()
 
     def _category_output(self, name, values, missing):
         import pandas as pd

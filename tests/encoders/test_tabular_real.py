@@ -265,3 +265,83 @@ def test_numeric_arrays_get_the_same_marginal_treatment():
     encoder = TabularEncoder().fit(X)
     assert [encoder.codecs_[i].transform_ for i in (0, 1)] == ["quantile", "linear"]
     np.testing.assert_allclose(encoder.inverse_transform(encoder.transform(X)), X)
+
+
+def _retail(n=400, seed=0):
+    rng = np.random.default_rng(seed)
+    price = np.round(rng.uniform(5, 100, n), 2)
+    discount = np.round(price * rng.uniform(0, 0.4, n), 2)
+    stores = rng.integers(0, 12, n)
+    start = pd.Timestamp("2024-01-01") + pd.to_timedelta(
+        rng.integers(0, 100, n), unit="D"
+    )
+    return pd.DataFrame(
+        {
+            "price": price,
+            "discount": discount,
+            "sale_price": np.round(price - discount, 2),
+            "store_id": [f"S{i:02d}" for i in stores],
+            "store_name": [f"Store number {i}" for i in stores],
+            "start": start,
+            "end": start + pd.to_timedelta(rng.integers(0, 30, n), unit="D"),
+            "units": rng.poisson(20, n),
+        }
+    )
+
+
+def test_exact_relations_are_found_and_kept_in_decoded_rows():
+    frame = _retail()
+    encoder = TabularEncoder().fit(frame)
+    found = set(encoder.relations_)
+    # The difference is found in some arrangement of its three columns.
+    arithmetic = [r for r in found if " = " in r]
+    assert len(arithmetic) == 1
+    assert set(
+        arithmetic[0].replace("=", " ").replace("+", " ").replace("-", " ").split()
+    ) == {
+        "price",
+        "discount",
+        "sale_price",
+    }
+    assert "start <= end" in found and "store_id -> store_name" in found
+    out = _noisy_decode(encoder, frame, scale=1.0)
+    np.testing.assert_allclose(
+        out["sale_price"], out["price"] - out["discount"], atol=1e-9
+    )
+    assert (out["end"] >= out["start"]).all()
+    names = dict(zip(frame["store_id"], frame["store_name"]))
+    assert (out["store_id"].map(names) == out["store_name"]).all()
+    # Derived columns are not encoded; the round trip is still exact.
+    assert (
+        encoder.transform(frame).shape[1]
+        < TabularEncoder(relations=None).fit(frame).transform(frame).shape[1]
+    )
+    back = encoder.inverse_transform(encoder.transform(frame))
+    assert_frame_equal(back, frame, check_exact=False, rtol=1e-12)
+
+
+def test_declared_relations_are_checked_and_none_finds_nothing():
+    frame = _retail()
+    declared = TabularEncoder(relations=["sale_price = price - discount"]).fit(frame)
+    assert declared.relations_ == ["sale_price = price - discount"]
+    assert TabularEncoder(relations=None).fit(frame).relations_ == []
+    with pytest.raises(ValueError, match="does not hold"):
+        TabularEncoder(relations=["price = discount * units"]).fit(frame)
+    with pytest.raises(ValueError, match="Cannot read"):
+        TabularEncoder(relations=["price ~ discount"]).fit(frame)
+    with pytest.raises(ValueError, match="does not have"):
+        TabularEncoder(relations=["total = price + tax"]).fit(frame)
+
+
+def test_independent_columns_get_no_relation():
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame(
+        {
+            "a": rng.normal(size=300),
+            "b": rng.normal(size=300),
+            "c": rng.normal(size=300),
+            "k": rng.choice(list("pqrs"), 300),
+            "m": rng.choice(list("xyz"), 300),
+        }
+    )
+    assert TabularEncoder().fit(frame).relations_ == []
