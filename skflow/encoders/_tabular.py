@@ -497,7 +497,9 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         if isinstance(codec, CategoricalColumn):
             return codec.encode(values.to_numpy(dtype=object), _missing_mask(values))
         if isinstance(codec, BooleanColumn):
-            return codec.encode(values.to_numpy(dtype=np.float64, na_value=np.nan))
+            # A missing value in a column that had none in fit: the centre.
+            numbers = values.to_numpy(dtype=np.float64, na_value=np.nan)
+            return codec.encode(np.where(np.isnan(numbers), codec.mean_, numbers))
         return codec.encode(self._to_numbers(values, kind))
 
     def _decode_raw(self, name, block):
@@ -613,14 +615,20 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         dtype = self._dtypes[self._columns.index(name)]
         missing = np.isnan(values)
         if kind in ("datetime", "timedelta"):
-            nanoseconds = np.rint(np.where(missing, 0, values) * _NANOSECONDS)
+            # Whole seconds and the fraction apart: seconds near 1.7e9 times
+            # 1e9 would round to 256 ns in float64 and move midnight off midnight.
+            seconds = np.where(missing, 0, values)
+            whole = np.floor(seconds)
+            nanoseconds = whole.astype(np.int64) * 1_000_000_000 + np.rint(
+                (seconds - whole) * _NANOSECONDS
+            ).astype(np.int64)
             if kind == "datetime":
-                series = pd.Series(nanoseconds.astype(np.int64).view("datetime64[ns]"))
+                series = pd.Series(nanoseconds.view("datetime64[ns]"))
                 tz = getattr(dtype, "tz", None)
                 if tz is not None:
                     series = series.dt.tz_localize("UTC").dt.tz_convert(tz)
             else:
-                series = pd.Series(nanoseconds.astype(np.int64).view("timedelta64[ns]"))
+                series = pd.Series(nanoseconds.view("timedelta64[ns]"))
             series[missing] = pd.NaT
             return series.astype(dtype)
         if kind in ("int", "key"):

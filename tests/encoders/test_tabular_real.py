@@ -345,3 +345,26 @@ def test_independent_columns_get_no_relation():
         }
     )
     assert TabularEncoder().fit(frame).relations_ == []
+
+
+def test_missing_values_unseen_in_fit_encode_at_the_centre():
+    # A column complete in fit may have gaps later (a cross-validation fold):
+    # they encode at the block's centre, never as NaN.
+    frame = pd.DataFrame(
+        {
+            "flag": [True, False] * 20,
+            "x": np.linspace(0, 1, 40),
+            "c": ["a", "b", "c", "d"] * 10,
+        }
+    )
+    encoder = TabularEncoder().fit(frame)
+    gaps = pd.DataFrame(
+        {
+            "flag": pd.array([None, True], dtype="boolean"),
+            "x": [np.nan, 0.5],
+            "c": [None, "a"],
+        }
+    )
+    encoded = encoder.transform(gaps)
+    assert np.isfinite(encoded).all()
+    np.testing.assert_allclose(encoded[0], 0.0, atol=1e-12)
