@@ -3,12 +3,13 @@
 What it measures
 ----------------
 ``skflow.datasets.make_sphere(2000, 50, intrinsic_dim=2)``: manifold data in high
-dimension (the motivating case of Gu et al., arXiv:2407.11901). The rows are split in half; each method
-fits the training half and generates 1,000 rows, scored against the test half
-with the foundation benchmark's metrics (``benchmarks/bench_samplers.py``):
-energy distance (lower is better), C2ST AUC (0.5 is best), DCR (about 1 or more:
-no copying) and seconds of fit + sample. ProximalMFGFlow uses default settings;
-GaussianMixture chooses its components by BIC.
+dimension (the motivating case of Gu et al., arXiv:2407.11901). The rows are
+split in half; each method fits the training half and generates 1,000 rows,
+scored against the test half with the foundation benchmark's metrics
+(``benchmarks/bench_samplers.py``): energy distance (lower is better), C2ST AUC
+(0.5 is best), DCR (about 1 or more: no copying) and seconds of fit + sample.
+ProximalMFGFlow uses default settings; GaussianMixture chooses its components by
+BIC.
 
 How to run
 ----------
