@@ -301,6 +301,10 @@ def _sdv(class_name):
         dates = [c for c in train.columns if _kind(train[c].dtype) == "date"]
         train = train.astype({c: "datetime64[ns]" for c in dates})
         metadata = Metadata.detect_from_dataframe(train)
+        # A column of distinct values (airports' latitude) is detected as the
+        # primary key, which must stay an id: these tables have no key.
+        if metadata.to_dict()["tables"]["table"].get("primary_key"):
+            metadata.remove_primary_key()
         # SDV replaces columns it takes for personal data (latitude, state, ...)
         # with fake values; model them from the rows like every other method.
         for name, spec in metadata.to_dict()["tables"]["table"]["columns"].items():
