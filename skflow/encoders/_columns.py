@@ -40,7 +40,9 @@ from sklearn.base import BaseEstimator
 # zero-inflated amount, the levels of a small integer scale)...
 MASS_MIN_SHARE = 0.1
 MASS_MIN_ROWS = 5
-# ...up to this many masses per column, the most frequent first.
+# ...up to this many masses per column, the most frequent first. A column with
+# at most MAX_MASSES distinct values and MASS_MIN_ROWS rows per value on average
+# is all masses.
 MAX_MASSES = 20
 # The continuous part is mapped through the normal quantile function when its
 # sample skewness or excess kurtosis is beyond these (a Gaussian pushed through
@@ -207,6 +209,11 @@ class NumericColumn(BaseEstimator):
         if observed.size == 0:
             return np.zeros(0)
         levels, counts = np.unique(observed, return_counts=True)
+        if levels.size <= MAX_MASSES and observed.size >= MASS_MIN_ROWS * levels.size:
+            # A column of few values, each on several rows on average (a
+            # rating, a count of cylinders, yearly dates): every value is a
+            # level, so decoded values are always ones the column had.
+            return levels
         share = counts / observed.size
         heavy = np.flatnonzero((share >= MASS_MIN_SHARE) & (counts >= MASS_MIN_ROWS))
         heavy = heavy[np.argsort(-counts[heavy], kind="stable")][:MAX_MASSES]

@@ -368,3 +368,19 @@ def test_missing_values_unseen_in_fit_encode_at_the_centre():
     encoded = encoder.transform(gaps)
     assert np.isfinite(encoded).all()
     np.testing.assert_allclose(encoded[0], 0.0, atol=1e-12)
+
+
+def test_few_valued_columns_decode_only_values_they_had():
+    # Yearly dates (12 first-of-January values) and a cylinder count with rare
+    # levels: each value is a level, so no decoded row falls between them.
+    rng = np.random.default_rng(9)
+    n = 400
+    years = pd.to_datetime([f"{y}-01-01" for y in rng.integers(1970, 1982, n)])
+    cylinders = rng.choice([3, 4, 5, 6, 8], n, p=[0.01, 0.5, 0.01, 0.23, 0.25])
+    frame = pd.DataFrame(
+        {"year": years, "cylinders": cylinders, "x": rng.normal(size=n)}
+    )
+    encoder = TabularEncoder().fit(frame)
+    out = _noisy_decode(encoder, frame, scale=1.5)
+    assert out["year"].isin(set(frame["year"])).all()
+    assert out["cylinders"].isin(set(frame["cylinders"])).all()
