@@ -12,6 +12,20 @@ from . import (
 )
 
 
+def fast_flow():
+    """A quick-to-fit SlicedWassersteinFlow (generator parameterization), the
+    sampler inside the meta-estimators of the tests."""
+    return SlicedWassersteinFlow(
+        max_iter=3,
+        n_inner_steps=2,
+        hidden_layer_sizes=(16,),
+        batch_size=64,
+        n_projections=20,
+        device="cpu",
+        random_state=0,
+    )
+
+
 def fast_samplers():
     """One quick-to-fit instance of every public sampler."""
     return [
@@ -23,15 +37,7 @@ def fast_samplers():
             device="cpu",
             random_state=0,
         ),
-        SlicedWassersteinFlow(
-            max_iter=3,
-            n_inner_steps=2,
-            hidden_layer_sizes=(16,),
-            batch_size=64,
-            n_projections=20,
-            device="cpu",
-            random_state=0,
-        ),
+        fast_flow(),
         SlicedWassersteinFlow(
             parameterization="normalizing_flow",
             max_iter=3,

@@ -303,7 +303,7 @@ def _parse_date_columns(frame) -> dict:
         ):
             continue
         present = column.dropna()
-        if present.empty or not present.map(lambda v: isinstance(v, str)).all():
+        if present.empty or pd.api.types.infer_dtype(present, skipna=True) != "string":
             continue
         # Month first, then day first (01/02/2020 is read either way; a
         # 13/02/2020 further down settles it).

@@ -29,10 +29,10 @@ from tqdm.auto import tqdm
 from skflow import (
     AutoencoderTransformer,
     ClassConditionalSampler,
-    SlicedWassersteinFlow,
     TabularEncoder,
     make_generative_pipeline,
 )
+from skflow._testing import fast_flow
 from skflow.exceptions import DeviceWarning
 from skflow.metrics import energy_distance
 from skflow.utils import estimator_checks
@@ -51,18 +51,6 @@ def _quiet_convergence():
         yield
 
 
-def _fast_flow():
-    return SlicedWassersteinFlow(
-        max_iter=3,
-        n_inner_steps=2,
-        hidden_layer_sizes=(16,),
-        batch_size=64,
-        n_projections=20,
-        device="cpu",
-        random_state=0,
-    )
-
-
 ESTIMATORS = [
     AutoencoderTransformer(
         n_components=2,
@@ -73,8 +61,8 @@ ESTIMATORS = [
         random_state=0,
     ),
     TabularEncoder(),
-    make_generative_pipeline(TabularEncoder(), _fast_flow()),
-    ClassConditionalSampler(_fast_flow(), random_state=0),
+    make_generative_pipeline(TabularEncoder(), fast_flow()),
+    ClassConditionalSampler(fast_flow(), random_state=0),
 ]
 
 
@@ -643,7 +631,7 @@ def test_check_fails_on_a_broken_estimator(check, estimator, message):
 def test_save_load_check_fails_on_a_model_that_loads_a_new_stream(monkeypatch):
     # skflow.load rebuilds only skflow and scikit-learn classes, so the broken
     # estimator is a skflow sampler whose __setstate__ restarts the stream.
-    sampler = _fast_flow()
+    sampler = fast_flow()
     original = type(sampler).__setstate__
 
     def restart_the_stream(self, state):
@@ -732,7 +720,7 @@ def test_parametrize_with_checks_includes_sklearn_and_marks_expected_failures():
 
 
 def test_checks_leave_the_given_estimator_unfitted():
-    estimator = ClassConditionalSampler(_fast_flow(), random_state=0)
+    estimator = ClassConditionalSampler(fast_flow(), random_state=0)
     for check in yield_sampler_checks(estimator):
         if check.__name__ in ("check_clone", "check_failed_fit_keeps_state"):
             check("ClassConditionalSampler", estimator)

@@ -584,8 +584,14 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             elif relation.kind == "lookup":
                 source = raw[relation.left][0]
                 table = self._lookups[relation.target]
-                values = np.array([table.get(v) for v in source], dtype=object)
-                raw[relation.target] = (values, np.array([v is None for v in values]))
+                # A hashed lookup over the rows (pandas), not a Python loop.
+                import pandas as pd
+
+                looked_up = pd.Series(source, dtype=object).map(table)
+                missing = looked_up.isna().to_numpy()
+                values = looked_up.to_numpy(dtype=object)
+                values[missing] = None
+                raw[relation.target] = (values, missing)
             else:
                 low, high = raw[relation.left], raw[relation.right]
                 swap = low > high
