@@ -88,6 +88,22 @@ def keeps_state_on_failure(fit):
     return guarded_fit
 
 
+def pass_input_scale(estimator, shared: bool) -> None:
+    """Tell ``estimator``, about to be fitted, whether its rows share one scale.
+
+    :class:`~skflow.GenerativePipeline` calls this on its last step with the
+    ``_shared_output_scale`` marker of the transformer before it (a
+    :class:`~skflow.TabularEncoder` sets it), and the meta-estimators pass it on
+    to their clones. A skflow sampler told ``shared=True`` centres its rows but
+    does not standardise them column by column, so the encoder's weighting of
+    its columns reaches the sampler's geometry. Other estimators are left
+    alone. The flag only matters during ``fit``: the scaling it chose is
+    stored with the model.
+    """
+    if hasattr(type(estimator), "_shared_input_scale"):
+        estimator._shared_input_scale = bool(shared)
+
+
 def check_n_samples(n_samples) -> int:
     """Validate the number of rows asked of ``sample`` (see :func:`check_count`)."""
     return check_count(n_samples, "n_samples", remedy="pass e.g. n_samples=100.")
@@ -365,6 +381,11 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
     # The remedy named when a draw turns non-finite.
     _sampling_remedy = "refit with dtype='float64' or a smaller step size."
 
+    # True while fitted behind a transformer whose output is on one shared
+    # scale (see pass_input_scale): the rows are then only centred, not
+    # standardised per feature.
+    _shared_input_scale = False
+
     # ------------------------------------------------------------------ hooks
     @abstractmethod
     def _fit_scaled(self, data: torch.Tensor, rng: np.random.RandomState) -> None:
@@ -567,7 +588,15 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
             raise
 
     def _fit_scaling(self, X: np.ndarray) -> np.ndarray:
-        """Standardise the columns of ``X``; remember constant columns."""
+        """Standardise the columns of ``X``; remember constant columns.
+
+        Behind a transformer whose output is on one shared scale (a
+        :class:`~skflow.TabularEncoder`, see :func:`pass_input_scale`), the
+        columns are centred only: the encoder weighs its columns on purpose
+        (an indicator block of 30 levels has the total variance of one number),
+        and standardising each indicator would give a 30-level column 30 times
+        the weight of a numeric one in the geometry the sampler sees.
+        """
         # Moments of X / max|X|, scaled back: squaring values beyond 1e154 (or
         # summing ones near 1e308) overflows, and finite data must not give an
         # infinite spread.
@@ -590,7 +619,7 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
                 "distribution to learn. Drop constant columns, or repeat the row."
             )
         self._center = center
-        self._spread = np.where(constant, 1.0, spread)
+        self._spread = np.where(constant | self._shared_input_scale, 1.0, spread)
         self._varying = ~constant
         self._fitted_to_density = False
         return self._scale(X)

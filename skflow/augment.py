@@ -18,7 +18,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ._base import check_n_samples, keeps_state_on_failure
+from ._base import check_n_samples, keeps_state_on_failure, pass_input_scale
 from ._compat import HasMethods, _fit_context, validate_data
 from ._frames import cast_numeric_column, column_kind
 from ._torch_utils import check_random_state, draw_seed
@@ -217,6 +217,9 @@ class ClassConditionalSampler(BaseEstimator):
     [2, 0]
     """
 
+    # Passed on to the clones (see skflow._base.pass_input_scale).
+    _shared_input_scale = False
+
     _parameter_constraints: dict = {
         "sampler": [HasMethods(["fit", "sample"])],
         "n_jobs": [Integral, None],
@@ -270,6 +273,7 @@ class ClassConditionalSampler(BaseEstimator):
         for k, label in enumerate(self.classes_):
             index = np.flatnonzero(y_index == k)
             estimator = clone(self.sampler)
+            pass_input_scale(estimator, self._shared_input_scale)
             if "random_state" in estimator.get_params():
                 estimator.set_params(random_state=seeds[k])
             subset = rows.iloc[index] if hasattr(rows, "iloc") else rows[index]

@@ -8,6 +8,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted
 
+from ._base import pass_input_scale
+
 __all__ = ["GenerativePipeline", "make_generative_pipeline"]
 
 
@@ -81,6 +83,12 @@ class GenerativePipeline(Pipeline):
     tuple ``(X, y, ...)`` (a class-conditional sampler), only ``X`` goes through
     the inverse transforms; the other items are returned unchanged.
 
+    A skflow sampler standardises each of its input columns, except right after
+    a :class:`~skflow.TabularEncoder`: the encoder already puts every column on
+    one scale and weighs its indicator blocks so that a column of many levels
+    counts as much as a numeric one, and the pipeline tells its last step to
+    keep that weighting (it only centres the rows).
+
     Examples
     --------
     >>> from sklearn.datasets import load_wine
@@ -92,6 +100,10 @@ class GenerativePipeline(Pipeline):
     >>> pipe.fit(X).sample(4, random_state=0).shape
     (4, 13)
     """
+
+    # Set when this pipeline is itself the last step behind a TabularEncoder
+    # (see skflow._base.pass_input_scale).
+    _shared_input_scale = False
 
     def fit(self, X, y=None, **params):
         """Fit every step in turn; a fit that raises changes no step.
@@ -125,6 +137,19 @@ class GenerativePipeline(Pipeline):
             if hasattr(step, "__dict__") and not isinstance(step, str)
         ]
         own = dict(self.__dict__)
+        # The last step learns from the last transformer's output: on one
+        # shared scale after a TabularEncoder (see pass_input_scale); with no
+        # transformer, on the scale this pipeline's own input has.
+        transformers = [
+            step for _, _, step in self._iter(with_final=False, filter_passthrough=True)
+        ]
+        shared = (
+            getattr(transformers[-1], "_shared_output_scale", False)
+            if transformers
+            else self._shared_input_scale
+        )
+        if self._final_estimator not in (None, "passthrough"):
+            pass_input_scale(self._final_estimator, shared)
         try:
             return super().fit(X, y, **params)
         except BaseException:

@@ -53,6 +53,14 @@ QUANTILE_KURTOSIS = 3.0
 MAX_QUANTILES = 1000
 # Decimal places searched for a column's recorded precision.
 MAX_DECIMALS = 6
+# A date column whose values span at least this many years, on at least
+# MIN_PHASES distinct days of the year, also encodes its phase in the year (the
+# season): temperatures, sales and admissions follow it, and as a smooth
+# function of (cos, sin) of the phase it is easy for a sampler to learn, where
+# as a function of the absolute time it is a wave of one period per year.
+YEAR_SECONDS = 365.2425 * 86400.0
+MIN_PERIODS = 2.0
+MIN_PHASES = 4
 
 
 def indicator_scale(frequencies: np.ndarray) -> float:
@@ -156,12 +164,20 @@ class NumericColumn(BaseEstimator):
     is one value throughout encodes as a single zero column.
     """
 
-    def fit(self, values: np.ndarray, *, clip: bool = True, grid_origin=None):
+    # Codecs saved before the phase existed have none.
+    period_ = None
+
+    def fit(
+        self, values: np.ndarray, *, clip: bool = True, grid_origin=None, period=None
+    ):
         """Learn the states, the transform, the range and the precision.
 
         ``grid_origin="min"`` measures the precision from the smallest value
         (dates: whole days from the first date, whatever the time zone's
-        offset from the epoch); None from zero.
+        offset from the epoch); None from zero. ``period`` (dates: a year in
+        seconds) adds the value's phase in that period, as a cosine and a sine,
+        when the values span at least ``MIN_PERIODS`` periods on at least
+        ``MIN_PHASES`` distinct phases; ``period_`` is None otherwise.
         """
         values = np.asarray(values, dtype=np.float64)
         missing = np.isnan(values)
@@ -192,16 +208,44 @@ class NumericColumn(BaseEstimator):
                 self.mean_ = float(rest.mean())
                 self.std_ = float(rest.std()) or 1.0
         has_states = n_states > 1
-        # Each part's share of the column's total variance of 1.
+        # Each part's share of the column's total variance of 1; the phase,
+        # when there is one, takes half of the value's share.
         self.state_weight_ = np.sqrt(0.5) if has_states and self.has_value_ else 1.0
         self.value_weight_ = np.sqrt(0.5) if has_states else 1.0
+        self.period_ = self._choose_period(rest, period)
         if self.has_value_:
             filled = self._filled_scores(values)
             self.fill_mean_ = float(filled.mean())
             self.fill_std_ = float(filled.std()) or 1.0
+        if self.period_ is not None:
+            self.value_weight_ *= np.sqrt(0.5)
+            self.phase_weight_ = self.value_weight_
+            circle = self._circle(rest)
+            self.circle_mean_ = circle.mean(axis=0)
+            self.circle_std_ = float(np.sqrt(circle.var(axis=0).sum())) or 1.0
         self.state_width_ = _level_width(n_states, compact=True) if has_states else 0
-        self.width_ = max(self.state_width_ + int(self.has_value_), 1)
+        self.width_ = max(
+            self.state_width_
+            + int(self.has_value_)
+            + (2 if self.period_ is not None else 0),
+            1,
+        )
         return self
+
+    def _choose_period(self, rest: np.ndarray, period) -> float | None:
+        if period is None or rest.size == 0 or np.ptp(rest) < MIN_PERIODS * period:
+            return None
+        days = np.floor(self._phase(rest, period) * 365.0)
+        return float(period) if np.unique(days).size >= MIN_PHASES else None
+
+    def _phase(self, values: np.ndarray, period=None) -> np.ndarray:
+        """Where each value falls in its period, in [0, 1)."""
+        period = self.period_ if period is None else period
+        return np.mod((values - self.origin_) / period, 1.0)
+
+    def _circle(self, values: np.ndarray) -> np.ndarray:
+        angle = 2 * np.pi * self._phase(values)
+        return np.column_stack([np.cos(angle), np.sin(angle)])
 
     # ---------------------------------------------------------------- fitting
     @staticmethod
@@ -282,6 +326,14 @@ class NumericColumn(BaseEstimator):
         if self.has_value_:
             scores = (self._filled_scores(values) - self.fill_mean_) / self.fill_std_
             parts.append((scores * self.value_weight_)[:, None])
+        if self.period_ is not None:
+            # Rows without a value (masses, missing) sit at the circle's centre.
+            is_value = np.isfinite(values) & ~np.isin(values, self.masses_)
+            circle = np.zeros((len(values), 2))
+            circle[is_value] = (
+                self._circle(values[is_value]) - self.circle_mean_
+            ) / self.circle_std_
+            parts.append(circle * self.phase_weight_)
         if not parts:
             return np.zeros((len(values), 1))
         return np.hstack(parts)
@@ -303,7 +355,15 @@ class NumericColumn(BaseEstimator):
             scores = (
                 block[is_value, self.state_width_] / self.value_weight_
             ) * self.fill_std_ + self.fill_mean_
-            out[is_value] = self._inverse(scores)
+            phases = None
+            if self.period_ is not None:
+                start = self.state_width_ + 1
+                circle = (
+                    block[is_value, start : start + 2] / self.phase_weight_
+                ) * self.circle_std_ + self.circle_mean_
+                angle = np.arctan2(circle[:, 1], circle[:, 0])
+                phases = np.mod(angle / (2 * np.pi), 1.0)
+            out[is_value] = self._inverse(scores, phases)
         for j, mass in enumerate(self.masses_):
             out[states == offset + j] = mass
         return out
@@ -315,19 +375,33 @@ class NumericColumn(BaseEstimator):
             return np.interp(values, self.knots_, self.scores_)
         return (values - self.mean_) / self.std_
 
-    def _inverse(self, scores: np.ndarray) -> np.ndarray:
+    def _inverse(self, scores: np.ndarray, phases=None) -> np.ndarray:
         if self.transform_ == "quantile":
             values = self._inverse_quantile(scores)
         else:
             values = scores * self.std_ + self.mean_
             if self.clip:
                 values = _reflect(values, self.low_, self.high_)
+        if phases is not None:
+            values = self._move_to_phase(values, phases)
         if self.step_ is not None:
             values = self.origin_ + _round_to_step(values - self.origin_, *self.step_)
             if self.clip:
                 # Rounding may step just outside the range.
                 values = np.clip(values, self.low_, self.high_)
         return values
+
+    def _move_to_phase(self, values: np.ndarray, phases: np.ndarray) -> np.ndarray:
+        """Each value moved by less than half a period to the given phase: the
+        absolute time gives the year, the phase the day within it."""
+        shift = np.mod(phases - self._phase(values) + 0.5, 1.0) - 0.5
+        moved = values + shift * self.period_
+        if self.clip:
+            # Past an end of the range, the same phase one period inwards (the
+            # range spans at least MIN_PERIODS periods).
+            moved = np.where(moved > self.high_, moved - self.period_, moved)
+            moved = np.where(moved < self.low_, moved + self.period_, moved)
+        return moved
 
     def _inverse_quantile(self, scores: np.ndarray) -> np.ndarray:
         knots, knot_scores = self.knots_, self.scores_
@@ -460,3 +534,73 @@ class BooleanColumn(BaseEstimator):
 
     def decode(self, block: np.ndarray) -> np.ndarray:
         return block[:, 0] * self.std_ + self.mean_ > 0.5
+
+
+class TextKeyColumn(BaseEstimator):
+    """A text row key (an id, a code, an e-mail on every row): not modelled.
+
+    Decoded rows get fresh, unique keys of the same look: the prefix and a
+    number continuing the pattern when every key is one prefix followed by
+    digits (``"ID-0001"``), otherwise random strings over the characters the
+    keys use, with their lengths. Random keys are never real ones: the codec
+    keeps 64-bit hashes of the training keys (not the keys, so a saved model
+    does not hold them) and redraws any generated key that hashes to one.
+    """
+
+    def fit(self, values: np.ndarray):
+        import pandas as pd
+
+        keys = pd.Series(values, dtype=object).astype(str)
+        parts = keys.str.extract(r"^(.*?)(\d+)$")
+        self.prefix_ = None
+        if parts[1].notna().all() and parts[0].nunique() == 1:
+            digits = parts[1].str.len()
+            self.prefix_ = str(parts[0].iloc[0])
+            # Zero-padded to a common width when every key has that width.
+            self.digits_ = int(digits.iloc[0]) if digits.nunique() == 1 else 0
+            self.start_ = int(parts[1].astype(np.int64).min())
+        self.alphabet_ = "".join(sorted(set("".join(keys))))
+        self.lengths_ = keys.str.len().to_numpy(dtype=np.int64)
+        self.hashes_ = np.unique(_hash_keys(keys.to_numpy(dtype=object)))
+        self.width_ = 0
+        return self
+
+    def decode(self, n_rows: int) -> np.ndarray:
+        """``n_rows`` fresh unique keys (the same ones for the same count)."""
+        if self.prefix_ is not None:
+            numbers = np.arange(self.start_, self.start_ + n_rows).astype(str)
+            keys = np.char.add(self.prefix_, np.char.zfill(numbers, self.digits_))
+            return keys.astype(object)
+        rng = np.random.RandomState(n_rows)
+        letters = np.asarray(list(self.alphabet_))
+        lengths = self.lengths_
+        keys = np.zeros(0, dtype=object)
+        while keys.size < n_rows:
+            draws = self._draw(rng, letters, lengths, 2 * (n_rows - keys.size) + 16)
+            fresh = draws[~np.isin(_hash_keys(draws), self.hashes_)]
+            merged = np.concatenate([keys, fresh])
+            _, first = np.unique(merged.astype(str), return_index=True)
+            if first.size == keys.size:
+                # Short keys over few characters ran out: make them longer.
+                lengths = lengths + 1
+            keys = merged[np.sort(first)]
+        return keys[:n_rows]
+
+    @staticmethod
+    def _draw(rng, letters, lengths, n) -> np.ndarray:
+        """``n`` random strings: lengths drawn from ``lengths``, characters
+        uniformly from ``letters``."""
+        size = rng.choice(lengths, size=n)
+        longest = max(int(size.max()), 1)
+        chars = letters[rng.randint(len(letters), size=(n, longest))]
+        # Empty characters past each string's length: numpy drops trailing
+        # empties when the row is read as one string.
+        chars[np.arange(longest)[None, :] >= size[:, None]] = ""
+        return chars.astype("<U1").view(f"<U{longest}")[:, 0].astype(object)
+
+
+def _hash_keys(keys: np.ndarray) -> np.ndarray:
+    """64-bit hashes of strings (pandas' vectorised hash)."""
+    import pandas as pd
+
+    return pd.util.hash_array(np.asarray(keys, dtype=object))

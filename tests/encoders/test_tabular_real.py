@@ -146,6 +146,68 @@ def test_dates_keep_time_zone_resolution_and_grid():
         assert out[name].max() <= frame[name].max()
 
 
+def _seasonal_frame(seed=0):
+    """Four years of daily rows whose temperature follows the season."""
+    dates = pd.date_range("2014-01-01", "2017-12-31", freq="D")
+    rng = np.random.default_rng(seed)
+    temperature = _season(dates) + rng.normal(0.0, 1.0, len(dates))
+    return pd.DataFrame({"date": dates, "temp": temperature})
+
+
+def _season(dates):
+    day = pd.DatetimeIndex(dates).dayofyear.to_numpy()
+    return 10 - 8 * np.cos(2 * np.pi * (day - 15) / 365.25)
+
+
+def test_dates_spanning_years_encode_their_phase_in_the_year():
+    frame = _seasonal_frame()
+    encoder = TabularEncoder().fit(frame)
+    assert encoder.codecs_["date"].period_ is not None
+    assert list(encoder.get_feature_names_out()) == [
+        "date",
+        "date_year_cos",
+        "date_year_sin",
+        "temp",
+    ]
+    encoded = encoder.transform(frame)
+    # The column's total variance is still 1: half for the time, half for the
+    # phase.
+    np.testing.assert_allclose(encoded[:, :3].var(axis=0).sum(), 1.0, rtol=1e-6)
+    assert_frame_equal(encoder.inverse_transform(encoded), frame)
+    # The phase decides the day in the year, the time the year: the rows of
+    # 2015 with the phase of the rows of 2016 decode to 2016's dates shifted
+    # by a year (within a day: 2016 is a leap year).
+    in_2015 = (frame["date"].dt.year == 2015).to_numpy()
+    in_2016 = (frame["date"].dt.year == 2016).to_numpy()
+    mixed = encoded[in_2015].copy()
+    mixed[:, 1:3] = encoded[in_2016][:365, 1:3]
+    decoded = encoder.inverse_transform(
+        np.column_stack([mixed[:, :3], encoded[in_2015, 3]])
+    )
+    expected = frame["date"][in_2016].iloc[:365].to_numpy() - np.timedelta64(365, "D")
+    gap = (decoded["date"].to_numpy() - expected) / np.timedelta64(1, "D")
+    assert np.abs(gap).max() <= 1
+    # Shorter spans have no phase (one year of days is just a time).
+    short = TabularEncoder().fit(frame.iloc[:500])
+    assert short.codecs_["date"].period_ is None
+
+
+def test_dates_spanning_years_keep_their_season():
+    # A wide kernel density blurs the absolute time by weeks; with the phase
+    # the temperature still follows the season at the decoded dates (RMS 1.4
+    # around the curve, the noise being 1.0); without it, 4.0.
+    frame = _seasonal_frame()
+    pipe = skflow.make_generative_pipeline(
+        TabularEncoder(), KernelDensity(bandwidth=0.1)
+    ).fit(frame)
+    out = pipe.sample(4000, random_state=0)
+    residual = out["temp"] - _season(out["date"])
+    assert np.sqrt(np.mean(residual**2)) < 2.0
+    assert frame["date"].min() <= out["date"].min()
+    assert out["date"].max() <= frame["date"].max()
+    assert (out["date"] == out["date"].dt.normalize()).all()
+
+
 @pytest.mark.parametrize(
     "values, grid",
     [
@@ -235,6 +297,46 @@ def test_row_key_is_regenerated_unique():
     out = encoder.inverse_transform(np.zeros((80, 1)))
     assert out["id"].is_unique and out["id"].min() == 101
     assert out["id"].dtype == frame["id"].dtype
+
+
+@pytest.mark.parametrize("dtype", [object, "string"])
+def test_text_row_keys_are_fresh_unique_and_never_real(dtype):
+    rng = np.random.default_rng(7)
+    n = 300
+    # Three-letter codes over seven letters: 343 possible, 300 taken, so a
+    # random draw of the same look would often hit a real one.
+    letters = np.array(list("ABCDEFG"))
+    pool = np.array(
+        ["".join(t) for t in letters[np.indices((7, 7, 7)).reshape(3, -1).T]]
+    )
+    codes = rng.choice(pool, size=n, replace=False)
+    frame = pd.DataFrame(
+        {
+            "code": pd.array(codes, dtype=dtype),
+            "ticket": pd.array(
+                [f"T-{i:05d}" for i in rng.permutation(n) + 40], dtype=dtype
+            ),
+            "x": rng.normal(size=n),
+        }
+    )
+    encoder = TabularEncoder().fit(frame)
+    assert encoder.column_kinds_["code"] == encoder.column_kinds_["ticket"] == "key"
+    assert encoder.transform(frame).shape == (n, 1)  # keys are not encoded
+    out = encoder.inverse_transform(np.zeros((500, 1)))
+    assert out["code"].dtype == frame["code"].dtype
+    assert out["code"].is_unique and out["ticket"].is_unique
+    assert not set(out["code"]) & set(codes)
+    assert set("".join(out["code"])) <= set("ABCDEFG")
+    # The prefix-and-number pattern continues from its smallest number.
+    assert out["ticket"].iloc[0] == "T-00040" and out["ticket"].iloc[-1] == "T-00539"
+    # The saved model holds no real key.
+    assert not any(
+        isinstance(v, str) and v in set(codes)
+        for v in vars(encoder.codecs_["code"]).values()
+    )
+    # Repeated strings are levels, not keys.
+    frame["code"] = pd.array(np.repeat(codes[:150], 2), dtype=dtype)
+    assert TabularEncoder().fit(frame).column_kinds_["code"] == "category"
 
 
 def test_documented_edge_cases():
