@@ -73,6 +73,7 @@ from sklearn.model_selection import train_test_split  # noqa: E402
 from sklearn.neighbors import NearestNeighbors  # noqa: E402
 
 from skflow import (  # noqa: E402
+    AutoSampler,
     ClassConditionalSampler,
     EntropicOTGenerator,
     LipschitzParticleSampler,
@@ -316,6 +317,13 @@ METHODS = {
     "proximal": (
         _ccs(ProximalMFGFlow(device="cpu")),
         "per-class ProximalMFGFlow() (defaults)",
+    ),
+    # No setting chosen by hand: the race picks among the default candidates,
+    # each per class (AutoSampler.fit(X, y)), with its default budget.
+    "auto": (
+        lambda seed: AutoSampler(random_state=seed),
+        "AutoSampler() with labels (default candidates, each per class; "
+        "default time_budget)",
     ),
 }
 

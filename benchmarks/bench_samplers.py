@@ -67,6 +67,7 @@ GMM = "GaussianMixture(BIC)"
 KDE = "KernelDensity(CV)"
 SMOTE = "SMOTE-interp(k=5)"
 ORACLE = "oracle (train half)"
+AUTO = "AutoSampler"
 
 KDE_BANDWIDTHS = np.logspace(-1.5, 0.5, 15)
 GMM_MAX_COMPONENTS = 10
@@ -190,6 +191,21 @@ def make_skflow_method(device: str, estimator=None) -> Method:
         return np.asarray(X_synth), time.perf_counter() - start
 
     return skflow_method
+
+
+def make_auto_method(budget: float | None) -> Method:
+    """AutoSampler over its default candidates, with ``budget`` seconds (None:
+    its default)."""
+
+    def auto_method(X_train: np.ndarray, n: int, seed: int) -> tuple[np.ndarray, float]:
+        start = time.perf_counter()
+        params = {} if budget is None else {"time_budget": budget}
+        auto = skflow.AutoSampler(random_state=seed, **params).fit(X_train)
+        print(f"    [seed {seed}] AutoSampler chose {auto.best_params_['candidate']}")
+        X_synth = auto.sample(n, random_state=seed)
+        return np.asarray(X_synth), time.perf_counter() - start
+
+    return auto_method
 
 
 def make_methods(device: str) -> dict[str, Method]:
@@ -318,6 +334,34 @@ def verdict(name: str, results: dict[str, dict[str, list[float]] | str]) -> str:
     return f"{name:<14} {vs_gmm}; dcr {ratio_dcr:.2f} >= 0.9: {dcr_ok}"
 
 
+def auto_verdict(name: str, results: dict[str, dict[str, list[float]] | str]) -> str:
+    """One line: is AutoSampler within the seed spread of the best single
+    default sampler (or better), better than GMM, with dcr >= 0.8?"""
+    auto = results.get(AUTO)
+    if not isinstance(auto, dict):
+        return f"{name}: {AUTO} failed ({auto})"
+    singles = {
+        key: results[key]
+        for key in (SKFLOW, SLICED, ENTROPIC, PROXIMAL)
+        if isinstance(results.get(key), dict)
+    }
+    ed = np.mean(auto["ed"])
+    parts = [f"{name:<14} ED {ed:.3f} (c2st {np.mean(auto['c2st']):.3f})"]
+    if singles:
+        best = min(singles, key=lambda key: np.mean(singles[key]["ed"]))
+        best_ed, spread = np.mean(singles[best]["ed"]), np.std(singles[best]["ed"])
+        within = "yes" if ed <= best_ed + spread else "NO"
+        parts.append(
+            f"best single {best} {best_ed:.3f} +- {spread:.3f} -> within: {within}"
+        )
+    if isinstance(results.get(GMM), dict):
+        gmm_ed = np.mean(results[GMM]["ed"])
+        parts.append(f"GMM {gmm_ed:.3f} -> beats: {'yes' if ed < gmm_ed else 'NO'}")
+    ratio = np.mean(auto["dcr"])
+    parts.append(f"dcr {ratio:.2f} >= 0.8: {'yes' if ratio >= 0.8 else 'NO'}")
+    return "; ".join(parts)
+
+
 def speed_section(device: str) -> None:
     """Time fit + sample(1000) on a 1,000 x 10 Gaussian mixture."""
     X, _ = skflow.datasets.make_gaussian_mixture(1000, 10, 4, random_state=0)
@@ -378,6 +422,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=1000,
         help="rows generated per method (default 1000; 0: the test half's size)",
     )
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        default=None,
+        help="subset of the methods' names (default: all but AutoSampler); "
+        f"'{AUTO}' adds AutoSampler, slow: a race per seed",
+    )
+    parser.add_argument(
+        "--auto-budget",
+        type=float,
+        default=None,
+        help="AutoSampler's time_budget in seconds (default: its own default)",
+    )
+    parser.add_argument(
+        "--no-speed", action="store_true", help="skip the speed section"
+    )
     return parser.parse_args(argv)
 
 
@@ -389,6 +449,9 @@ def main(argv: list[str] | None = None) -> None:
         name for name in DATASETS if not (args.quick and name == "digits")
     ]
     methods = make_methods(args.device)
+    methods[AUTO] = make_auto_method(args.auto_budget)
+    wanted = args.methods or [name for name in methods if name != AUTO]
+    methods = {name: method for name, method in methods.items() if name in wanted}
     total_start = time.perf_counter()
 
     print("# skflow sampler benchmark")
@@ -402,7 +465,7 @@ def main(argv: list[str] | None = None) -> None:
         f"method: {args.n_synth or 'as many as the test half'}"
     )
 
-    verdicts = []
+    verdicts, auto_verdicts = [], []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=ConvergenceWarning)
         for name in names:
@@ -415,10 +478,16 @@ def main(argv: list[str] | None = None) -> None:
             results = run_dataset(X, methods, seeds, args.n_synth)
             print(dataset_table(results))
             verdicts.append(verdict(name, results))
+            if AUTO in methods:
+                auto_verdicts.append(auto_verdict(name, results))
 
         print("\n## Verdicts (LipschitzParticleSampler vs GaussianMixture)\n")
         print("\n".join(verdicts))
-        speed_section(args.device)
+        if auto_verdicts:
+            print("\n## Verdicts (AutoSampler vs the best single default sampler)\n")
+            print("\n".join(auto_verdicts))
+        if not args.no_speed:
+            speed_section(args.device)
 
     print(f"\nTotal time: {time.perf_counter() - total_start:.1f} s")
 

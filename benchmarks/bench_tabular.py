@@ -252,19 +252,30 @@ def bootstrap(train, n_rows, seed):
     ).astype(train.dtypes.to_dict())
 
 
-def _cli_default_sampler():
-    # The sampler `python -m skflow fit-sample` uses when --method is not given.
-    from skflow import cli
-
-    return cli.available_methods()[cli._DEFAULT_METHOD]
+# AutoSampler's race, in seconds, for "skflow auto" and "skflow fit-sample"
+# (--auto-budget).
+AUTO_BUDGET_S = 120.0
 
 
 def skflow_pipeline(train, n_rows, seed):
     import skflow
 
-    sampler = _cli_default_sampler()(device="auto", random_state=seed)
+    sampler = skflow.LipschitzParticleSampler(random_state=seed)
     model = skflow.make_generative_pipeline(skflow.TabularEncoder(), sampler)
     model.fit(train)
+    return model.sample(n_rows, random_state=seed)
+
+
+def skflow_auto(train, n_rows, seed):
+    import skflow
+
+    model = skflow.AutoSampler(time_budget=AUTO_BUDGET_S, random_state=seed)
+    model.fit(train)
+    print(
+        "    AutoSampler chose " + model.best_params_["candidate"],
+        file=sys.stderr,
+        flush=True,
+    )
     return model.sample(n_rows, random_state=seed)
 
 
@@ -277,6 +288,7 @@ def skflow_cli(train, n_rows, seed):
         train.to_csv(source, index=False)
         args = ["fit-sample", source, "-o", target, "--holdout", "0"]
         args += ["--seed", str(seed), "-n", str(n_rows)]
+        args += ["--time-budget", str(AUTO_BUDGET_S)]
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             status = cli.main(args)
@@ -428,14 +440,23 @@ METHODS = {
         skflow_pipeline,
         ("skflow",),
         peer=False,
-        note="make_generative_pipeline(TabularEncoder(), <fit-sample's default "
-        "sampler>(random_state=seed))",
+        note="make_generative_pipeline(TabularEncoder(), "
+        "LipschitzParticleSampler(random_state=seed))",
+    ),
+    "skflow auto": Method(
+        skflow_auto,
+        ("skflow",),
+        peer=False,
+        slow=True,
+        note="AutoSampler(time_budget=--auto-budget, random_state=seed)",
     ),
     "skflow fit-sample": Method(
         skflow_cli,
         ("skflow",),
         peer=False,
-        note="python -m skflow fit-sample train.csv --holdout 0 --seed S -n N",
+        slow=True,
+        note="python -m skflow fit-sample train.csv --holdout 0 --seed S -n N "
+        "--time-budget B (its default method, auto)",
     ),
     "gaussiancopula": Method(
         _sdv("GaussianCopulaSynthesizer"), ("sdv",), note="SDV, defaults"
@@ -545,6 +566,8 @@ def child_main(source, target):
             if job["kind"] == "syntheval":
                 result["scores"] = syntheval_scores(**job["args"])
             else:
+                global AUTO_BUDGET_S
+                AUTO_BUDGET_S = job.get("auto_budget", AUTO_BUDGET_S)
                 start = time.perf_counter()
                 frame = METHODS[job["method"]].fit_sample(
                     job["train"], job["n_rows"], job["seed"]
@@ -1049,9 +1072,14 @@ def _timed_child(method, train, seed, args):
         "train": train,
         "n_rows": len(train),
         "seed": seed,
+        "auto_budget": args.auto_budget,
     }
     start = time.perf_counter()
-    out = run_child(job, TIMEOUTS[method], args.threads)
+    timeout = TIMEOUTS[method]
+    if method in ("skflow auto", "skflow fit-sample"):
+        # The race, one more candidate fit and the refit.
+        timeout = max(timeout, int(3 * args.auto_budget) + 60)
+    out = run_child(job, timeout, args.threads)
     return out, time.perf_counter() - start
 
 
@@ -1098,6 +1126,13 @@ def main(argv=None):
         help="methods fitted at once, each in its own process (seconds get noisier)",
     )
     parser.add_argument("--no-syntheval", dest="syntheval", action="store_false")
+    parser.add_argument(
+        "--auto-budget",
+        type=float,
+        default=AUTO_BUDGET_S,
+        help="AutoSampler's time_budget in seconds for 'skflow auto' and "
+        f"'skflow fit-sample' (default: {AUTO_BUDGET_S:g})",
+    )
     args = parser.parse_args(argv)
     methods = args.methods or list(METHODS)
     if args.quick:

@@ -8,6 +8,7 @@ from . import datasets, metrics
 from ._persistence import load, save
 from ._version import __version__
 from .augment import ClassConditionalSampler, SyntheticOverSampler
+from .auto import AutoSampler, GaussianMixtureSampler
 from .encoders import AutoencoderTransformer, TabularEncoder
 from .exceptions import (
     DeviceWarning,
@@ -21,10 +22,12 @@ from .proximal import ProximalMFGFlow
 from .sliced import SlicedWassersteinFlow
 
 __all__ = [
+    "AutoSampler",
     "AutoencoderTransformer",
     "ClassConditionalSampler",
     "DeviceWarning",
     "EntropicOTGenerator",
+    "GaussianMixtureSampler",
     "GenerativePipeline",
     "LipschitzParticleSampler",
     "NumericalInstabilityError",

@@ -173,12 +173,13 @@ def _save_figure(X_train, X_test, generated, baseline, path: str) -> str:
 
 # Short names accepted by --method, next to the class names themselves.
 _METHOD_ALIASES = {
+    "auto": "AutoSampler",
     "lipschitz": "LipschitzParticleSampler",
     "sliced": "SlicedWassersteinFlow",
     "proximal": "ProximalMFGFlow",
     "entropic": "EntropicOTGenerator",
 }
-_DEFAULT_METHOD = "lipschitz"
+_DEFAULT_METHOD = "auto"
 # Fewer held-out rows than this make the quality summary meaningless.
 _MIN_REPORT_ROWS = 5
 
@@ -204,6 +205,47 @@ def _resolve_method(name: str) -> type:
         )
         raise CommandLineError(f"unknown method {name!r}; choose one of: {choices}.")
     return cls
+
+
+def _log_leaderboard(auto, seconds: float, log) -> None:
+    board = auto.leaderboard_
+    columns = ["score_mean", "c2st", "energy_distance", "dcr", "n_splits", "seconds"]
+    rows = [
+        {"method": row["candidate"], **{key: row[key] for key in columns}}
+        for _, row in board.iterrows()
+    ]
+    log(
+        f"AutoSampler chose {auto.best_params_['candidate']} in {seconds:.0f} s "
+        "(race and refit); score_mean is higher for better, see skflow.AutoSampler:"
+    )
+    log(_format_table(rows, columns))
+    for _, row in board.iterrows():
+        status = row["status"]
+        if status not in ("chosen", "runner-up") and not status.startswith("out"):
+            log(f"  {row['candidate']}: {status}")
+
+
+def _make_sampler(cls: type, params: dict, args):
+    """The sampler of --method with its --param values, seed and device; bad
+    parameters are reported before any work (and before the encoder's remarks
+    on the table)."""
+    from .auto import AutoSampler, default_candidates
+
+    if cls is AutoSampler:
+        params.setdefault("time_budget", args.time_budget)
+        if "candidates" not in params:
+            # The default entrants, on the device asked for.
+            params["candidates"] = [
+                (name, est.set_params(device=args.device))
+                if "device" in est.get_params()
+                else (name, est)
+                for name, est in default_candidates()
+            ]
+        sampler = cls(**params).set_params(random_state=args.seed)
+    else:
+        sampler = cls(**params).set_params(device=args.device, random_state=args.seed)
+    sampler._validate_params()
+    return sampler
 
 
 def _parse_params(pairs: list[str], cls: type) -> dict:
@@ -267,7 +309,9 @@ def _zero_padded_columns(path: str, frame) -> list:
 
 
 def _identifier_like_columns(frame, min_rows: int = 20) -> list:
-    """Text columns with a distinct value on most rows (identifiers, dates)."""
+    """Text columns with a distinct value on most rows but not on every one
+    (names, free text; a value on every row is a key, which TabularEncoder
+    regenerates)."""
     import pandas as pd
 
     if len(frame) < min_rows:
@@ -279,7 +323,7 @@ def _identifier_like_columns(frame, min_rows: int = 20) -> list:
             pd.api.types.is_object_dtype(frame[name])
             or pd.api.types.is_string_dtype(frame[name])
         )
-        and frame[name].nunique() > 0.5 * len(frame)
+        and 0.5 * len(frame) < frame[name].nunique() < frame[name].notna().sum()
     ]
 
 
@@ -397,6 +441,7 @@ def run_fit_sample(args) -> int:
     from sklearn.model_selection import train_test_split
 
     from .augment import ClassConditionalSampler
+    from .auto import AutoSampler
     from .encoders import TabularEncoder
     from .metrics import sample_report
     from .pipeline import make_generative_pipeline
@@ -478,11 +523,9 @@ def run_fit_sample(args) -> int:
     else:
         train, test, y_train = frame, None, target
 
-    sampler = cls(**params).set_params(device=args.device, random_state=args.seed)
-    # Bad parameters are reported before any work (and before the encoder's
-    # remarks on the table).
-    sampler._validate_params()
-    if target is not None:
+    sampler = _make_sampler(cls, params, args)
+    if target is not None and not isinstance(sampler, AutoSampler):
+        # AutoSampler takes the labels itself (every candidate per class).
         sampler = ClassConditionalSampler(sampler)
     model = make_generative_pipeline(TabularEncoder(), sampler)
     log(
@@ -493,6 +536,8 @@ def run_fit_sample(args) -> int:
     )
     start = time.perf_counter()
     model.fit(train, y_train)
+    if isinstance(sampler, AutoSampler):
+        _log_leaderboard(sampler, time.perf_counter() - start, log)
     drawn = model.sample(n_samples, random_state=args.seed)
     seconds = time.perf_counter() - start
     if target is not None:
@@ -519,7 +564,10 @@ def run_fit_sample(args) -> int:
         )
         report.update(_fidelity_of_columns(train, features))
         log("")
-        log(_format_table([{"method": cls.__name__, **report}], list(report)))
+        method = cls.__name__
+        if isinstance(sampler, AutoSampler):
+            method += f" ({sampler.best_params_['candidate']})"
+        log(_format_table([{"method": method, **report}], list(report)))
         log(
             "Scored against the held-out rows in the encoded space (see "
             "skflow.metrics.sample_report): lower is better for the distances, "
@@ -599,6 +647,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit_sample.add_argument(
         "--seed", type=int, default=0, help="random seed (default: 0)"
+    )
+    fit_sample.add_argument(
+        "--time-budget",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="seconds for --method auto to race its candidates; the winner's "
+        "refit on every row comes after (default: 120)",
     )
     fit_sample.add_argument(
         "--device",

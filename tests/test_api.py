@@ -15,9 +15,11 @@ POSITIONAL_FIRST = {
 }
 
 ESTIMATORS = [
+    skflow.AutoSampler,
     skflow.AutoencoderTransformer,
     skflow.ClassConditionalSampler,
     skflow.EntropicOTGenerator,
+    skflow.GaussianMixtureSampler,
     skflow.LipschitzParticleSampler,
     skflow.ProximalMFGFlow,
     skflow.SlicedWassersteinFlow,

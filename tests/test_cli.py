@@ -1,5 +1,6 @@
 """The command line: fit-sample end to end, its errors, and the help."""
 
+import re
 import subprocess
 import sys
 
@@ -11,8 +12,18 @@ pd = pytest.importorskip("pandas")
 
 from skflow.cli import main  # noqa: E402
 
-# Tiny settings so a fit takes a fraction of a second.
-FAST = ["-p", "max_iter=3", "-p", "n_particles=50", "-p", "hidden_layer_sizes=(8,)"]
+# Tiny settings so a fit takes a fraction of a second (of the particle sampler:
+# the default method, auto, races several samplers; it has tests of its own).
+FAST = [
+    "-m",
+    "lipschitz",
+    "-p",
+    "max_iter=3",
+    "-p",
+    "n_particles=50",
+    "-p",
+    "hidden_layer_sizes=(8,)",
+]
 
 
 @pytest.fixture
@@ -53,7 +64,8 @@ def test_fit_sample_writes_same_header_and_types(mixed_csv, tmp_path, capsys):
 
 def test_codes_keep_their_zeros_and_identifiers_are_flagged(tmp_path, capsys):
     # "00042" is a label, not the number 42: it comes back as one of the seen
-    # codes, zeros included. A text column of distinct values is flagged: as a
+    # codes, zeros included. A text column of distinct values is a key, given
+    # fresh unique values; one that is mostly distinct is flagged: as a
     # category it can only be copied. A column of dates is read as dates and
     # written back in its own format.
     rng = np.random.RandomState(0)
@@ -63,6 +75,7 @@ def test_codes_keep_their_zeros_and_identifiers_are_flagged(tmp_path, capsys):
         {
             "postcode": codes,
             "ref": [f"R-{i * 7919 % 1000:03d}x" for i in range(n)],
+            "name": [f"N{i % 30}" for i in range(n)],
             "day": pd.date_range("2020-01-01", periods=n).strftime("%d/%m/%Y"),
             "amount": rng.normal(size=n),
         }
@@ -75,8 +88,11 @@ def test_codes_keep_their_zeros_and_identifiers_are_flagged(tmp_path, capsys):
     assert set(synthetic["postcode"]) <= {"00042", "01234", "75001"}
     days = pd.to_datetime(synthetic["day"], format="%d/%m/%Y")
     assert days.between("2020-01-01", "2020-02-09").all()
+    assert synthetic["ref"].is_unique
+    assert not set(synthetic["ref"]) & set(frame["ref"])
     printed = capsys.readouterr().out
-    assert "warning: column 'ref' has 40 distinct values" in printed
+    assert "warning: column 'name' has 30 distinct values" in printed
+    assert "'ref'" not in printed
     assert "Read as dates: 'day' (%d/%m/%Y)" in printed
     assert "'postcode'" not in printed and "'amount'" not in printed
 
@@ -244,3 +260,29 @@ def test_fit_sample_reads_parquet(mixed_csv, tmp_path):
     assert main(["fit-sample", str(path), "-o", str(out), "-n", "9", *FAST]) == 0
     synthetic = pd.read_csv(out)
     assert list(synthetic.columns) == list(frame.columns) and len(synthetic) == 9
+
+
+def test_fit_sample_races_samplers_by_default(mixed_csv, tmp_path, capsys):
+    # The default method is auto: a short race, its leaderboard, the winner's rows.
+    path, frame = mixed_csv
+    out = tmp_path / "synthetic.csv"
+    args = ["fit-sample", str(path), "-o", str(out), "-n", "25", "--device", "cpu"]
+    assert main([*args, "--time-budget", "1", "-p", "cv=2"]) == 0
+    synthetic = pd.read_csv(out)
+    assert list(synthetic.columns) == list(frame.columns) and len(synthetic) == 25
+    printed = capsys.readouterr().out
+    assert "skflow fit-sample: AutoSampler on" in printed
+    # The cheapest candidates run first; the budget cuts the rest.
+    chosen = re.search(r"AutoSampler chose (\S+) in", printed).group(1)
+    assert chosen in ("gaussian_mixture", "lipschitz", "lipschitz_alpha")
+    assert "not run (time budget)" in printed
+    assert f"AutoSampler ({chosen})" in printed  # the report names the winner
+
+
+def test_fit_sample_auto_with_a_target_keeps_classes(mixed_csv, tmp_path):
+    path, frame = mixed_csv
+    out = tmp_path / "synthetic.csv"
+    args = ["fit-sample", str(path), "-o", str(out), "--target", "label", "-n", "50"]
+    assert main([*args, "--device", "cpu", "--time-budget", "1", "-p", "cv=2"]) == 0
+    synthetic = pd.read_csv(out)
+    assert set(synthetic["label"]) == {"a", "b"}

@@ -28,11 +28,13 @@ from tqdm.auto import tqdm
 
 from skflow import (
     AutoencoderTransformer,
+    AutoSampler,
     ClassConditionalSampler,
     TabularEncoder,
     make_generative_pipeline,
 )
 from skflow._testing import fast_flow
+from skflow.auto import GaussianMixtureSampler
 from skflow.exceptions import DeviceWarning
 from skflow.metrics import energy_distance
 from skflow.utils import estimator_checks
@@ -63,6 +65,12 @@ ESTIMATORS = [
     TabularEncoder(),
     make_generative_pipeline(TabularEncoder(), fast_flow()),
     ClassConditionalSampler(fast_flow(), random_state=0),
+    AutoSampler(
+        candidates=[GaussianMixtureSampler(max_components=2), fast_flow()],
+        cv=2,
+        random_state=0,
+    ),
+    GaussianMixtureSampler(random_state=0),
 ]
 
 
