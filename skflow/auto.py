@@ -170,7 +170,7 @@ class GaussianMixtureSampler(BaseSampler):
                 ).fit(X)
                 fitted.append((mixture.bic(X), mixture))
                 report(len(fitted), fitted[-1][0])
-        bic, best = min(fitted, key=lambda pair: pair[0])
+        _, best = min(fitted, key=lambda pair: pair[0])
         tensor = lambda values: to_tensor(values, data.device, data.dtype)  # noqa: E731
         self._tensors = {
             "mixture": {
@@ -294,6 +294,16 @@ def _wrap(estimator, *, frame: bool, labelled: bool):
     return estimator
 
 
+def _take(rows, index):
+    """The rows at positions ``index`` of an array or a DataFrame."""
+    return rows.iloc[index] if is_dataframe(rows) else rows[index]
+
+
+def _succeeded(runs) -> list[dict]:
+    """The outcomes of a candidate's fits that were scored."""
+    return [run for run in runs if run["status"] == "ok"]
+
+
 def _seeded(estimator, seed: int, shared_scale: bool):
     """A clone of ``estimator`` with every ``random_state`` in it set to
     ``seed``, told the scale of its rows (see skflow._base.pass_input_scale)."""
@@ -382,18 +392,13 @@ def _run_candidate(estimator, split, rows, y, scorer, seed):
     """Fit one candidate on a split's train rows and score its draws."""
     start = time.perf_counter()
     train_index, test_index = split["index"]
-    take = (
-        (lambda index: rows.iloc[index])
-        if is_dataframe(rows)
-        else (lambda index: rows[index])
-    )
     try:
         if y is None:
-            model = estimator.fit(take(train_index))
+            model = estimator.fit(_take(rows, train_index))
             synthetic = model.sample(len(split["holdout"]), random_state=seed)
             synthetic_y = None
         else:
-            model = estimator.fit(take(train_index), y[train_index])
+            model = estimator.fit(_take(rows, train_index), y[train_index])
             synthetic, synthetic_y = model.sample(
                 y=split["holdout_y"], random_state=seed
             )
@@ -594,16 +599,10 @@ class AutoSampler(BaseEstimator):
         scorer = _Scorer(rows, y, self.scoring, shared_scale=self._shared_input_scale)
         splits = self._splits(rows, y, scorer, rng)
         results, status, alive = self._race(entrants, splits, rows, y, scorer, start)
-        scored = [
-            i
-            for i in alive
-            if any(r["status"] == "ok" for r in results[entrants[i][0]])
-        ]
+        scored = [i for i in alive if _succeeded(results[entrants[i][0]])]
         if not scored:
             scored = [
-                i
-                for i in range(len(entrants))
-                if any(r["status"] == "ok" for r in results[entrants[i][0]])
+                i for i in range(len(entrants)) if _succeeded(results[entrants[i][0]])
             ]
         if not scored:
             failures = "; ".join(
@@ -697,11 +696,6 @@ class AutoSampler(BaseEstimator):
             )
         else:
             splitter = self.cv
-        take = (
-            (lambda index: rows.iloc[index])
-            if is_dataframe(rows)
-            else (lambda index: rows[index])
-        )
         splits = []
         for train_index, test_index in splitter.split(rows, y):
             test_index = np.asarray(test_index)
@@ -712,8 +706,8 @@ class AutoSampler(BaseEstimator):
                 )
             holdout_y = None if y is None else y[test_index]
             train_y = None if y is None else y[train_index]
-            holdout = scorer.encode(take(test_index), holdout_y)
-            train = scorer.encode(take(train_index), train_y)
+            holdout = scorer.encode(_take(rows, test_index), holdout_y)
+            train = scorer.encode(_take(rows, train_index), train_y)
             # The real floor: as many real train rows as are held out.
             subset = split_rng.choice(
                 len(train_index), min(len(train_index), len(test_index)), replace=False
@@ -723,7 +717,7 @@ class AutoSampler(BaseEstimator):
                     "index": (np.asarray(train_index), test_index),
                     "holdout": holdout,
                     "holdout_y": holdout_y,
-                    "raw_holdout": take(test_index),
+                    "raw_holdout": _take(rows, test_index),
                     "train": train,
                     "floor": energy_distance(holdout, train[subset]),
                     "seed": draw_seed(split_rng),
@@ -743,13 +737,13 @@ class AutoSampler(BaseEstimator):
 
     @staticmethod
     def _ok_scores(runs) -> list[float]:
-        return [r["score"] for r in runs if r["status"] == "ok"]
+        return [run["score"] for run in _succeeded(runs)]
 
     def _rank(self, indices, entrants, results) -> list[int]:
         """Best first: no memorisation, then the mean score; failures last."""
 
         def key(index):
-            runs = [r for r in results[entrants[index][0]] if r["status"] == "ok"]
+            runs = _succeeded(results[entrants[index][0]])
             if not runs:
                 return (2, 0.0)
             memorises = np.mean([r["dcr"] for r in runs]) < MIN_DCR
@@ -762,7 +756,7 @@ class AutoSampler(BaseEstimator):
         # Candidates with more rounds are ahead of those out earlier.
         ranked = sorted(
             ranked,
-            key=lambda i: -sum(r["status"] == "ok" for r in results[entrants[i][0]]),
+            key=lambda i: -len(_succeeded(results[entrants[i][0]])),
         )
         ranked.remove(best)
         ranked.insert(0, best)
@@ -784,7 +778,7 @@ class AutoSampler(BaseEstimator):
         for index in ranked:
             name, _, params = entrants[index]
             runs = results[name]
-            ok = [r for r in runs if r["status"] == "ok"]
+            ok = _succeeded(runs)
             columns["candidate"].append(name)
             columns["params"].append(dict(params))
             for key in ("c2st", "energy_distance", "dcr"):

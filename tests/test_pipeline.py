@@ -18,10 +18,10 @@ from skflow import (
     AutoencoderTransformer,
     ClassConditionalSampler,
     GenerativePipeline,
-    SlicedWassersteinFlow,
     TabularEncoder,
     make_generative_pipeline,
 )
+from skflow._testing import fast_flow
 
 from .encoders.test_tabular import mixed_frame
 from .test_common import fast_samplers
@@ -32,19 +32,6 @@ def _quiet_convergence():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         yield
-
-
-def _flow(**params):
-    return SlicedWassersteinFlow(
-        max_iter=3,
-        n_inner_steps=2,
-        hidden_layer_sizes=(16,),
-        batch_size=64,
-        n_projections=20,
-        device="cpu",
-        random_state=0,
-        **params,
-    )
 
 
 class _TupleSampler(BaseEstimator):
@@ -61,7 +48,7 @@ class _TupleSampler(BaseEstimator):
 
 
 def test_make_generative_pipeline_names_steps():
-    pipe = make_generative_pipeline(StandardScaler(), PCA(2), _flow())
+    pipe = make_generative_pipeline(StandardScaler(), PCA(2), fast_flow())
     assert isinstance(pipe, GenerativePipeline)
     assert [name for name, _ in pipe.steps] == [
         "standardscaler",
@@ -71,7 +58,9 @@ def test_make_generative_pipeline_names_steps():
 
 
 def test_sample_maps_back_through_every_step(wine_data):
-    pipe = make_generative_pipeline(StandardScaler(), PCA(4), _flow()).fit(wine_data)
+    pipe = make_generative_pipeline(StandardScaler(), PCA(4), fast_flow()).fit(
+        wine_data
+    )
     X_new = pipe.sample(50, random_state=0)
     assert X_new.shape == (50, 13) and X_new.dtype == np.float64
     # The rows are the sampler's latent rows decoded by PCA then the scaler.
@@ -86,7 +75,7 @@ def test_sample_maps_back_through_every_step(wine_data):
 
 def test_passthrough_steps_are_skipped(wine_data):
     pipe = GenerativePipeline(
-        [("skip", "passthrough"), ("pca", PCA(3)), ("flow", _flow())]
+        [("skip", "passthrough"), ("pca", PCA(3)), ("flow", fast_flow())]
     ).fit(wine_data)
     assert pipe.sample(5).shape == (5, 13)
 
@@ -99,7 +88,7 @@ def test_error_names_the_first_step_without_inverse_transform(wine_data):
         def transform(self, X):
             return X
 
-    pipe = make_generative_pipeline(PCA(5), NoInverse(), _flow()).fit(wine_data)
+    pipe = make_generative_pipeline(PCA(5), NoInverse(), fast_flow()).fit(wine_data)
     assert np.isfinite(pipe.score(wine_data))  # fit and score work
     with pytest.raises(TypeError, match="Step 'noinverse' .* no inverse_transform"):
         pipe.sample(3)
@@ -119,7 +108,7 @@ def test_sample_is_available_only_when_the_last_step_samples():
     pipe = make_generative_pipeline(StandardScaler(), PCA(2))
     assert not hasattr(pipe, "sample")
     assert "sample" not in dir(pipe)
-    pipe.set_params(pca=_flow())
+    pipe.set_params(pca=fast_flow())
     assert hasattr(pipe, "sample")
     assert hasattr(make_generative_pipeline(PCA(2), KernelDensity()), "sample")
     assert not hasattr(make_generative_pipeline(PCA(2), "passthrough"), "sample")
@@ -127,7 +116,7 @@ def test_sample_is_available_only_when_the_last_step_samples():
 
 def test_not_fitted():
     with pytest.raises(NotFittedError):
-        make_generative_pipeline(PCA(2), _flow()).sample(3)
+        make_generative_pipeline(PCA(2), fast_flow()).sample(3)
 
 
 def test_tuple_output_only_x_is_inverse_transformed(wine_data):
@@ -159,7 +148,7 @@ def test_class_conditional_last_step_takes_labels(wine_data):
     # passed on. Without either, one row (the last step's default).
     labels = np.repeat([0, 1], len(wine_data) // 2 + 1)[: len(wine_data)]
     pipe = make_generative_pipeline(
-        StandardScaler(), ClassConditionalSampler(_flow(), random_state=0)
+        StandardScaler(), ClassConditionalSampler(fast_flow(), random_state=0)
     ).fit(wine_data, labels)
     X_new, y_new = pipe.sample(y=[1, 0, 1], random_state=0)
     assert X_new.shape == (3, 13) and y_new.tolist() == [1, 0, 1]
@@ -168,14 +157,16 @@ def test_class_conditional_last_step_takes_labels(wine_data):
 
 
 def test_score_delegates_to_the_last_step_in_its_space(wine_data):
-    pipe = make_generative_pipeline(StandardScaler(), PCA(4), _flow()).fit(wine_data)
+    pipe = make_generative_pipeline(StandardScaler(), PCA(4), fast_flow()).fit(
+        wine_data
+    )
     flow = pipe[-1]
     expected = flow.score(pipe[:-1].transform(wine_data))
     assert pipe.score(wine_data) == pytest.approx(expected)
 
 
 def test_grid_search_over_sampler_parameters(wine_data):
-    pipe = make_generative_pipeline(StandardScaler(), PCA(3), _flow())
+    pipe = make_generative_pipeline(StandardScaler(), PCA(3), fast_flow())
     search = GridSearchCV(
         pipe,
         {"slicedwassersteinflow__max_iter": [1, 4], "pca__n_components": [3]},
@@ -191,7 +182,7 @@ def test_pickle_round_trip(wine_data):
         AutoencoderTransformer(
             3, hidden_layer_sizes=(8,), max_iter=3, device="cpu", random_state=0
         ),
-        _flow(),
+        fast_flow(),
     ).fit(wine_data)
     loaded = pickle.loads(pickle.dumps(pipe))
     np.testing.assert_allclose(
@@ -226,7 +217,7 @@ def test_autoencoder_pipeline_on_a_dataframe():
         AutoencoderTransformer(
             4, hidden_layer_sizes=(16,), max_iter=3, device="cpu", random_state=0
         ),
-        _flow(),
+        fast_flow(),
     ).fit(df)
     synthetic = pipe.sample(10, random_state=0)
     assert list(synthetic.dtypes) == list(df.dtypes)
@@ -251,7 +242,7 @@ def test_global_pandas_output_setting(wine_data):
             n_components=2, hidden_layer_sizes=(8,), max_iter=2, random_state=0
         ).fit(wine_data)
         assert autoencoder.transform(wine_data).shape == (len(wine_data), 2)
-        pipe = make_generative_pipeline(TabularEncoder(), _flow()).fit(frame)
+        pipe = make_generative_pipeline(TabularEncoder(), fast_flow()).fit(frame)
         assert pipe.sample(5, random_state=0).columns.tolist() == list(frame.columns)
         plot_pca(wine_data[:80], wine_data[80:])
     import matplotlib.pyplot as plt
@@ -262,7 +253,7 @@ def test_global_pandas_output_setting(wine_data):
 def test_function_transformer_identity_inverse_is_accepted(wine_data):
     # FunctionTransformer always has inverse_transform (identity by default), so
     # it is accepted; the decoded rows are then the latent rows unchanged.
-    pipe = make_generative_pipeline(FunctionTransformer(), _flow()).fit(wine_data)
+    pipe = make_generative_pipeline(FunctionTransformer(), fast_flow()).fit(wine_data)
     assert pipe.sample(3).shape == (3, 13)
 
 
@@ -290,7 +281,7 @@ def _share_in_group(rows):
 
 def test_sampler_behind_a_tabular_encoder_keeps_its_column_weights():
     frame = _grouped_frame()
-    pipe = make_generative_pipeline(TabularEncoder(), _flow()).fit(frame)
+    pipe = make_generative_pipeline(TabularEncoder(), fast_flow()).fit(frame)
     sampler = pipe[-1]
     # Centred, not standardised: the encoder's scale reaches the sampler...
     np.testing.assert_array_equal(sampler._spread, 1.0)
@@ -300,7 +291,7 @@ def test_sampler_behind_a_tabular_encoder_keeps_its_column_weights():
     alone = clone(sampler).fit(encoded)
     np.testing.assert_allclose(alone._spread, encoded.std(axis=0))
     # Behind a transformer without the marker, the sampler standardises again.
-    pipe = make_generative_pipeline(PCA(2), _flow()).fit(frame[["x", "y"]])
+    pipe = make_generative_pipeline(PCA(2), fast_flow()).fit(frame[["x", "y"]])
     np.testing.assert_allclose(
         pipe[-1]._spread, np.sqrt(pipe[0].explained_variance_ * 399 / 400)
     )
@@ -310,12 +301,12 @@ def test_shared_scale_reaches_class_conditional_clones_not_inner_pipelines():
     frame = _grouped_frame()
     labels = np.arange(len(frame)) % 2
     pipe = make_generative_pipeline(
-        TabularEncoder(), ClassConditionalSampler(_flow())
+        TabularEncoder(), ClassConditionalSampler(fast_flow())
     ).fit(frame, labels)
     for estimator in pipe[-1].estimators_:
         np.testing.assert_array_equal(estimator._spread, 1.0)
     # An inner pipeline with its own transformer scales as that one says.
-    inner = make_generative_pipeline(PCA(3), _flow())
+    inner = make_generative_pipeline(PCA(3), fast_flow())
     pipe = make_generative_pipeline(
         TabularEncoder(), ClassConditionalSampler(inner)
     ).fit(frame, labels)
