@@ -4,7 +4,7 @@ and gradient flows.
 ``fit(X)`` on real rows, ``sample(n)`` new ones.
 """
 
-from . import datasets, metrics
+from . import datasets, impute, metrics
 from ._persistence import load, save
 from ._version import __version__
 from .augment import ClassConditionalSampler, SyntheticOverSampler
@@ -38,6 +38,7 @@ __all__ = [
     "TabularEncoder",
     "__version__",
     "datasets",
+    "impute",
     "load",
     "make_generative_pipeline",
     "metrics",

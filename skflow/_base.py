@@ -449,18 +449,29 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
         self.n_iter_ = n_iter
         self.history_ = history
 
-    def sample(self, n_samples=1, *, random_state=None):
-        """Generate new rows.
+    def sample(self, n_samples=1, *, random_state=None, conditions=None):
+        """Generate new rows, freely or under conditions.
 
         Parameters
         ----------
         n_samples : int, default=1
-            Number of rows to generate.
+            Number of rows to generate. With ``conditions`` given as partial
+            rows, one row per partial row (``n_samples`` may be left at 1).
 
         random_state : int, RandomState instance or None, default=None
             With an int, the same rows on every call. With None, each call
             advances the fitted ``random_state_``, so repeated calls differ while
             the whole sequence is reproducible from the constructor's seed.
+
+        conditions : dict, DataFrame, ndarray or None, default=None
+            Columns to fix, the others drawn from the model's conditional:
+            ``{column: value}`` or ``{column: (low, high)}`` (by name for a
+            sampler fitted on a DataFrame, else by index) for ``n_samples``
+            rows meeting it, or partial rows (NaN for free cells), one
+            completed row each. How the rows were drawn and the measured
+            acceptance rate are in ``conditional_report_``; see
+            :ref:`conditional` in the user guide. A condition the model gives
+            (near) zero probability raises a ``ValueError``.
 
         Returns
         -------
@@ -468,7 +479,47 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
             Generated rows in the original feature space, in the container
             ``fit`` received (a DataFrame comes back with the same columns).
         """
+        if conditions is not None:
+            from ._conditions import sample_sampler
+
+            return sample_sampler(self, n_samples, random_state, conditions)
         return self._sample(n_samples, random_state)[0]
+
+    # How this family draws under fixed coordinates: "rejection" (the
+    # general fallback, see skflow._conditions), or the name of its own way,
+    # which it implements as _sample_scaled_given(targets, tensors,
+    # generator): standardised targets of shape (n, n_varying), NaN where
+    # free, to a skflow._conditional.ConditionalDraw.
+    _conditional_method = "rejection"
+    # True where that way is an approximation worse than the model's own
+    # conditional: rejection is then tried first, within a budget.
+    _rejection_first = False
+
+    def _draw_given(self, fixed: np.ndarray, seed: int):
+        """Rows in input units with the finite entries of ``fixed`` kept.
+
+        ``fixed`` has shape ``(n, n_features_in_)`` in input units, NaN where
+        free. Returns the rows (ndarray) and the family's ConditionalDraw.
+        """
+        targets = self._scale(fixed)
+        device = resolve_device(self.device)
+        dtype = resolve_dtype(self.dtype)
+        generator = make_generator(seed, device)
+        with self._torch_threads(len(fixed)):
+            draw = self._sample_scaled_given(
+                to_tensor(targets, device, dtype),
+                self._tensors_on(device, dtype),
+                generator,
+            )
+            if not bool(torch.isfinite(draw.rows).all()):
+                raise NumericalInstabilityError(
+                    f"{type(self).__name__} generated non-finite rows under the "
+                    f"conditions; {self._sampling_remedy}"
+                )
+        rows = self._unscale(to_numpy(draw.rows))
+        given = ~np.isnan(fixed)
+        rows[given] = fixed[given]
+        return rows, draw
 
     def _sample(self, n_samples, random_state, **options):
         """The whole ``sample`` path: validation, seed, draw, unscaling, container.
@@ -619,6 +670,8 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
                 "distribution to learn. Drop constant columns, or repeat the row."
             )
         self._center = center
+        # The range conditions are checked against (skflow._conditions).
+        self._low, self._high = X.min(axis=0), X.max(axis=0)
         self._spread = np.where(constant | self._shared_input_scale, 1.0, spread)
         self._varying = ~constant
         self._fitted_to_density = False

@@ -34,6 +34,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseSampler, keeps_state_on_failure, pass_input_scale
 from ._compat import _fit_context
+from ._conditional import gaussian_mixture_conditional
 from ._docstrings import fill_sampler_docstring
 from ._frames import is_dataframe
 from ._torch_utils import check_random_state, draw_seed, to_tensor
@@ -182,6 +183,20 @@ class GaussianMixtureSampler(BaseSampler):
         self.n_components_ = int(best.n_components)
         # One "iteration" per mixture fitted, as history_ records them.
         self._record_fit(len(fitted), {"bic": [float(b) for b, _ in fitted]})
+
+    _conditional_method = "exact"
+
+    def _sample_scaled_given(self, targets, tensors, generator):
+        # The conditional of a Gaussian mixture is a Gaussian mixture.
+        mixture = tensors["mixture"]
+        cholesky = mixture["cholesky"]
+        return gaussian_mixture_conditional(
+            mixture["weights"],
+            mixture["means"],
+            cholesky @ cholesky.transpose(1, 2),
+            targets,
+            generator,
+        )
 
     def _sample_scaled(self, n_samples, tensors, generator):
         mixture = tensors["mixture"]
@@ -834,7 +849,9 @@ class AutoSampler(BaseEstimator):
         random_state : int, RandomState instance or None, default=None
             Passed to the chosen sampler's ``sample``.
         **sample_params : dict
-            Passed on too, e.g. ``y`` for a model fitted with labels.
+            Passed on too, e.g. ``y`` for a model fitted with labels, or
+            ``conditions`` (columns to fix, see :ref:`conditional`) for one
+            fitted without.
 
         Returns
         -------

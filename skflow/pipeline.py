@@ -161,7 +161,9 @@ class GenerativePipeline(Pipeline):
             raise
 
     @available_if(_final_step_can_sample)
-    def sample(self, n_samples=None, *, random_state=None, **sample_params):
+    def sample(
+        self, n_samples=None, *, random_state=None, conditions=None, **sample_params
+    ):
         """Draw rows from the last step and map them back to the input space.
 
         Parameters
@@ -176,6 +178,15 @@ class GenerativePipeline(Pipeline):
             step whose ``sample`` takes no ``random_state`` (e.g.
             ``GaussianMixture``) accepts only None here.
 
+        conditions : dict, DataFrame or None, default=None
+            Columns to fix in the pipeline's input terms (a category, a number,
+            a date, or a range ``(low, high)``), the others drawn: see
+            :ref:`conditional`. Behind a single
+            :class:`~skflow.TabularEncoder` they become fixed coordinates of
+            the encoded space for the sampler's own conditional; behind other
+            transformers, whole rows are drawn and accepted by rejection.
+            ``conditional_report_`` says which, with the acceptance rate.
+
         **sample_params : dict
             Other keyword arguments of the last step's ``sample``.
 
@@ -188,6 +199,15 @@ class GenerativePipeline(Pipeline):
         """
         sampler = self._final_estimator
         check_is_fitted(self)
+        if conditions is not None:
+            if sample_params:
+                raise TypeError(
+                    f"sample(conditions=...) takes no other options; got "
+                    f"{sorted(sample_params)}."
+                )
+            from ._conditions import sample_pipeline
+
+            return sample_pipeline(self, n_samples, random_state, conditions)
         inverters = []
         for _, name, step in self._iter(with_final=False, filter_passthrough=True):
             if not hasattr(step, "inverse_transform"):

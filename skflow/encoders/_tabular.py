@@ -26,8 +26,10 @@ from ._columns import (
     CategoricalColumn,
     NumericColumn,
     TextKeyColumn,
+    _encode_levels,
     _recorded_step,
     _round_to_step,
+    indicator_scale,
 )
 
 _MISSING_HINT = (
@@ -561,6 +563,157 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         if isinstance(raw, tuple):
             return self._category_output(name, *raw)
         return self._numeric_output(name, self.column_kinds_[name], raw)
+
+    # ------------------------------------------------------------ conditions
+    def _condition_coordinates(self, targets, *, present=None):
+        """Given cells of ``targets`` as fixed encoded coordinates.
+
+        ``targets`` is a DataFrame of rows (a subset of the fitted columns;
+        missing cells free). Returns ``fixed`` of shape ``(len(targets),
+        n_features_out)``, NaN where free, and the set of given columns the
+        coordinates cannot guarantee after decoding (derived by a relation,
+        bound by an order, pooled levels), to be checked on the decoded rows.
+
+        ``present`` (a boolean DataFrame like ``targets``, for imputation)
+        marks free cells that must decode to a value, not to missing: their
+        missing state's coordinate is fixed at "not missing".
+        """
+        import pandas as pd
+
+        check_is_fitted(self)
+        fixed = np.full((len(targets), self._n_features_out), np.nan)
+        residual = set()
+        ordered = set()
+        for text in self.relations_:
+            relation = relations.parse(text, self._columns or list(self.codecs_))
+            if relation.kind == "order":
+                ordered.update((relation.left, relation.right))
+        names = list(self.codecs_)
+        for column in targets.columns:
+            index = names.index(column)
+            start, stop = self._offsets[index], self._offsets[index + 1]
+            codec = self.codecs_[column]
+            series = targets[column]
+            given = series.notna().to_numpy()
+            if present is not None and column in present.columns:
+                self._fix_present(
+                    fixed, ~given & present[column].to_numpy(dtype=bool), codec, start
+                )
+            if not given.any():
+                continue
+            if column in self._derived:
+                residual.add(column)
+                continue
+            if (
+                codec is None or isinstance(codec, TextKeyColumn)
+            ) and present is not None:
+                continue  # imputation: a key says nothing about the other cells
+            if codec is None or isinstance(codec, TextKeyColumn):
+                raise ValueError(
+                    f"Column {column!r} is a row key: generated rows get fresh keys, "
+                    "so it cannot be conditioned on. Leave it out of the conditions."
+                )
+            values = series[given]
+            kind = self.column_kinds_[column]
+            if isinstance(codec, CategoricalColumn):
+                values = values.to_numpy(dtype=object)
+                known = pd.Index(codec.levels_).get_indexer(values) >= 0
+                pooled = pd.Index(codec.pooled_).get_indexer(values) >= 0
+                if not (known | pooled).all():
+                    unseen = values[~(known | pooled)][0]
+                    levels = list(codec.levels_[:10]) + list(codec.pooled_[:10])
+                    raise ValueError(
+                        f"The condition {column!r} = {unseen!r} names a level never "
+                        f"seen in fit (the model gives it zero probability); seen "
+                        f"levels include {levels}."
+                    )
+                if pooled.any():
+                    residual.add(column)
+                block = codec.encode(values, np.zeros(len(values), dtype=bool))
+            elif isinstance(codec, BooleanColumn):
+                block = codec.encode(values.to_numpy(dtype=np.float64))
+            else:
+                dtype = self._dtypes[index] if self._dtypes is not None else None
+                if dtype is not None and values.dtype != dtype:
+                    try:
+                        values = values.astype(dtype)
+                    except (TypeError, ValueError) as exc:
+                        raise ValueError(
+                            f"The condition on {column!r} ({values.iloc[0]!r}) does "
+                            f"not convert to the column's type {dtype}: {exc}."
+                        ) from exc
+                numbers = (
+                    self._to_numbers(values, kind)
+                    if not isinstance(values, np.ndarray)
+                    else values
+                )
+                self._check_in_range(column, codec, numbers, kind)
+                block = codec.encode(numbers)
+                if column in ordered:
+                    residual.add(column)
+            fixed[np.flatnonzero(given), start:stop] = block
+        return fixed, residual
+
+    @staticmethod
+    def _fix_present(fixed, rows, codec, start) -> None:
+        """Fix the missing state's coordinate of ``rows`` at "not missing"."""
+        if not rows.any() or codec is None or not getattr(codec, "has_missing_", False):
+            return
+        if isinstance(codec, NumericColumn):
+            frequencies, width = codec.state_frequencies_, codec.state_width_
+            weight = codec.state_weight_
+        else:
+            frequencies, width, weight = codec.frequencies_, codec.width_, 1.0
+        if width == 1:
+            # Two states in one column: "present" is the other state, code 0.
+            value = _encode_levels(
+                np.zeros(1, dtype=np.intp), frequencies, compact=True
+            )
+            fixed[rows, start] = value[0, 0] * weight
+        else:
+            # One indicator per state, missing last: its indicator off.
+            off = -frequencies[-1] * indicator_scale(frequencies)
+            fixed[rows, start + width - 1] = off * weight
+
+    def _check_in_range(self, column, codec, numbers, kind) -> None:
+        """A numeric condition inside the fitted range (or a point mass)."""
+        inside = np.isin(numbers, codec.masses_)
+        if codec.has_value_:
+            span = max(codec.high_ - codec.low_, abs(codec.high_), 1.0)
+            slack = 1e-9 * span
+            inside |= (numbers >= codec.low_ - slack) & (numbers <= codec.high_ + slack)
+        if not inside.all():
+            value = numbers[~inside][0]
+            seen = (
+                f"[{codec.low_:.6g}, {codec.high_:.6g}]" if codec.has_value_ else "none"
+            )
+            raise ValueError(
+                f"The condition on {column!r} ({value:.6g} as a number) lies outside "
+                f"the values seen in fit (range {seen}, point masses "
+                f"{list(codec.masses_)[:5]}): the model gives it (near) zero "
+                "probability. Ask for a value inside the fitted range."
+            )
+
+    def _present_mask(self, X_encoded, present) -> None:
+        """Push the missing state's indicator of ``present`` cells below every
+        other state in ``X_encoded`` (in place), so they decode to a value."""
+        names = list(self.codecs_)
+        for column in present.columns:
+            rows = present[column].to_numpy(dtype=bool)
+            codec = self.codecs_[column]
+            if (
+                not rows.any()
+                or codec is None
+                or not getattr(codec, "has_missing_", False)
+            ):
+                continue
+            index = names.index(column)
+            start = self._offsets[index]
+            width = (
+                codec.state_width_ if isinstance(codec, NumericColumn) else codec.width_
+            )
+            if width > 1:
+                X_encoded[rows, start + width - 1] = -1e6
 
     # ------------------------------------------------------------- relations
     def _fit_relations(self, columns: dict) -> None:

@@ -9,6 +9,7 @@ import torch
 
 from .._base import BaseSampler, check_hidden_layer_sizes
 from .._compat import Interval, StrOptions
+from .._conditional import latent_conditional_draw
 from .._docstrings import fill_sampler_docstring
 from .._gaussian import gaussian_start
 from .._memorization import memorization_reference
@@ -19,7 +20,14 @@ from .._torch_utils import (
     to_numpy,
     to_tensor,
 )
-from ._core import Generator, cost_scale, draw, entropic_ot_fit, init_generator
+from ._core import (
+    Generator,
+    cost_scale,
+    draw,
+    entropic_ot_fit,
+    init_generator,
+    push_forward,
+)
 
 SOLVERS = ("semi-discrete", "sinkhorn")
 
@@ -329,6 +337,14 @@ class EntropicOTGenerator(BaseSampler):
         self._warn_if_interrupted(loop.interrupted)
 
     # ------------------------------------------------------------ sampling
+    _conditional_method = "latent MCMC"
+
+    def _sample_scaled_given(self, targets, tensors, generator):
+        model = Generator(**tensors["generator"])
+        return latent_conditional_draw(
+            lambda z: push_forward(model, z), model.latent_dim, targets, generator
+        )
+
     def _sample_scaled(self, n_samples, tensors, generator):
         model = Generator(**tensors["generator"])
         with torch.no_grad():

@@ -16,7 +16,13 @@ from .._memorization import memorization_reference
 from .._nn import ACTIVATIONS, init_critic, unflatten_critic
 from .._torch_utils import draw_seed, make_streams, to_numpy, to_tensor
 from .._warnings import warn
-from ._core import DIVERGENCES, ParticleModel, draw, lipschitz_particle_flow
+from ._core import (
+    DIVERGENCES,
+    ParticleModel,
+    draw,
+    draw_given,
+    lipschitz_particle_flow,
+)
 
 # "auto" particle count: twice the rows, at least this many...
 _AUTO_MIN_PARTICLES = 1000
@@ -404,6 +410,14 @@ class LipschitzParticleSampler(BaseSampler):
             )
         start = to_tensor(self._scale(init), data.device, data.dtype)
         return (start, *gaussian_start(start))
+
+    # Pinned transport only approximates the flow's conditional (the
+    # critics' field was learned for the joint): rejection first.
+    _conditional_method = "pinned transport"
+    _rejection_first = True
+
+    def _sample_scaled_given(self, targets, tensors, generator):
+        return draw_given(ParticleModel(**tensors["model"]), targets, generator)
 
     def _sample_scaled(
         self, n_samples: int, tensors: dict, generator: torch.Generator

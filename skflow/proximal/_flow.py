@@ -9,6 +9,7 @@ import torch
 
 from .._base import DEPRECATED, BaseSampler, check_hidden_layer_sizes
 from .._compat import Hidden, Interval, StrOptions
+from .._conditional import latent_conditional_draw
 from .._docstrings import fill_sampler_docstring
 from .._gaussian import gaussian_start
 from .._nn import init_critic
@@ -26,7 +27,9 @@ from ._core import (
     Field,
     flow_samples,
     init_field,
+    integrate,
     proximal_flow,
+    velocity,
 )
 
 STARTS = ("gaussian", "normal")
@@ -406,6 +409,25 @@ class ProximalMFGFlow(BaseSampler):
         "learning_rate."
     )
 
+    _conditional_method = "latent MCMC"
+
+    def _sample_scaled_given(self, targets, tensors, generator):
+        # The flow maps its Gaussian start to rows: condition on its noise.
+        field = Field(**tensors["field"])
+        mean, cholesky = tensors["start"]["mean"], tensors["start"]["cholesky"]
+        n_steps = self._param("n_steps")
+
+        def push_forward(z):
+            return integrate(
+                lambda x, t: velocity(field, x, t),
+                mean + z @ cholesky.T,
+                time_horizon=field.time_horizon,
+                n_steps=n_steps,
+                solver=self.solver,
+            ).terminal
+
+        return latent_conditional_draw(push_forward, mean.shape[0], targets, generator)
+
     def _sample_scaled(self, n_samples, tensors, generator):
         return self._integrate(
             n_samples, tensors, generator, self._param("n_steps"), False
@@ -427,7 +449,13 @@ class ProximalMFGFlow(BaseSampler):
         return terminal, ({} if path is None else {"path": path})
 
     def sample(
-        self, n_samples=1, *, random_state=None, n_steps=None, return_trajectories=False
+        self,
+        n_samples=1,
+        *,
+        random_state=None,
+        n_steps=None,
+        return_trajectories=False,
+        conditions=None,
     ):
         """Generate new rows by integrating the flow from fresh noise.
 
@@ -448,6 +476,13 @@ class ProximalMFGFlow(BaseSampler):
         return_trajectories : bool, default=False
             Also return the whole paths.
 
+        conditions : dict, DataFrame, ndarray or None, default=None
+            Columns to fix, the others drawn from the flow's conditional (by
+            Langevin chains on the start noise, through the training
+            ``n_steps``): see :meth:`BaseSampler.sample
+            <skflow.LipschitzParticleSampler.sample>` and :ref:`conditional`.
+            Not with ``n_steps`` or ``return_trajectories``.
+
         Returns
         -------
         X_new : ndarray or DataFrame of shape (n_samples, n_features_in_)
@@ -459,6 +494,16 @@ class ProximalMFGFlow(BaseSampler):
             time_horizon / n_steps`` in the original feature units (constant
             columns filled in); ``trajectories[-1]`` equals ``X_new``.
         """
+        if conditions is not None:
+            if n_steps is not None or return_trajectories:
+                raise ValueError(
+                    "conditions draw through the training n_steps and return rows "
+                    "only; call sample(..., conditions=...) without n_steps and "
+                    "return_trajectories."
+                )
+            return super().sample(
+                n_samples, random_state=random_state, conditions=conditions
+            )
         X_new, extras = self._sample(
             n_samples,
             random_state,

@@ -10,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._base import BaseSampler, check_hidden_layer_sizes, keeps_state_on_failure
 from .._compat import Interval, StrOptions, _fit_context
+from .._conditional import latent_conditional_draw
 from .._docstrings import fill_sampler_docstring
 from .._gaussian import gaussian_start
 from .._torch_utils import (
@@ -27,6 +28,7 @@ from ._core import (
     draw,
     draw_particles,
     init_model,
+    push_forward,
     sliced_jko_flow,
 )
 
@@ -425,6 +427,19 @@ class SlicedWassersteinFlow(BaseSampler):
         self._warn_if_interrupted(result.loop.interrupted)
 
     # ------------------------------------------------------------ sampling
+    @property
+    def _conditional_method(self):
+        # A pushforward network or a normalizing flow is a map of noise;
+        # plain particles have none, so they are drawn by rejection.
+        kind = self._tensors["model"]["kind"]
+        return "rejection" if kind == "particles" else "latent MCMC"
+
+    def _sample_scaled_given(self, targets, tensors, generator):
+        model = Model(**tensors["model"])
+        return latent_conditional_draw(
+            lambda z: push_forward(model, z)[0], model.n_features, targets, generator
+        )
+
     def _sample_scaled(self, n_samples, tensors, generator):
         model = Model(**tensors["model"])
         if model.kind == "particles":

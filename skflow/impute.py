@@ -1,0 +1,282 @@
+"""Imputation by conditional draws from a generative model."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.utils._param_validation import HasMethods
+from sklearn.utils.validation import check_is_fitted
+
+from ._base import keeps_state_on_failure
+from ._compat import Interval, _fit_context, validate_data
+from ._frames import is_dataframe
+from ._torch_utils import check_random_state, draw_seed
+
+__all__ = ["GenerativeImputer"]
+
+
+class GenerativeImputer(TransformerMixin, BaseEstimator):
+    """Fill missing cells with draws from a sampler's conditional.
+
+    ``fit`` models the rows as they are, missing cells included: a
+    :class:`~skflow.TabularEncoder` (``missing="model"``) in front of
+    ``sampler``, so the model learns where values go missing as well as the
+    values. ``transform`` then draws each row's missing cells from the
+    model's conditional given the row's observed cells, and given that the
+    cells hold values (see :ref:`imputation`). With ``n_imputations > 1``, each
+    cell is the mean of that many draws (the most frequent value for
+    categorical, boolean and integer-coded levels), and
+    :meth:`multiple_imputations` returns the draws themselves for
+    multiple-imputation analyses (Rubin's rules), as
+    ``IterativeImputer(sample_posterior=True)`` with several seeds does.
+
+    Works in a scikit-learn Pipeline in place of
+    :class:`~sklearn.impute.IterativeImputer` or
+    :class:`~sklearn.impute.KNNImputer`: numeric arrays in, arrays out, and
+    also DataFrames with categorical, boolean and date columns (DataFrame out,
+    dtypes kept).
+
+    Parameters
+    ----------
+    sampler : skflow sampler or None, default=None
+        The model, cloned at fit. None uses
+        :class:`~skflow.GaussianMixtureSampler`, whose conditional is exact
+        and fast. A sampler whose family draws conditioned rows by its own
+        method (every skflow sampler but ``SlicedWassersteinFlow`` with
+        particles) also works; see :ref:`conditional` for each family's.
+
+    n_imputations : int, default=1
+        Draws per missing cell. ``transform`` returns their mean (mode for
+        levels); one draw keeps the spread of the real values, many give the
+        conditional mean (lower squared error).
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the model's fit and the draws; with an int, ``transform`` of the
+        same rows gives the same values.
+
+    Attributes
+    ----------
+    pipeline_ : GenerativePipeline
+        The fitted encoder and sampler.
+
+    n_features_in_ : int
+        Number of columns seen in ``fit``.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when ``fit`` received a DataFrame with string names.
+
+    See Also
+    --------
+    sklearn.impute.IterativeImputer : Round-robin regression imputation.
+    sklearn.impute.KNNImputer : Nearest-neighbour imputation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skflow.impute import GenerativeImputer
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.multivariate_normal([0, 0], [[1, 0.9], [0.9, 1]], size=500)
+    >>> X[::5, 1] = np.nan
+    >>> filled = GenerativeImputer(random_state=0).fit_transform(X)
+    >>> bool(np.isnan(filled).any())
+    False
+    """
+
+    _parameter_constraints: dict = {
+        "sampler": [None, HasMethods(["fit", "sample"])],
+        "n_imputations": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, sampler=None, *, n_imputations=1, random_state=None):
+        self.sampler = sampler
+        self.n_imputations = n_imputations
+        self.random_state = random_state
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    @keeps_state_on_failure
+    def fit(self, X, y=None):
+        """Model the rows of ``X``, missing cells included.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Rows with missing values (NaN, None, pd.NA) where unknown.
+
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : object
+            The fitted imputer.
+        """
+        from .auto import GaussianMixtureSampler
+        from .encoders import TabularEncoder
+        from .pipeline import make_generative_pipeline
+
+        X = self._validate(X, reset=True)
+        rng = check_random_state(self.random_state)
+        sampler = (
+            GaussianMixtureSampler() if self.sampler is None else clone(self.sampler)
+        )
+        if "random_state" in sampler.get_params():
+            sampler.set_params(random_state=draw_seed(rng))
+        self.pipeline_ = make_generative_pipeline(
+            TabularEncoder(missing="model", relations=None), sampler
+        ).fit(X)
+        return self
+
+    def transform(self, X):
+        """Fill the missing cells of ``X``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features_in_)
+            Rows with missing cells.
+
+        Returns
+        -------
+        X_filled : ndarray or DataFrame of shape (n_samples, n_features_in_)
+            ``X`` with every missing cell drawn (the mean or mode of
+            ``n_imputations`` draws), observed cells unchanged.
+        """
+        draws, frame, missing, was_frame = self._draws(X)
+        if draws is None:
+            return self._output(frame, was_frame)
+        filled = frame.copy()
+        rows = np.flatnonzero(missing.to_numpy().any(axis=1))
+        pooled = _pool(draws, len(rows), self.n_imputations, self.pipeline_[0])
+        for column in frame.columns:
+            cells = missing[column].to_numpy()[rows]
+            if cells.any():
+                filled = _assign(filled, column, rows[cells], pooled[column][cells])
+        return self._output(filled, was_frame)
+
+    def multiple_imputations(self, X):
+        """``n_imputations`` completed copies of ``X``, one per draw.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features_in_)
+            Rows with missing cells.
+
+        Returns
+        -------
+        completed : list of ndarray or DataFrame
+            ``n_imputations`` tables like ``X``, each with its own draw for
+            every missing cell; analyse each and pool with Rubin's rules.
+        """
+        draws, frame, missing, was_frame = self._draws(X)
+        if draws is None:
+            return [self._output(frame, was_frame) for _ in range(self.n_imputations)]
+        rows = np.flatnonzero(missing.to_numpy().any(axis=1))
+        out = []
+        for k in range(self.n_imputations):
+            draw = draws.iloc[k * len(rows) : (k + 1) * len(rows)].reset_index(
+                drop=True
+            )
+            filled = frame.copy()
+            for column in frame.columns:
+                cells = missing[column].to_numpy()[rows]
+                if cells.any():
+                    filled = _assign(filled, column, rows[cells], draw[column][cells])
+            out.append(self._output(filled, was_frame))
+        return out
+
+    # ------------------------------------------------------------- internals
+    def _validate(self, X, *, reset):
+        import pandas as pd
+
+        if is_dataframe(X):
+            validate_data(self, X, reset=reset, skip_check_array=True)
+            return X.reset_index(drop=True)
+        X = validate_data(
+            self, X, reset=reset, dtype=np.float64, ensure_all_finite="allow-nan"
+        )
+        return pd.DataFrame(X)
+
+    def _draws(self, X):
+        """All draws for the rows with missing cells, stacked by imputation."""
+        import pandas as pd
+
+        check_is_fitted(self)
+        was_frame = is_dataframe(X)
+        frame = self._validate(X, reset=False)
+        missing = frame.isna()
+        rows = np.flatnonzero(missing.to_numpy().any(axis=1))
+        if not rows.size:
+            return None, frame, missing, was_frame
+        partial = frame.iloc[rows]
+        present = missing.iloc[rows]
+        repeat = np.tile(np.arange(len(rows)), self.n_imputations)
+        conditions = partial.iloc[repeat].reset_index(drop=True)
+        if not was_frame:
+            conditions.columns = list(range(frame.shape[1]))
+        present = present.iloc[repeat].reset_index(drop=True)
+        present.columns = conditions.columns
+        from ._conditions import sample_pipeline
+
+        draws = sample_pipeline(
+            self.pipeline_,
+            None,
+            check_random_state(self.random_state),
+            conditions,
+            present=present,
+        )
+        draws = draws if isinstance(draws, pd.DataFrame) else pd.DataFrame(draws)
+        draws.columns = frame.columns
+        return draws, frame, missing, was_frame
+
+    @staticmethod
+    def _output(frame, was_frame):
+        return frame if was_frame else frame.to_numpy(dtype=np.float64)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+
+def _pool(draws, n_rows: int, n_imputations: int, encoder):
+    """Per row, the mean of the draws (numbers) or their most frequent value."""
+    import pandas as pd
+
+    from ._conditions import is_numeric_dtype
+
+    if n_imputations == 1:
+        return draws.reset_index(drop=True)
+    row = np.tile(np.arange(n_rows), n_imputations)
+    pooled = {}
+    for column in draws.columns:
+        values = draws[column]
+        kind = encoder.column_kinds_.get(column)
+        if is_numeric_dtype(values.dtype) and kind not in ("int", "bool"):
+            pooled[column] = values.groupby(row).mean().reset_index(drop=True)
+        else:
+            # The most frequent draw: counts per (row, value), largest first.
+            counts = pd.DataFrame({"row": row, "value": values.to_numpy(dtype=object)})
+            counts = counts.dropna().value_counts(sort=True)
+            best = counts.reset_index().drop_duplicates("row").set_index("row")["value"]
+            pooled[column] = (
+                pd.Series(
+                    best.reindex(np.arange(n_rows)).to_numpy(), dtype=values.dtype
+                )
+                if values.dtype != object
+                else best.reindex(np.arange(n_rows)).reset_index(drop=True)
+            )
+    return pd.DataFrame(pooled)
+
+
+def _assign(frame, column, rows, values):
+    """``frame`` with ``frame[column][rows] = values``, the dtype kept."""
+    series = frame[column].copy()
+    try:
+        series.iloc[rows] = values.to_numpy()
+    except (TypeError, ValueError):
+        series = series.astype(object)
+        series.iloc[rows] = values.to_numpy()
+    frame[column] = series
+    return frame
