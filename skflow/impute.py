@@ -146,14 +146,9 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         draws, frame, missing, was_frame = self._draws(X)
         if draws is None:
             return self._output(frame, was_frame)
-        filled = frame.copy()
         rows = np.flatnonzero(missing.to_numpy().any(axis=1))
         pooled = _pool(draws, len(rows), self.n_imputations, self.pipeline_[0])
-        for column in frame.columns:
-            cells = missing[column].to_numpy()[rows]
-            if cells.any():
-                filled = _assign(filled, column, rows[cells], pooled[column][cells])
-        return self._output(filled, was_frame)
+        return self._output(_filled(frame, missing, rows, pooled), was_frame)
 
     def multiple_imputations(self, X):
         """``n_imputations`` completed copies of ``X``, one per draw.
@@ -175,14 +170,8 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         rows = np.flatnonzero(missing.to_numpy().any(axis=1))
         out = []
         for k in range(self.n_imputations):
-            draw = draws.iloc[k * len(rows) : (k + 1) * len(rows)].reset_index(
-                drop=True
-            )
-            filled = frame.copy()
-            for column in frame.columns:
-                cells = missing[column].to_numpy()[rows]
-                if cells.any():
-                    filled = _assign(filled, column, rows[cells], draw[column][cells])
+            draw = draws.iloc[k * len(rows) : (k + 1) * len(rows)]
+            filled = _filled(frame, missing, rows, draw.reset_index(drop=True))
             out.append(self._output(filled, was_frame))
         return out
 
@@ -268,6 +257,17 @@ def _pool(draws, n_rows: int, n_imputations: int, encoder):
                 else best.reindex(np.arange(n_rows)).reset_index(drop=True)
             )
     return pd.DataFrame(pooled)
+
+
+def _filled(frame, missing, rows, values):
+    """A copy of ``frame`` with its missing cells in ``rows`` taken from
+    ``values`` (one row of values per entry of ``rows``)."""
+    filled = frame.copy()
+    for column in frame.columns:
+        cells = missing[column].to_numpy()[rows]
+        if cells.any():
+            filled = _assign(filled, column, rows[cells], values[column][cells])
+    return filled
 
 
 def _assign(frame, column, rows, values):
