@@ -594,7 +594,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             start, stop = self._offsets[index], self._offsets[index + 1]
             codec = self.codecs_[column]
             series = targets[column]
-            given = series.notna().to_numpy()
+            given = series.notna().to_numpy().copy()
             if present is not None and column in present.columns:
                 self._fix_present(
                     fixed, ~given & present[column].to_numpy(dtype=bool), codec, start
@@ -613,12 +613,21 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
                     f"Column {column!r} is a row key: generated rows get fresh keys, "
                     "so it cannot be conditioned on. Leave it out of the conditions."
                 )
-            values = series[given]
             kind = self.column_kinds_[column]
             if isinstance(codec, CategoricalColumn):
-                values = values.to_numpy(dtype=object)
+                values = series[given].to_numpy(dtype=object)
                 known = pd.Index(codec.levels_).get_indexer(values) >= 0
                 pooled = pd.Index(codec.pooled_).get_indexer(values) >= 0
+                if present is not None and not (known | pooled).all():
+                    # Imputation: an observed level the model never saw says
+                    # nothing it can use; the cell is left free (and kept as
+                    # observed in the output).
+                    given[np.flatnonzero(given)[~(known | pooled)]] = False
+                    values, known, pooled = (
+                        v[known | pooled] for v in (values, known, pooled)
+                    )
+                    if not given.any():
+                        continue
                 if not (known | pooled).all():
                     unseen = values[~(known | pooled)][0]
                     levels = list(codec.levels_[:10]) + list(codec.pooled_[:10])
@@ -631,8 +640,9 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
                     residual.add(column)
                 block = codec.encode(values, np.zeros(len(values), dtype=bool))
             elif isinstance(codec, BooleanColumn):
-                block = codec.encode(values.to_numpy(dtype=np.float64))
+                block = codec.encode(series[given].to_numpy(dtype=np.float64))
             else:
+                values = series[given]
                 dtype = self._dtypes[index] if self._dtypes is not None else None
                 if dtype is not None and values.dtype != dtype:
                     try:
@@ -647,7 +657,18 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
                     if not isinstance(values, np.ndarray)
                     else values
                 )
-                self._check_in_range(column, codec, numbers, kind)
+                if present is None:
+                    self._check_in_range(column, codec, numbers, kind)
+                elif codec.has_value_:
+                    # Imputation: an observed number outside the fitted range
+                    # conditions as the nearest fitted value (the column's
+                    # transform is not defined beyond it), as a new row of a
+                    # test set may well lie outside the training rows.
+                    numbers = np.where(
+                        np.isin(numbers, codec.masses_),
+                        numbers,
+                        np.clip(numbers, codec.low_, codec.high_),
+                    )
                 block = codec.encode(numbers)
                 if column in ordered:
                     residual.add(column)
