@@ -8,12 +8,14 @@ trusted files only. :func:`save` writes a zip archive that holds no code at all:
   numpy dtypes, random states, nested estimators by class name);
 * ``arrays.npz``: numeric numpy arrays, read back with ``allow_pickle=False``;
 * ``tensors.pt``: torch tensors, read back with ``torch.load(weights_only=True)``;
-* ``checksums.json``: SHA-256 of the three members, so a truncated or altered
+* ``checksums.json``: SHA-256 of the three members, so a truncated or corrupted
   file is refused with a clear error instead of half-loading.
 
-:func:`load` rebuilds only classes defined in ``skflow`` or ``scikit-learn``
-(estimators and transformers), from their data, by the same ``__setstate__``
-that unpickling uses: nothing in the file is ever executed.
+:func:`load` rebuilds only the estimator classes of ``skflow`` and
+``scikit-learn`` (estimators and transformers), from their data, by the same
+``__setstate__`` that unpickling uses: nothing in the file is ever executed, and
+no module named in the file is imported: class names are looked up in a
+registry of the classes these two packages define.
 
 The JSON tree format is written here by hand: neither scikit-learn nor joblib
 offers a pickle-free format for estimator state (``skops`` does, for
@@ -22,10 +24,11 @@ scikit-learn only, but not for torch tensors).
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import importlib
 import io
 import json
+import sys
 import zipfile
 from pathlib import Path
 
@@ -40,6 +43,7 @@ __all__ = ["load", "save"]
 _FORMAT = "skflow-estimator"
 _FORMAT_VERSION = 1
 _MEMBERS = ("manifest.json", "arrays.npz", "tensors.pt")
+_CHECKSUMS = "checksums.json"
 # Classes are rebuilt only from these packages' modules.
 _TRUSTED_PACKAGES = ("skflow", "sklearn")
 # Plain Python types that may appear as parameter values (e.g. ``dtype=float``).
@@ -222,16 +226,94 @@ def _is_trusted(module: str) -> bool:
     return module.split(".")[0] in _TRUSTED_PACKAGES
 
 
-def _trusted_class(spec: str) -> type:
-    module_name, _, qualname = spec.partition(":")
-    if not _is_trusted(module_name) or not qualname or "." in qualname:
+def _subclasses(cls: type):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _subclasses(sub)
+
+
+def _estimator_classes() -> dict[str, type]:
+    """The classes :func:`load` may rebuild, by ``"module:qualname"``.
+
+    The estimator classes of skflow and scikit-learn whose modules are imported:
+    skflow's own public modules are imported here by name, in code, so that
+    nested private classes (the columns of a ``TabularEncoder``) are present.
+    Not cached: a class imported after the first load is found by the next.
+    """
+    from . import (  # noqa: F401
+        augment,
+        auto,
+        encoders,
+        impute,
+        ot,
+        particles,
+        pipeline,
+        proximal,
+        sliced,
+    )
+
+    return {
+        f"{cls.__module__}:{cls.__qualname__}": cls
+        for cls in _subclasses(BaseEstimator)
+        if _is_trusted(cls.__module__)
+    }
+
+
+@functools.cache
+def _import_sklearn_estimators() -> None:
+    # scikit-learn's own crawler imports its public modules (a quarter of a
+    # second), so that their classes join _estimator_classes; done only when a
+    # file names a class that is not imported yet.
+    from sklearn.utils import all_estimators
+
+    all_estimators()
+
+
+def _public_package(module: str) -> str:
+    """``"sklearn.preprocessing._data"`` -> ``"sklearn.preprocessing"``."""
+    parts = module.split(".")
+    private = [i for i, part in enumerate(parts) if part.startswith("_")]
+    return ".".join(parts[: private[0]] if private else parts)
+
+
+def _find_class(spec: str, classes: dict[str, type]) -> type | None:
+    if spec in classes:
+        return classes[spec]
+    module, _, qualname = spec.partition(":")
+    registered = set(classes.values())
+    # The same class under a public name (``skflow:TabularEncoder``), read from
+    # the module's namespace only if it is imported already: vars(), not
+    # getattr, so that no module-level __getattr__ imports anything.
+    namespace = sys.modules.get(module) if _is_trusted(module) else None
+    alias = vars(namespace).get(qualname) if namespace is not None else None
+    if alias in registered:
+        return alias
+    # Or moved between private modules of one package since the file was
+    # written (``sklearn.preprocessing._data`` to another ``_`` module).
+    matches = {
+        cls
+        for cls in registered
+        if cls.__qualname__ == qualname
+        and _public_package(cls.__module__) == _public_package(module)
+    }
+    return matches.pop() if len(matches) == 1 else None
+
+
+def _trusted_class(spec) -> type:
+    """The registered estimator class that ``spec`` names, never importing it."""
+    cls = None
+    if isinstance(spec, str):
+        cls = _find_class(spec, _estimator_classes())
+        if cls is None and _is_trusted(spec.partition(":")[0]):
+            _import_sklearn_estimators()
+            cls = _find_class(spec, _estimator_classes())
+    if cls is None:
         raise ValueError(
-            f"refusing to load class {spec!r}: skflow.load only rebuilds skflow and "
-            "scikit-learn estimators"
+            f"refusing to load class {spec!r}: skflow.load only rebuilds the "
+            "estimator classes of skflow and scikit-learn. The file was not "
+            "written by skflow.save, or names a class that this skflow or "
+            "scikit-learn does not have (install the versions that wrote it)."
         )
-    cls = getattr(importlib.import_module(module_name), qualname, None)
-    if not (isinstance(cls, type) and issubclass(cls, BaseEstimator)):
-        raise ValueError(f"{spec!r} is not a scikit-learn or skflow estimator class")
     return cls
 
 

@@ -3,6 +3,7 @@
 import hashlib
 import io
 import json
+import sys
 import zipfile
 from pathlib import Path
 
@@ -59,6 +60,44 @@ def _rewrite(path, name, transform, *, fix_checksums=False):
             archive.writestr(n, data)
 
 
+def _members(path):
+    """The members of the archive at ``path``, by name."""
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _write_archive(path, members, *, extra=()):
+    """Write ``members`` (name -> bytes) as a zip with matching checksums.json.
+
+    ``checksums.json`` is recomputed over every member, as a tamperer who knows
+    the format would; ``extra`` (name, bytes) pairs are written after it, names
+    repeated or not.
+    """
+    members = {n: d for n, d in members.items() if n != "checksums.json"}
+    checksums = {n: hashlib.sha256(d).hexdigest() for n, d in members.items()}
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+        archive.writestr("checksums.json", json.dumps(checksums))
+        for name, data in extra:
+            archive.writestr(name, data)
+
+
+def _with_class(members, spec):
+    """``members`` with the top estimator's class replaced by ``spec``."""
+    manifest = json.loads(members["manifest.json"])
+    manifest["estimator"]["__estimator__"] = spec
+    return {**members, "manifest.json": json.dumps(manifest).encode()}
+
+
+@pytest.fixture
+def saved(fitted, tmp_path):
+    """The members of a file that skflow.save wrote for the fitted sampler."""
+    path = tmp_path / "saved.skflow"
+    skflow.save(fitted[0], path)
+    return _members(path)
+
+
 def test_sklearn_pipeline_and_dataframe_state_round_trip(tmp_path):
     pd = pytest.importorskip("pandas")
     rng = np.random.RandomState(0)
@@ -109,20 +148,100 @@ def test_altered_arrays_are_refused(fitted, tmp_path):
         skflow.load(path)
 
 
-def test_foreign_class_is_never_built(fitted, tmp_path):
-    sampler, _ = fitted
-    path = tmp_path / "m.skflow"
-    skflow.save(sampler, path)
-
-    def swap_class(data):
-        manifest = json.loads(data)
-        manifest["estimator"]["__estimator__"] = "os:system"
-        return json.dumps(manifest).encode()
-
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "os:system",
+        "subprocess:Popen",
+        "builtins:eval",
+        "skflow.__main__:main",
+        "skflow.cli:main",
+        "skflow.metrics:energy_distance",
+        "skflow._persistence:load",
+        "sklearn.utils:all_estimators",
+        "sklearn:NotAClass",
+        "skflow.__main__:LipschitzParticleSampler",
+        ["os", "system"],
+    ],
+)
+def test_foreign_class_is_never_built(saved, tmp_path, spec):
     # Checksums recomputed as an attacker would: the class check still holds.
-    _rewrite(path, "manifest.json", swap_class, fix_checksums=True)
-    with pytest.raises(ValueError, match="refusing to load class 'os:system'"):
+    before = set(sys.modules)
+    path = tmp_path / "m.skflow"
+    _write_archive(path, _with_class(saved, spec))
+    with pytest.raises(ValueError, match="refusing to load class .*skflow and scikit"):
         skflow.load(path)
+    # skflow.__main__ runs the command line on import: nothing was imported.
+    assert {"skflow.__main__", "skflow.cli"} & (set(sys.modules) - before) == set()
+
+
+def test_nested_foreign_class_is_never_built(tmp_path):
+    pipe = make_pipeline(StandardScaler()).fit(np.ones((4, 2)))
+    skflow.save(pipe, tmp_path / "p.skflow")
+    members = _members(tmp_path / "p.skflow")
+    manifest = members["manifest.json"].replace(
+        b"sklearn.preprocessing._data:StandardScaler", b"os:system"
+    )
+    assert manifest != members["manifest.json"]
+    _write_archive(tmp_path / "p.skflow", {**members, "manifest.json": manifest})
+    with pytest.raises(ValueError, match="refusing to load class 'os:system'"):
+        skflow.load(tmp_path / "p.skflow")
+
+
+@pytest.mark.parametrize("where", ["sys.path", "skflow.__path__"])
+def test_module_named_in_the_file_is_never_imported(
+    saved, tmp_path, monkeypatch, where
+):
+    # A module with an import-time side effect, importable under the name the
+    # file gives: under skflow's own package path the old loader imported it.
+    marker = tmp_path / "imported"
+    folder = tmp_path / "modules"
+    folder.mkdir()
+    name = "skflow_planted"
+    (folder / f"{name}.py").write_text(
+        f"open({str(marker)!r}, 'w').close()\n"
+        "from sklearn.base import BaseEstimator\n"
+        "class Planted(BaseEstimator):\n    pass\n"
+    )
+    if where == "sys.path":
+        monkeypatch.syspath_prepend(str(folder))
+        module = name
+    else:
+        monkeypatch.setattr(skflow, "__path__", [*skflow.__path__, str(folder)])
+        module = f"skflow.{name}"
+    assert module not in sys.modules
+    path = tmp_path / "m.skflow"
+    _write_archive(path, _with_class(saved, f"{module}:Planted"))
+    with pytest.raises(ValueError, match="refusing to load class"):
+        skflow.load(path)
+    assert module not in sys.modules and not marker.exists()
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "sklearn.preprocessing._data:StandardScaler",
+        "sklearn.preprocessing:StandardScaler",
+        "sklearn.preprocessing._moved_since:StandardScaler",
+    ],
+)
+def test_class_found_under_its_public_or_moved_name(tmp_path, spec):
+    scaler = StandardScaler().fit(np.arange(8.0).reshape(4, 2))
+    skflow.save(scaler, tmp_path / "s.skflow")
+    path = tmp_path / "s.skflow"
+    _write_archive(path, _with_class(_members(path), spec))
+    restored = skflow.load(path)
+    assert type(restored) is StandardScaler
+    np.testing.assert_array_equal(restored.mean_, scaler.mean_)
+
+
+def test_public_alias_of_an_skflow_class(saved, fitted, tmp_path):
+    path = tmp_path / "m.skflow"
+    _write_archive(path, _with_class(saved, "skflow:LipschitzParticleSampler"))
+    restored = skflow.load(path)
+    np.testing.assert_array_equal(
+        restored.sample(3, random_state=0), fitted[0].sample(3, random_state=0)
+    )
 
 
 def test_not_an_archive(tmp_path):
