@@ -15,7 +15,13 @@ trusted files only. :func:`save` writes a zip archive that holds no code at all:
 ``scikit-learn`` (estimators and transformers), from their data, by the same
 ``__setstate__`` that unpickling uses: nothing in the file is ever executed, and
 no module named in the file is imported: class names are looked up in a
-registry of the classes these two packages define.
+registry of the classes these two packages define. Before anything is read, the
+archive's member names (no duplicates, nothing but the members above) and their
+declared sizes (4 GiB each, 8 GiB in all) are checked, and each member is read
+no further than its declared size.
+
+The checksums sit in the archive they describe, so they catch corruption, not
+tampering: whoever edits a file can recompute them.
 
 The JSON tree format is written here by hand: neither scikit-learn nor joblib
 offers a pickle-free format for estimator state (``skops`` does, for
@@ -28,8 +34,11 @@ import functools
 import hashlib
 import io
 import json
+import pickle
+import re
 import sys
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +55,13 @@ _MEMBERS = ("manifest.json", "arrays.npz", "tensors.pt")
 _CHECKSUMS = "checksums.json"
 # Classes are rebuilt only from these packages' modules.
 _TRUSTED_PACKAGES = ("skflow", "sklearn")
+# Largest uncompressed size of one member (of the file, and of the zip
+# archives that arrays.npz and tensors.pt are themselves): a member declaring
+# more is refused before anything is allocated, so that a small file (a "zip
+# bomb") cannot exhaust memory. save refuses to write what load would refuse.
+_MAX_MEMBER_BYTES = 4 * 2**30
+# Largest uncompressed size of all members together.
+_MAX_TOTAL_BYTES = 8 * 2**30
 # Plain Python types that may appear as parameter values (e.g. ``dtype=float``).
 _BUILTIN_TYPES = {t.__name__: t for t in (float, int, bool, str, complex, object)}
 
@@ -321,6 +337,169 @@ def _digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def _size(n_bytes: int) -> str:
+    """``6442450944`` -> ``"6 GiB"``, ``2048`` -> ``"2048 bytes"``."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20)):
+        if n_bytes >= scale:
+            return f"{n_bytes / scale:.3g} {unit}"
+    return f"{n_bytes} bytes"
+
+
+def _incomplete(path, why) -> ValueError:
+    return ValueError(
+        f"{path} is not a complete skflow file ({why}); it may be truncated or "
+        "not written by skflow.save."
+    )
+
+
+def _check_sizes(infos: list[zipfile.ZipInfo], where: str) -> None:
+    """Refuse members whose declared uncompressed sizes exceed the limits."""
+    for info in infos:
+        if info.file_size > _MAX_MEMBER_BYTES:
+            raise ValueError(
+                f"{where} declares a member {info.filename!r} of "
+                f"{_size(info.file_size)}, over the {_size(_MAX_MEMBER_BYTES)} "
+                "that skflow.load reads; refusing it (skflow.save writes no part "
+                "that large: this is another file, or a zip bomb)."
+            )
+    total = sum(info.file_size for info in infos)
+    if total > _MAX_TOTAL_BYTES:
+        raise ValueError(
+            f"{where} declares {_size(total)} of members, over the "
+            f"{_size(_MAX_TOTAL_BYTES)} that skflow.load reads; refusing it."
+        )
+
+
+def _check_members(infos: list[zipfile.ZipInfo], path: Path) -> None:
+    """Refuse archives that skflow.save cannot have written, before reading."""
+    names = [info.filename for info in infos]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        # zipfile reads the last of several members with one name, which a
+        # checker reading the first would not see.
+        raise ValueError(
+            f"{path} holds several members named {repeated[0]!r}; skflow.save "
+            "writes each once, so the file was altered: refusing to load it."
+        )
+    unexpected = [name for name in names if name not in _MEMBERS + (_CHECKSUMS,)]
+    if unexpected:
+        raise ValueError(
+            f"{path} holds a member {unexpected[0]!r} that skflow.save never "
+            "writes; refusing to load it. Load only files written by skflow.save."
+        )
+    missing = [name for name in _MEMBERS + (_CHECKSUMS,) if name not in names]
+    if missing:
+        raise _incomplete(path, f"no member {missing[0]!r}")
+    for info in infos:
+        if info.flag_bits & 0x1 or info.compress_type not in (
+            zipfile.ZIP_STORED,
+            zipfile.ZIP_DEFLATED,
+        ):
+            raise ValueError(
+                f"{path}: member {info.filename!r} is encrypted or compressed in a "
+                "way skflow.save never writes; refusing to load it."
+            )
+    _check_sizes(infos, str(path))
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path) -> bytes:
+    """The member's bytes, reading no further than its declared size (+1)."""
+    try:
+        with archive.open(info) as member:
+            data = member.read(info.file_size + 1)
+    except (zipfile.BadZipFile, EOFError, OSError, zlib.error) as exc:
+        raise _incomplete(path, exc) from exc
+    if len(data) > info.file_size:
+        raise ValueError(
+            f"{path}: member {info.filename!r} holds more than the "
+            f"{info.file_size} bytes its header declares; refusing to load it."
+        )
+    if len(data) < info.file_size:
+        raise _incomplete(path, f"{info.filename!r} is shorter than declared")
+    return data
+
+
+def _read_archive(path: Path) -> dict[str, bytes]:
+    """The members of the file at ``path``, checked before any is read."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except FileNotFoundError:
+        raise
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise _incomplete(path, exc) from exc
+    with archive:
+        infos = archive.infolist()
+        _check_members(infos, path)
+        return {info.filename: _read_member(archive, info, path) for info in infos}
+
+
+def _check_inner_archive(data: bytes, name: str) -> None:
+    """Bound the declared sizes inside arrays.npz and tensors.pt (zips too)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as inner:
+            _check_sizes(inner.infolist(), name)
+    except zipfile.BadZipFile as exc:
+        raise ValueError(f"{name} is not the zip archive skflow.save writes") from exc
+
+
+def _verify_checksums(contents: dict[str, bytes], path: Path) -> None:
+    try:
+        checksums = json.loads(contents[_CHECKSUMS])
+    except ValueError as exc:
+        raise _incomplete(path, f"{_CHECKSUMS} is not JSON") from exc
+    if not isinstance(checksums, dict):
+        raise _incomplete(path, f"{_CHECKSUMS} is not a table of checksums")
+    for name in _MEMBERS:
+        if checksums.get(name) != _digest(contents[name]):
+            raise ValueError(
+                f"{path} was altered or corrupted after it was written ({name} does "
+                "not match its checksum); refusing to load it."
+            )
+
+
+def _load_tensors(data: bytes) -> dict[str, torch.Tensor]:
+    try:
+        tensors = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        # torch's message goes on to suggest allowlisting what it refused:
+        # name only what that was.
+        found = re.search(r"GLOBAL (\S+)", str(exc))
+        named = f" ({found.group(1)})" if found else ""
+        raise ValueError(
+            f"tensors.pt holds objects other than tensors{named}, which skflow.save "
+            "never writes and torch.load(weights_only=True) refused to build"
+        ) from exc
+    if not (
+        isinstance(tensors, dict)
+        and all(isinstance(t, torch.Tensor) for t in tensors.values())
+    ):
+        raise ValueError("tensors.pt holds something other than a dict of tensors")
+    return tensors
+
+
+def _rebuild(contents: dict[str, bytes], path: Path):
+    """The estimator from the checked members; every failure a ValueError."""
+    try:
+        manifest = json.loads(contents["manifest.json"])
+        if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
+            raise ValueError("missing skflow format marker")
+        if manifest.get("format_version", 0) > _FORMAT_VERSION:
+            raise ValueError(
+                f"format version {manifest['format_version']} is newer than this "
+                f"skflow ({__version__}) reads; upgrade skflow"
+            )
+        for name in ("arrays.npz", "tensors.pt"):
+            _check_inner_archive(contents[name], name)
+        with np.load(io.BytesIO(contents["arrays.npz"]), allow_pickle=False) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+        tensors = _load_tensors(contents["tensors.pt"])
+        return _Reader(arrays, tensors).decode(manifest["estimator"])
+    except Exception as exc:
+        # Whatever a malformed manifest or tensor file raises (torch's restricted
+        # unpickler has its own error types), the user learns the same thing.
+        raise ValueError(f"cannot load {path}: {exc}") from exc
+
+
 def save(estimator, path) -> None:
     """Save a fitted (or unfitted) estimator to a file that loads without pickle.
 
@@ -381,11 +560,24 @@ def save(estimator, path) -> None:
         "arrays.npz": arrays.getvalue(),
         "tensors.pt": tensors.getvalue(),
     }
+    _check_writable(contents)
     checksums = {name: _digest(data) for name, data in contents.items()}
     with zipfile.ZipFile(Path(path), "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in contents.items():
             archive.writestr(name, data)
-        archive.writestr("checksums.json", json.dumps(checksums))
+        archive.writestr(_CHECKSUMS, json.dumps(checksums))
+
+
+def _check_writable(contents: dict[str, bytes]) -> None:
+    """Refuse to write a file that :func:`load` would refuse for its size."""
+    sizes = {name: len(data) for name, data in contents.items()}
+    too_large = [name for name, size in sizes.items() if size > _MAX_MEMBER_BYTES]
+    if too_large or sum(sizes.values()) > _MAX_TOTAL_BYTES:
+        raise ValueError(
+            f"the estimator is too large for skflow.save ({sizes}; at most "
+            f"{_size(_MAX_MEMBER_BYTES)} per part and {_size(_MAX_TOTAL_BYTES)} in "
+            "all); use joblib.dump for files you only load yourself."
+        )
 
 
 def load(path):
@@ -431,39 +623,6 @@ def load(path):
     ((4, 13), (178,))
     """
     path = Path(path)
-    try:
-        with zipfile.ZipFile(path) as archive:
-            contents = {name: archive.read(name) for name in _MEMBERS}
-            checksums = json.loads(archive.read("checksums.json"))
-    except FileNotFoundError:
-        raise
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, EOFError) as exc:
-        raise ValueError(
-            f"{path} is not a complete skflow file ({exc}); it may be truncated or "
-            "not written by skflow.save."
-        ) from exc
-    for name, data in contents.items():
-        if checksums.get(name) != _digest(data):
-            raise ValueError(
-                f"{path} was altered or corrupted after it was written ({name} does "
-                "not match its checksum); refusing to load it."
-            )
-    try:
-        manifest = json.loads(contents["manifest.json"])
-        if manifest.get("format") != _FORMAT:
-            raise ValueError("missing skflow format marker")
-        if manifest.get("format_version", 0) > _FORMAT_VERSION:
-            raise ValueError(
-                f"format version {manifest['format_version']} is newer than this "
-                f"skflow ({__version__}) reads; upgrade skflow"
-            )
-        with np.load(io.BytesIO(contents["arrays.npz"]), allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in npz.files}
-        tensors = torch.load(
-            io.BytesIO(contents["tensors.pt"]), map_location="cpu", weights_only=True
-        )
-        return _Reader(arrays, tensors).decode(manifest["estimator"])
-    except Exception as exc:
-        # Whatever a malformed manifest or tensor file raises (torch's restricted
-        # unpickler has its own error types), the user learns the same thing.
-        raise ValueError(f"cannot load {path}: {exc}") from exc
+    contents = _read_archive(path)
+    _verify_checksums(contents, path)
+    return _rebuild(contents, path)

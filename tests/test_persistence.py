@@ -66,21 +66,34 @@ def _members(path):
         return {name: archive.read(name) for name in archive.namelist()}
 
 
-def _write_archive(path, members, *, extra=()):
+def _zip(pairs, *, declared=None, crc=None):
+    """Zip bytes of the (name, bytes) ``pairs``, names repeated or not.
+
+    ``declared`` and ``crc`` (name -> int) overwrite what the central directory
+    says of a member's uncompressed size and CRC-32, the way a crafted file
+    lies; the data written stays the same.
+    """
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in pairs:
+            archive.writestr(name, data)
+            info = archive.filelist[-1]
+            info.file_size = (declared or {}).get(name, info.file_size)
+            info.CRC = (crc or {}).get(name, info.CRC)
+    return buffer.getvalue()
+
+
+def _write_archive(path, members, *, extra=(), declared=None, crc=None):
     """Write ``members`` (name -> bytes) as a zip with matching checksums.json.
 
     ``checksums.json`` is recomputed over every member, as a tamperer who knows
     the format would; ``extra`` (name, bytes) pairs are written after it, names
-    repeated or not.
+    repeated or not; ``declared`` and ``crc`` as in :func:`_zip`.
     """
     members = {n: d for n, d in members.items() if n != "checksums.json"}
     checksums = {n: hashlib.sha256(d).hexdigest() for n, d in members.items()}
-    with zipfile.ZipFile(path, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-        archive.writestr("checksums.json", json.dumps(checksums))
-        for name, data in extra:
-            archive.writestr(name, data)
+    pairs = [*members.items(), ("checksums.json", json.dumps(checksums).encode())]
+    Path(path).write_bytes(_zip([*pairs, *extra], declared=declared, crc=crc))
 
 
 def _with_class(members, spec):
@@ -242,6 +255,149 @@ def test_public_alias_of_an_skflow_class(saved, fitted, tmp_path):
     np.testing.assert_array_equal(
         restored.sample(3, random_state=0), fitted[0].sample(3, random_state=0)
     )
+
+
+# ------------------------------------------------- archives that are refused
+def _refuse(path, match):
+    """load refuses ``path`` with a ValueError matching ``match``."""
+    with pytest.raises(ValueError, match=match):
+        skflow.load(path)
+
+
+def test_member_declaring_more_than_the_limit_is_refused_unread(
+    saved, tmp_path, monkeypatch
+):
+    # A few hundred bytes that declare 6 GiB: refused from the header alone.
+    path = tmp_path / "bomb.skflow"
+    _write_archive(path, saved, declared={"tensors.pt": 6 * 2**30})
+    with zipfile.ZipFile(path) as archive:
+        assert archive.getinfo("tensors.pt").file_size == 6 * 2**30
+    assert path.stat().st_size < 100_000
+
+    def never(*args, **kwargs):
+        raise AssertionError("a member was opened")
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", never)
+    _refuse(path, r"member 'tensors.pt' of 6 GiB, over the 4 GiB.*zip bomb")
+
+
+def test_real_member_over_a_lowered_limit_is_refused(saved, tmp_path, monkeypatch):
+    path = tmp_path / "m.skflow"
+    _write_archive(path, saved)
+    monkeypatch.setattr(skflow._persistence, "_MAX_MEMBER_BYTES", 1024)
+    assert max(len(data) for data in saved.values()) > 1024
+    _refuse(path, "over the 1024 bytes that skflow.load reads")
+    monkeypatch.setattr(skflow._persistence, "_MAX_MEMBER_BYTES", 2**30)
+    monkeypatch.setattr(skflow._persistence, "_MAX_TOTAL_BYTES", 2048)
+    _refuse(path, "of members, over the 2048 bytes")
+
+
+def test_save_refuses_what_load_would_refuse(fitted, tmp_path, monkeypatch):
+    monkeypatch.setattr(skflow._persistence, "_MAX_MEMBER_BYTES", 1024)
+    with pytest.raises(ValueError, match="too large for skflow.save.*joblib.dump"):
+        skflow.save(fitted[0], tmp_path / "m.skflow")
+    assert not (tmp_path / "m.skflow").exists()
+
+
+def test_inner_archive_declaring_more_than_the_limit_is_refused(saved, tmp_path):
+    with zipfile.ZipFile(io.BytesIO(saved["arrays.npz"])) as npz:
+        inner = {name: npz.read(name) for name in npz.namelist()}
+    name = next(iter(inner))
+    bomb = _zip(inner.items(), declared={name: 6 * 2**30})
+    path = tmp_path / "m.skflow"
+    _write_archive(path, {**saved, "arrays.npz": bomb})
+    _refuse(path, f"arrays.npz declares a member '{name}' of 6 GiB")
+
+
+@pytest.mark.parametrize("crc", ["stale", "matching"])
+def test_member_longer_than_declared_is_refused(saved, tmp_path, crc):
+    # The header declares ten bytes less than the member holds; with a CRC-32
+    # of the shortened data, zipfile reads it without complaint.
+    import zlib
+
+    data = saved["manifest.json"]
+    short = len(data) - 10
+    path = tmp_path / "m.skflow"
+    _write_archive(
+        path,
+        saved,
+        declared={"manifest.json": short},
+        crc={"manifest.json": zlib.crc32(data[:short])} if crc == "matching" else None,
+    )
+    _refuse(path, "not a complete skflow file|altered or corrupted")
+
+
+def test_duplicate_member_is_refused(saved, fitted, tmp_path):
+    # zipfile reads the last of two same-named members.
+    manifest = _with_class(saved, "skflow:GaussianMixtureSampler")["manifest.json"]
+    path = tmp_path / "m.skflow"
+    with pytest.warns(UserWarning, match="Duplicate name"):
+        _write_archive(path, saved, extra=[("manifest.json", manifest)])
+    _refuse(path, "several members named 'manifest.json'")
+
+
+@pytest.mark.parametrize(
+    "name", ["../x", "../../etc/cron.d/x", "/tmp/x", "archive/../x", "notes.txt"]
+)
+def test_unexpected_or_traversing_member_is_refused(saved, tmp_path, name):
+    path = tmp_path / "m.skflow"
+    _write_archive(path, saved, extra=[(name, b"x")])
+    with zipfile.ZipFile(path) as archive:
+        assert name in archive.namelist()
+    _refuse(path, f"holds a member {name!r} that skflow.save never writes")
+    assert not (tmp_path.parent / "x").exists()
+
+
+def test_missing_member_is_refused(saved, tmp_path):
+    path = tmp_path / "m.skflow"
+    _write_archive(path, {n: d for n, d in saved.items() if n != "tensors.pt"})
+    _refuse(path, "not a complete skflow file .no member 'tensors.pt'")
+
+
+class _Payload:
+    """Creates a file when unpickled: a stand-in for any code a pickle runs."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return exec, (f"open({self.marker!r}, 'w').close()",)
+
+
+def test_pickled_object_in_the_tensor_file_is_refused(saved, tmp_path):
+    marker = tmp_path / "ran"
+    payload = io.BytesIO()
+    torch = pytest.importorskip("torch")
+    torch.save({"t0": _Payload(marker)}, payload)
+    path = tmp_path / "m.skflow"
+    _write_archive(path, {**saved, "tensors.pt": payload.getvalue()})
+    _refuse(path, "tensors.pt holds objects other than tensors")
+    assert not marker.exists()
+    # The payload is live: an unrestricted unpickler runs it.
+    torch.load(io.BytesIO(payload.getvalue()), weights_only=False)
+    assert marker.exists()
+
+
+def test_pickled_object_array_is_refused(saved, tmp_path):
+    marker = tmp_path / "ran"
+    arrays = io.BytesIO()
+    payload = np.empty(1, dtype=object)
+    payload[0] = _Payload(marker)
+    np.savez(arrays, a0=payload)
+    path = tmp_path / "m.skflow"
+    _write_archive(path, {**saved, "arrays.npz": arrays.getvalue()})
+    _refuse(path, "allow_pickle=False")
+    assert not marker.exists()
+
+
+def test_checksums_catch_corruption_not_tampering(saved, tmp_path):
+    # Without a key, a file edited by someone who recomputes the checksums
+    # loads: the checksums are for corruption (documented in skflow.load).
+    edited = json.loads(saved["manifest.json"])
+    edited["estimator"]["state"]["__dict__"]["n_particles"] = 7
+    path = tmp_path / "m.skflow"
+    _write_archive(path, {**saved, "manifest.json": json.dumps(edited).encode()})
+    assert skflow.load(path).n_particles == 7
 
 
 def test_not_an_archive(tmp_path):
