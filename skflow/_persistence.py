@@ -9,7 +9,9 @@ trusted files only. :func:`save` writes a zip archive that holds no code at all:
 * ``arrays.npz``: numeric numpy arrays, read back with ``allow_pickle=False``;
 * ``tensors.pt``: torch tensors, read back with ``torch.load(weights_only=True)``;
 * ``checksums.json``: SHA-256 of the three members, so a truncated or corrupted
-  file is refused with a clear error instead of half-loading.
+  file is refused with a clear error instead of half-loading;
+* ``signature.json``, only when ``save`` was given a ``key``: an HMAC-SHA256 of
+  the members' digests under that key.
 
 :func:`load` rebuilds only the estimator classes of ``skflow`` and
 ``scikit-learn`` (estimators and transformers), from their data, by the same
@@ -21,7 +23,8 @@ declared sizes (4 GiB each, 8 GiB in all) are checked, and each member is read
 no further than its declared size.
 
 The checksums sit in the archive they describe, so they catch corruption, not
-tampering: whoever edits a file can recompute them.
+tampering: whoever edits a file can recompute them. A file saved and loaded with
+the same ``key`` is refused when anyone without the key has changed it.
 
 The JSON tree format is written here by hand: neither scikit-learn nor joblib
 offers a pickle-free format for estimator state (``skops`` does, for
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import io
 import json
 import pickle
@@ -53,6 +57,7 @@ _FORMAT = "skflow-estimator"
 _FORMAT_VERSION = 1
 _MEMBERS = ("manifest.json", "arrays.npz", "tensors.pt")
 _CHECKSUMS = "checksums.json"
+_SIGNATURE = "signature.json"
 # Classes are rebuilt only from these packages' modules.
 _TRUSTED_PACKAGES = ("skflow", "sklearn")
 # Largest uncompressed size of one member (of the file, and of the zip
@@ -62,6 +67,9 @@ _TRUSTED_PACKAGES = ("skflow", "sklearn")
 _MAX_MEMBER_BYTES = 4 * 2**30
 # Largest uncompressed size of all members together.
 _MAX_TOTAL_BYTES = 8 * 2**30
+# Prefixed to what is signed, so that a signature made for something else with
+# the same key is never taken for one of a skflow file.
+_SIGNED_CONTEXT = b"skflow-estimator signature v1\n"
 # Plain Python types that may appear as parameter values (e.g. ``dtype=float``).
 _BUILTIN_TYPES = {t.__name__: t for t in (float, int, bool, str, complex, object)}
 
@@ -381,7 +389,8 @@ def _check_members(infos: list[zipfile.ZipInfo], path: Path) -> None:
             f"{path} holds several members named {repeated[0]!r}; skflow.save "
             "writes each once, so the file was altered: refusing to load it."
         )
-    unexpected = [name for name in names if name not in _MEMBERS + (_CHECKSUMS,)]
+    allowed = _MEMBERS + (_CHECKSUMS, _SIGNATURE)
+    unexpected = [name for name in names if name not in allowed]
     if unexpected:
         raise ValueError(
             f"{path} holds a member {unexpected[0]!r} that skflow.save never "
@@ -457,6 +466,54 @@ def _verify_checksums(contents: dict[str, bytes], path: Path) -> None:
             )
 
 
+def _key_bytes(key) -> bytes:
+    if isinstance(key, str):
+        key = key.encode("utf-8")
+    if not isinstance(key, (bytes, bytearray, memoryview)):
+        raise TypeError(f"key must be bytes or str, got {type(key).__name__}")
+    if not key:
+        raise ValueError(
+            "key is empty, which signs nothing; use a secret such as "
+            "secrets.token_bytes(32), or key=None for no signature."
+        )
+    return bytes(key)
+
+
+def _signature(key: bytes, contents: dict[str, bytes]) -> str:
+    """HMAC-SHA256 under ``key`` of the data members' SHA-256 digests.
+
+    The digests cover every byte that load reads (checksums.json only repeats
+    them), so signing them signs the file.
+    """
+    digests = {name: _digest(contents[name]) for name in _MEMBERS}
+    message = _SIGNED_CONTEXT + json.dumps(digests, sort_keys=True).encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def _verify_signature(contents: dict[str, bytes], key: bytes, path: Path) -> None:
+    if _SIGNATURE not in contents:
+        raise ValueError(
+            f"{path} is not signed, but a key was given: it was saved without "
+            "a key, or its signature was removed. Save it again with "
+            "skflow.save(estimator, path, key=key) from a copy you trust, or "
+            "load it without a key only if you trust where it came from."
+        )
+    try:
+        stored = json.loads(contents[_SIGNATURE])["hmac-sha256"]
+    except (ValueError, TypeError, KeyError):
+        stored = ""
+    expected = _signature(key, contents)
+    if not (
+        isinstance(stored, str)
+        and hmac.compare_digest(expected.encode(), stored.encode("utf-8"))
+    ):
+        raise ValueError(
+            f"{path} does not match its signature under this key: it was changed "
+            "after it was signed, or signed with another key; refusing to load "
+            "it. Ask whoever saved it for the key, or for a new copy."
+        )
+
+
 def _load_tensors(data: bytes) -> dict[str, torch.Tensor]:
     try:
         tensors = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
@@ -500,7 +557,7 @@ def _rebuild(contents: dict[str, bytes], path: Path):
         raise ValueError(f"cannot load {path}: {exc}") from exc
 
 
-def save(estimator, path) -> None:
+def save(estimator, path, *, key=None) -> None:
     """Save a fitted (or unfitted) estimator to a file that loads without pickle.
 
     The file holds data only: parameters, fitted attributes, arrays and tensors,
@@ -514,13 +571,22 @@ def save(estimator, path) -> None:
         tensors are stored on the CPU.
     path : str or path-like
         File to write (a zip archive; the ``.skflow`` suffix is customary).
+    key : bytes or str, default=None
+        A secret to sign the file with (HMAC-SHA256), for example
+        ``secrets.token_bytes(32)``; ``load(path, key=key)`` then refuses the
+        file if anyone without the key has changed it. ``None`` writes no
+        signature.
 
     Raises
     ------
     TypeError
         If the estimator holds something that cannot be stored as data (for
         example a Python function or a class from another package); use
-        ``joblib.dump`` for files that only you will load.
+        ``joblib.dump`` for files that only you will load. Also if ``key`` is
+        neither bytes nor a string.
+    ValueError
+        If ``key`` is empty, or a part of the file would exceed the size that
+        :func:`load` reads (4 GiB per part, 8 GiB in all).
 
     See Also
     --------
@@ -530,7 +596,14 @@ def save(estimator, path) -> None:
     -----
     The archive holds a JSON manifest (parameters, fitted attributes, nested
     estimators by class name), numpy arrays (``.npz``, read without pickle),
-    torch tensors (read with ``weights_only=True``) and SHA-256 checksums.
+    torch tensors (read with ``weights_only=True``), SHA-256 checksums and,
+    with a ``key``, an HMAC-SHA256 of those checksums.
+
+    The checksums are stored in the file they describe, so they catch
+    corruption (a truncated download, a damaged disk), not tampering: whoever
+    edits the file can recompute them. Only the signature catches tampering,
+    by anyone who does not hold the key. Either way, loading runs no code from
+    the file.
 
     Examples
     --------
@@ -544,6 +617,7 @@ def save(estimator, path) -> None:
     >>> np.array_equal(load("model.skflow").sample(3, random_state=0), X_new)
     True
     """
+    key = None if key is None else _key_bytes(key)
     writer = _Writer()
     manifest = {
         "format": _FORMAT,
@@ -562,10 +636,14 @@ def save(estimator, path) -> None:
     }
     _check_writable(contents)
     checksums = {name: _digest(data) for name, data in contents.items()}
+    if key is not None:
+        signature = _signature(key, contents)
     with zipfile.ZipFile(Path(path), "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in contents.items():
             archive.writestr(name, data)
         archive.writestr(_CHECKSUMS, json.dumps(checksums))
+        if key is not None:
+            archive.writestr(_SIGNATURE, json.dumps({"hmac-sha256": signature}))
 
 
 def _check_writable(contents: dict[str, bytes]) -> None:
@@ -580,18 +658,25 @@ def _check_writable(contents: dict[str, bytes]) -> None:
         )
 
 
-def load(path):
+def load(path, *, key=None):
     """Load an estimator written by :func:`save`, without executing code.
 
-    Only classes defined in skflow or scikit-learn are rebuilt, from their data,
-    by the same ``__setstate__`` that unpickling uses. The checksums are
-    verified first, so a truncated or altered file is refused instead of
-    half-loaded.
+    Only the estimator classes of skflow and scikit-learn are rebuilt, from
+    their data, by the same ``__setstate__`` that unpickling uses; a class
+    name in the file is looked up among those classes, and no module it names
+    is imported. The archive's member names and declared sizes are checked
+    before anything is read, then the checksums (and, with a ``key``, the
+    signature), so a truncated, oversized or altered file is refused instead
+    of half-loaded.
 
     Parameters
     ----------
     path : str or path-like
         A file written by :func:`save`.
+    key : bytes or str, default=None
+        The secret the file was saved with. With a key, a file that is not
+        signed, or whose signature does not match under this key, is refused.
+        ``None`` checks no signature (a signed file loads as any other).
 
     Returns
     -------
@@ -603,14 +688,27 @@ def load(path):
     ------
     FileNotFoundError
         If there is no file at ``path``.
+    TypeError
+        If ``key`` is neither bytes nor a string.
     ValueError
-        If the file is not an skflow archive, is truncated, was altered after
-        it was written, was written in a newer format than this skflow reads,
-        or names a class outside skflow and scikit-learn.
+        If the file is not an skflow archive, is truncated, holds members
+        that :func:`save` never writes (or one twice), declares a member over
+        4 GiB (or 8 GiB in all), does not match its checksums, is unsigned or
+        wrongly signed when a ``key`` is given, was written in a newer format
+        than this skflow reads, or names a class that is not an estimator
+        class of skflow or scikit-learn.
 
     See Also
     --------
     save : Write the file.
+
+    Notes
+    -----
+    Without a ``key``, the checksums catch corruption, not tampering: they are
+    stored in the file they describe, and whoever edits the file can recompute
+    them. Such a file still runs no code when loaded, but its parameters and
+    fitted values are whatever the editor chose. With a ``key``, the file is
+    refused if anyone who does not hold the key has changed it.
 
     Examples
     --------
@@ -621,8 +719,14 @@ def load(path):
     >>> model = load("model.skflow")
     >>> model.sample(4).shape, model.dual_potential_.shape
     ((4, 13), (178,))
+    >>> save(model, "signed.skflow", key=b"a secret shared with the reader")
+    >>> load("signed.skflow", key=b"a secret shared with the reader").sample(2).shape
+    (2, 13)
     """
     path = Path(path)
+    key = None if key is None else _key_bytes(key)
     contents = _read_archive(path)
     _verify_checksums(contents, path)
+    if key is not None:
+        _verify_signature(contents, key, path)
     return _rebuild(contents, path)

@@ -530,3 +530,95 @@ def test_newer_state_layout_is_refused_with_the_version(fitted, tmp_path):
     with pytest.raises(ValueError, match=r"skflow 9\.0.*layout 99.*upgrade skflow"):
         with pytest.warns(UserWarning, match="saved with skflow 9.0"):
             clone.__setstate__(state)
+
+
+# ------------------------------------------------------------ signed files
+KEY = b"0123456789abcdef0123456789abcdef"
+
+
+@pytest.fixture
+def signed(fitted, tmp_path):
+    """The members of the fitted sampler's file, signed with ``KEY``."""
+    path = tmp_path / "signed.skflow"
+    skflow.save(fitted[0], path, key=KEY)
+    return _members(path)
+
+
+@pytest.mark.parametrize("key", [KEY, KEY.decode(), bytearray(KEY)])
+def test_signed_file_round_trip(fitted, tmp_path, key):
+    path = tmp_path / "m.skflow"
+    skflow.save(fitted[0], path, key=key)
+    assert "signature.json" in _members(path)
+    for load_key in (KEY, KEY.decode(), None):
+        restored = skflow.load(path, key=load_key)
+        np.testing.assert_array_equal(
+            restored.sample(3, random_state=0), fitted[0].sample(3, random_state=0)
+        )
+
+
+@pytest.mark.parametrize("member", ["manifest.json", "arrays.npz", "tensors.pt"])
+def test_signed_file_tampered_with_is_refused(signed, tmp_path, member):
+    # The tamperer recomputes the checksums but cannot recompute the signature.
+    data = signed[member]
+    if member == "manifest.json":
+        edited = json.loads(data)
+        edited["estimator"]["state"]["__dict__"]["n_particles"] = 7
+        data = json.dumps(edited).encode()
+    else:
+        with zipfile.ZipFile(io.BytesIO(data)) as inner:
+            pairs = [(name, inner.read(name)) for name in inner.namelist()]
+        name, payload = pairs[-1]
+        pairs[-1] = (name, payload[:-1] + bytes([payload[-1] ^ 1]))
+        data = _zip(pairs)
+    path = tmp_path / "m.skflow"
+    _write_archive(path, {**signed, member: data})
+    with pytest.raises(ValueError, match="does not match its signature under this"):
+        skflow.load(path, key=KEY)
+
+
+def test_wrong_key_is_refused(signed, tmp_path):
+    path = tmp_path / "m.skflow"
+    _write_archive(path, signed)
+    with pytest.raises(ValueError, match="changed after it was signed, or signed"):
+        skflow.load(path, key=b"another key entirely")
+
+
+@pytest.mark.parametrize("how", ["unsigned", "signature removed"])
+def test_missing_signature_is_refused_when_a_key_is_given(saved, signed, tmp_path, how):
+    path = tmp_path / "m.skflow"
+    members = saved if how == "unsigned" else signed
+    _write_archive(path, {n: d for n, d in members.items() if n != "signature.json"})
+    with pytest.raises(ValueError, match=r"is not signed.*key=key"):
+        skflow.load(path, key=KEY)
+    skflow.load(path)
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [b"not json", b"[]", b'{"hmac-sha256": 7}', '{"hmac-sha256": "é"}'.encode()],
+)
+def test_malformed_signature_is_refused(signed, tmp_path, signature):
+    path = tmp_path / "m.skflow"
+    _write_archive(path, {**signed, "signature.json": signature})
+    with pytest.raises(ValueError, match="does not match its signature"):
+        skflow.load(path, key=KEY)
+
+
+def test_legacy_file_loads_without_a_key_and_is_unsigned_with_one():
+    assert skflow.load(LEGACY / "pipeline.skflow") is not None
+    with pytest.raises(ValueError, match="is not signed"):
+        skflow.load(LEGACY / "pipeline.skflow", key=KEY)
+
+
+@pytest.mark.parametrize(
+    ("key", "error", "match"),
+    [(b"", ValueError, "key is empty"), (7, TypeError, "bytes or str, got int")],
+)
+def test_bad_key_is_refused(fitted, tmp_path, key, error, match):
+    path = tmp_path / "m.skflow"
+    with pytest.raises(error, match=match):
+        skflow.save(fitted[0], path, key=key)
+    assert not path.exists()
+    skflow.save(fitted[0], path)
+    with pytest.raises(error, match=match):
+        skflow.load(path, key=key)
