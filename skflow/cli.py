@@ -434,64 +434,67 @@ def _fidelity_of_columns(real, synthetic) -> dict:
     }
 
 
-def run_fit_sample(args) -> int:
-    """Fit a sampler to a table, write synthetic rows, print a quality summary."""
-    import joblib
-    from pandas.api.types import is_float_dtype
-    from sklearn.model_selection import train_test_split
-
-    from .augment import ClassConditionalSampler
-    from .auto import AutoSampler
-    from .encoders import TabularEncoder
-    from .metrics import sample_report
-    from .pipeline import make_generative_pipeline
-
-    # With the rows on standard output, messages go to standard error.
-    stream = sys.stderr if args.output == "-" else sys.stdout
+def _logger(output: str):
+    """``log(message)``: to standard error when the rows go to standard output."""
+    stream = sys.stderr if output == "-" else sys.stdout
 
     def log(message: str) -> None:
         print(message, file=stream)
 
-    cls = _resolve_method(args.method)
-    params = _parse_params(args.param, cls)
+    return log
+
+
+def _check_counts(args) -> None:
     if args.n_samples is not None and args.n_samples < 1:
         raise CommandLineError(f"--n-samples must be at least 1, got {args.n_samples}.")
     if not 0.0 <= args.holdout < 1.0:
         raise CommandLineError(f"--holdout must be in [0, 1), got {args.holdout}.")
-    frame = read_table(args.input)
-    date_formats = dict(frame.attrs.get("date_formats", {}))
-    columns = list(frame.columns)
-    target = None
-    if args.target is not None:
-        if args.target not in frame.columns:
-            raise CommandLineError(
-                f"--target {args.target!r} is not a column of {args.input}; "
-                f"columns: {', '.join(map(str, columns))}."
-            )
-        target = frame[args.target]
-        if target.isna().any():
-            raise CommandLineError(
-                f"the target column {args.target!r} has missing values; drop those "
-                "rows first."
-            )
-        if is_float_dtype(target) and not (target == target.round()).all():
-            raise CommandLineError(
-                f"the target column {args.target!r} holds continuous values; "
-                "--target is for class labels (one model per class). Leave it "
-                "out to model that column with the others."
-            )
-        counts = target.value_counts()
-        if counts.min() < 2:
-            rare = counts[counts < 2].index.tolist()
-            raise CommandLineError(
-                f"classes {rare[:10]} of the target column {args.target!r} have a "
-                "single row, too few to model; drop or merge them, or leave "
-                "--target out."
-            )
-        frame = frame.drop(columns=[args.target])
-        if frame.shape[1] == 0:
-            raise CommandLineError("the target is the only column: nothing to model.")
-    n_samples = len(frame) if args.n_samples is None else args.n_samples
+
+
+def _check_target(target, name: str) -> None:
+    """Refuse a --target column that cannot split the rows into classes."""
+    from pandas.api.types import is_float_dtype
+
+    if target.isna().any():
+        raise CommandLineError(
+            f"the target column {name!r} has missing values; drop those rows first."
+        )
+    if is_float_dtype(target) and not (target == target.round()).all():
+        raise CommandLineError(
+            f"the target column {name!r} holds continuous values; "
+            "--target is for class labels (one model per class). Leave it "
+            "out to model that column with the others."
+        )
+    counts = target.value_counts()
+    if counts.min() < 2:
+        rare = counts[counts < 2].index.tolist()
+        raise CommandLineError(
+            f"classes {rare[:10]} of the target column {name!r} have a "
+            "single row, too few to model; drop or merge them, or leave "
+            "--target out."
+        )
+
+
+def _split_target(table, args):
+    """``(features, target)``: the table without the --target column, and that
+    column (None without --target)."""
+    if args.target is None:
+        return table, None
+    if args.target not in table.columns:
+        raise CommandLineError(
+            f"--target {args.target!r} is not a column of {args.input}; "
+            f"columns: {', '.join(map(str, table.columns))}."
+        )
+    target = table[args.target]
+    _check_target(target, args.target)
+    frame = table.drop(columns=[args.target])
+    if frame.shape[1] == 0:
+        raise CommandLineError("the target is the only column: nothing to model.")
+    return frame, target
+
+
+def _log_reading(frame, date_formats: dict, log) -> None:
+    """Say how the table was read: its date columns, its identifier-like ones."""
     if date_formats:
         log(
             "Read as dates: "
@@ -506,28 +509,107 @@ def run_fit_sample(args) -> int:
             "identifier column before fitting."
         )
 
-    # Hold out a part of the rows to score the synthetic ones against.
+
+def _hold_out(frame, target, args):
+    """``(train, test, y_train)``: a part of the rows held out to score the
+    synthetic ones against (``test`` is None when too few rows would be)."""
+    from sklearn.model_selection import train_test_split
+
     n_test = int(round(args.holdout * len(frame)))
-    if n_test >= _MIN_REPORT_ROWS and len(frame) - n_test >= 2:
-        stratify = None
-        if target is not None and target.value_counts().min() >= 2:
-            stratify = target
-        parts = train_test_split(
-            *([frame] if target is None else [frame, target]),
-            test_size=n_test,
-            random_state=args.seed,
-            stratify=stratify,
-        )
-        train, test = parts[0], parts[1]
-        y_train = parts[2] if target is not None else None
-    else:
-        train, test, y_train = frame, None, target
+    if n_test < _MIN_REPORT_ROWS or len(frame) - n_test < 2:
+        return frame, None, target
+    stratify = None
+    if target is not None and target.value_counts().min() >= 2:
+        stratify = target
+    parts = train_test_split(
+        *([frame] if target is None else [frame, target]),
+        test_size=n_test,
+        random_state=args.seed,
+        stratify=stratify,
+    )
+    return parts[0], parts[1], parts[2] if target is not None else None
+
+
+def _build_model(cls: type, params: dict, args):
+    """``(model, sampler)``: the TabularEncoder pipeline around the sampler
+    (one sampler per class with --target)."""
+    from .augment import ClassConditionalSampler
+    from .auto import AutoSampler
+    from .encoders import TabularEncoder
+    from .pipeline import make_generative_pipeline
 
     sampler = _make_sampler(cls, params, args)
-    if target is not None and not isinstance(sampler, AutoSampler):
+    if args.target is not None and not isinstance(sampler, AutoSampler):
         # AutoSampler takes the labels itself (every candidate per class).
         sampler = ClassConditionalSampler(sampler)
-    model = make_generative_pipeline(TabularEncoder(), sampler)
+    return make_generative_pipeline(TabularEncoder(), sampler), sampler
+
+
+def _draw(model, n_samples: int, columns: list, args):
+    """``(synthetic, features)``: the rows in the input's column order, and
+    the same rows without the --target column."""
+    drawn = model.sample(n_samples, random_state=args.seed)
+    if args.target is None:
+        return drawn, drawn
+    features, labels = drawn
+    synthetic = features.copy()
+    synthetic.insert(columns.index(args.target), args.target, labels)
+    return synthetic, features
+
+
+def _as_written(frame, date_formats: dict):
+    """The table as the CSV writes it: date columns back in their own format."""
+    written = frame.copy()
+    for name, fmt in date_formats.items():
+        if name in written.columns:
+            written[name] = written[name].dt.strftime(fmt)
+    return written
+
+
+def _quality_report(model, train, test, features, seed: int) -> dict:
+    """sample_report in the encoded space, plus the column fidelity."""
+    from .metrics import sample_report
+
+    encoder = model[0]
+    report = sample_report(
+        encoder.transform(train),
+        encoder.transform(test),
+        encoder.transform(features),
+        random_state=seed,
+    )
+    report.update(_fidelity_of_columns(train, features))
+    return report
+
+
+def _log_report(report: dict, method: str, log) -> None:
+    log("")
+    log(_format_table([{"method": method, **report}], list(report)))
+    log(
+        "Scored against the held-out rows in the encoded space (see "
+        "skflow.metrics.sample_report): lower is better for the distances, "
+        "c2st_auc is best at 0.5, coverage at 1, dcr near 1 or above means "
+        "no copying; missing_rate_error is the largest gap between a "
+        "column's missing rates, category_tv the mean total-variation "
+        "distance of the category frequencies (both best at 0)."
+    )
+
+
+def run_fit_sample(args) -> int:
+    """Fit a sampler to a table, write synthetic rows, print a quality summary."""
+    import joblib
+
+    from .auto import AutoSampler
+
+    log = _logger(args.output)
+    cls = _resolve_method(args.method)
+    params = _parse_params(args.param, cls)
+    _check_counts(args)
+    table = read_table(args.input)
+    date_formats = dict(table.attrs.get("date_formats", {}))
+    frame, target = _split_target(table, args)
+    _log_reading(frame, date_formats, log)
+    train, test, y_train = _hold_out(frame, target, args)
+    model, sampler = _build_model(cls, params, args)
     log(
         f"skflow fit-sample: {cls.__name__} on {len(train)} rows x "
         f"{train.shape[1]} columns"
@@ -538,44 +620,19 @@ def run_fit_sample(args) -> int:
     model.fit(train, y_train)
     if isinstance(sampler, AutoSampler):
         _log_leaderboard(sampler, time.perf_counter() - start, log)
-    drawn = model.sample(n_samples, random_state=args.seed)
+    n_samples = len(frame) if args.n_samples is None else args.n_samples
+    synthetic, features = _draw(model, n_samples, list(table.columns), args)
     seconds = time.perf_counter() - start
-    if target is not None:
-        features, labels = drawn
-        synthetic = features.copy()
-        synthetic.insert(columns.index(args.target), args.target, labels)
-    else:
-        features = synthetic = drawn
-    written = synthetic.copy()
-    for name, fmt in date_formats.items():
-        if name in written.columns:
-            written[name] = written[name].dt.strftime(fmt)
+    written = _as_written(synthetic, date_formats)
     written.to_csv(sys.stdout if args.output == "-" else args.output, index=False)
     where = "standard output" if args.output == "-" else args.output
     log(f"Wrote {len(synthetic)} synthetic rows to {where} in {seconds:.1f} s.")
-
     if test is not None:
-        encoder = model[0]
-        report = sample_report(
-            encoder.transform(train),
-            encoder.transform(test),
-            encoder.transform(features),
-            random_state=args.seed,
-        )
-        report.update(_fidelity_of_columns(train, features))
-        log("")
         method = cls.__name__
         if isinstance(sampler, AutoSampler):
             method += f" ({sampler.best_params_['candidate']})"
-        log(_format_table([{"method": method, **report}], list(report)))
-        log(
-            "Scored against the held-out rows in the encoded space (see "
-            "skflow.metrics.sample_report): lower is better for the distances, "
-            "c2st_auc is best at 0.5, coverage at 1, dcr near 1 or above means "
-            "no copying; missing_rate_error is the largest gap between a "
-            "column's missing rates, category_tv the mean total-variation "
-            "distance of the category frequencies (both best at 0)."
-        )
+        report = _quality_report(model, train, test, features, args.seed)
+        _log_report(report, method, log)
     if args.save_model is not None:
         joblib.dump(model, args.save_model)
         log(
