@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import csv
 import os
+import stat
 import sys
+import tempfile
 import time
 import warnings
 
@@ -81,7 +84,9 @@ def _format_table(rows: list[dict], columns: list[str]) -> str:
     return "\n".join(lines)
 
 
-def run_demo(dataset: str, output: str | None, seed: int, device: str) -> int:
+def run_demo(
+    dataset: str, output: str | None, seed: int, device: str, overwrite: bool = False
+) -> int:
     """Fit, compare with GaussianMixture, print a table, save a figure."""
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.model_selection import train_test_split
@@ -89,6 +94,8 @@ def run_demo(dataset: str, output: str | None, seed: int, device: str) -> int:
     from .metrics import sample_report
     from .particles import LipschitzParticleSampler
 
+    if output is not None:
+        check_output_path("--output", output, None, overwrite)
     X = _load_dataset(dataset)
     X_train, X_test = train_test_split(X, test_size=0.5, random_state=seed)
     print(
@@ -162,9 +169,102 @@ def _save_figure(X_train, X_test, generated, baseline, path: str) -> str:
         plot_pca(real, rows, ax=ax)
         ax.set_title(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    try:
+        write_files([(path, lambda temporary: fig.savefig(temporary, dpi=120))])
+    finally:
+        plt.close(fig)
     return f"Figure saved to {path}."
+
+
+# ----------------------------------------------------------------------------
+# Output files
+# ----------------------------------------------------------------------------
+
+
+def _same_file(path: str, other: str) -> bool:
+    """Whether two paths name one file (through links; hard links too when both
+    exist)."""
+    if os.path.realpath(path) == os.path.realpath(other):
+        return True
+    try:
+        return os.path.samefile(path, other)
+    except OSError:
+        return False
+
+
+def check_output_path(
+    option: str, path: str, input_path: str | None, overwrite: bool
+) -> None:
+    """Refuse an output path before any work: a directory, the input, an
+    existing file without ``--overwrite``, a missing or read-only folder."""
+    if os.path.isdir(path):
+        raise CommandLineError(f"{option} {path} is a directory; give a file path.")
+    if input_path is not None and _same_file(path, input_path):
+        raise CommandLineError(
+            f"{option} {path} is the input file; choose another path (the input "
+            "is never overwritten)."
+        )
+    if os.path.lexists(path):
+        if not os.path.isfile(path):
+            raise CommandLineError(
+                f"{option} {path} exists and is not a regular file; choose another "
+                "path"
+                + (" (or '-o -' for standard output)." if option == "--output" else ".")
+            )
+        if not overwrite:
+            raise CommandLineError(
+                f"{option} {path} exists; pass --overwrite to replace it, or "
+                "choose another path."
+            )
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise CommandLineError(
+            f"the folder of {option} {path} does not exist; create it first "
+            f"(mkdir -p {folder}) or choose another path."
+        )
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise CommandLineError(
+            f"cannot write {option} {path}: the folder {folder} is not writable; "
+            "choose another folder."
+        )
+
+
+def _new_file_mode(path: str) -> int:
+    """Permissions for a file written at ``path``: those of the file it
+    replaces, else what ``open`` would give (0o666 less the umask)."""
+    if os.path.exists(path):
+        return stat.S_IMODE(os.stat(path).st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def write_files(writes: list) -> None:
+    """Write ``(path, write)`` pairs all at once or not at all.
+
+    ``write(temporary)`` writes into a temporary file next to ``path`` (same
+    extension, so joblib's compression and matplotlib's format follow it);
+    only when every write has succeeded do they replace their targets, so an
+    error or Ctrl-C leaves neither a partial file nor a stray one.
+    """
+    staged = []
+    try:
+        for path, write in writes:
+            target = os.path.realpath(path)
+            root, extension = os.path.splitext(os.path.basename(target))
+            handle, temporary = tempfile.mkstemp(
+                prefix=f".{root}.", suffix=extension, dir=os.path.dirname(target)
+            )
+            os.close(handle)
+            staged.append((temporary, target))
+            write(temporary)
+            os.chmod(temporary, _new_file_mode(target))
+        for temporary, target in staged:
+            os.replace(temporary, target)
+    finally:
+        for temporary, _ in staged:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(temporary)
 
 
 # ----------------------------------------------------------------------------
@@ -451,6 +551,33 @@ def _check_counts(args) -> None:
         raise CommandLineError(f"--holdout must be in [0, 1), got {args.holdout}.")
 
 
+def _check_outputs(args) -> None:
+    """Check --output and --save-model before reading the table or fitting."""
+    outputs = [] if args.output == "-" else [("--output", args.output)]
+    if args.save_model is not None:
+        outputs.append(("--save-model", args.save_model))
+    for option, path in outputs:
+        check_output_path(option, path, args.input, args.overwrite)
+    if len(outputs) == 2 and _same_file(args.output, args.save_model):
+        raise CommandLineError(
+            f"--output and --save-model both name {args.output}; give two paths."
+        )
+
+
+def _write_outputs(written, model, args) -> None:
+    """The synthetic rows, and the model with --save-model, written together."""
+    import joblib
+
+    writes = []
+    if args.output != "-":
+        writes.append((args.output, lambda path: written.to_csv(path, index=False)))
+    if args.save_model is not None:
+        writes.append((args.save_model, lambda path: joblib.dump(model, path)))
+    write_files(writes)
+    if args.output == "-":
+        written.to_csv(sys.stdout, index=False)
+
+
 def _check_target(target, name: str) -> None:
     """Refuse a --target column that cannot split the rows into classes."""
     from pandas.api.types import is_float_dtype
@@ -596,14 +723,13 @@ def _log_report(report: dict, method: str, log) -> None:
 
 def run_fit_sample(args) -> int:
     """Fit a sampler to a table, write synthetic rows, print a quality summary."""
-    import joblib
-
     from .auto import AutoSampler
 
     log = _logger(args.output)
     cls = _resolve_method(args.method)
     params = _parse_params(args.param, cls)
     _check_counts(args)
+    _check_outputs(args)
     table = read_table(args.input)
     date_formats = dict(table.attrs.get("date_formats", {}))
     frame, target = _split_target(table, args)
@@ -624,17 +750,19 @@ def run_fit_sample(args) -> int:
     synthetic, features = _draw(model, n_samples, list(table.columns), args)
     seconds = time.perf_counter() - start
     written = _as_written(synthetic, date_formats)
-    written.to_csv(sys.stdout if args.output == "-" else args.output, index=False)
+    # Everything that can fail or be interrupted comes before the writes.
+    report = None
+    if test is not None:
+        report = _quality_report(model, train, test, features, args.seed)
+    _write_outputs(written, model, args)
     where = "standard output" if args.output == "-" else args.output
     log(f"Wrote {len(synthetic)} synthetic rows to {where} in {seconds:.1f} s.")
-    if test is not None:
+    if report is not None:
         method = cls.__name__
         if isinstance(sampler, AutoSampler):
             method += f" ({sampler.best_params_['candidate']})"
-        report = _quality_report(model, train, test, features, args.seed)
         _log_report(report, method, log)
     if args.save_model is not None:
-        joblib.dump(model, args.save_model)
         log(
             f"Saved the fitted model to {args.save_model} (joblib; load only files "
             "you trust)."
@@ -724,6 +852,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="also save the fitted pipeline with joblib",
     )
+    fit_sample.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing --output or --save-model file (default: refuse)",
+    )
 
     demo = commands.add_parser(
         "demo",
@@ -742,6 +875,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         default="skflow_demo.png",
         help="figure path (default: skflow_demo.png); 'none' to skip",
+    )
+    demo.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an existing figure (default: refuse)",
     )
     demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     demo.add_argument(
@@ -773,7 +911,9 @@ def main(argv: list[str] | None = None) -> int:
         warnings.showwarning = one_line_warning
         if args.command == "demo":
             output = None if args.output.lower() == "none" else args.output
-            return run_demo(args.dataset, output, args.seed, args.device)
+            return run_demo(
+                args.dataset, output, args.seed, args.device, args.overwrite
+            )
         return run_fit_sample(args)
     except KeyboardInterrupt:
         print(f"skflow {args.command}: interrupted.", file=sys.stderr)

@@ -1,5 +1,6 @@
 """The command line: fit-sample end to end, its errors, and the help."""
 
+import os
 import re
 import subprocess
 import sys
@@ -286,3 +287,131 @@ def test_fit_sample_auto_with_a_target_keeps_classes(mixed_csv, tmp_path):
     assert main([*args, "--device", "cpu", "--time-budget", "1", "-p", "cv=2"]) == 0
     synthetic = pd.read_csv(out)
     assert set(synthetic["label"]) == {"a", "b"}
+
+
+def _one_error_line(capsys) -> str:
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in captured.err, captured.err
+    return lines[0]
+
+
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]], ids=["plain", "overwrite"])
+def test_output_naming_the_input_is_refused(mixed_csv, tmp_path, capsys, overwrite):
+    path, _ = mixed_csv
+    before = path.read_bytes()
+    (tmp_path / "sub").mkdir()
+    spelled = tmp_path / "sub" / ".." / path.name  # the input, spelled otherwise
+    for output in [
+        ["-o", str(path)],
+        ["-o", str(spelled)],
+        ["--save-model", str(path)],
+    ]:
+        status = main(["fit-sample", str(path), *output, *overwrite, *FAST])
+        assert status == 2
+        assert "is the input file" in _one_error_line(capsys)
+    assert path.read_bytes() == before
+
+
+def test_a_hard_link_to_the_input_is_the_input(mixed_csv, tmp_path, capsys):
+    path, _ = mixed_csv
+    link = tmp_path / "link.csv"
+    try:
+        os.link(path, link)
+    except OSError:
+        pytest.skip("no hard links here")
+    args = ["fit-sample", str(path), "-o", str(link), "--overwrite", *FAST]
+    assert main(args) == 2
+    assert "is the input file" in _one_error_line(capsys)
+
+
+def test_existing_outputs_need_overwrite(mixed_csv, tmp_path, capsys):
+    path, frame = mixed_csv
+    out, model = tmp_path / "synthetic.csv", tmp_path / "model.joblib"
+    args = ["fit-sample", str(path), "-o", str(out), "--save-model", str(model)]
+    for existing in (out, model):
+        existing.write_text("keep me")
+        assert main([*args, *FAST]) == 2
+        message = _one_error_line(capsys)
+        assert f"{existing} exists; pass --overwrite" in message
+        assert existing.read_text() == "keep me"
+        other = model if existing == out else out
+        assert not other.exists()
+        existing.unlink()
+    out.write_text("keep me")
+    model.write_text("keep me")
+    assert main([*args, "--overwrite", "-n", "5", *FAST]) == 0
+    assert list(pd.read_csv(out).columns) == list(frame.columns)
+    assert len(joblib.load(model).sample(2, random_state=0)) == 2
+
+
+@pytest.mark.parametrize(
+    "make_outputs, message",
+    [
+        (lambda p: ["-o", str(p / "no" / "s.csv")], "the folder of --output"),
+        (lambda p: ["--save-model", str(p / "no" / "m.joblib")], "of --save-model"),
+        (lambda p: ["-o", str(p)], "is a directory"),
+        (
+            lambda p: ["-o", str(p / "x"), "--save-model", str(p / "x")],
+            "both name",
+        ),
+    ],
+    ids=["output-folder", "model-folder", "directory", "same-twice"],
+)
+def test_output_paths_are_checked_before_the_fit(
+    mixed_csv, tmp_path, capsys, monkeypatch, make_outputs, message
+):
+    import skflow.cli
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted before the output paths were checked")
+
+    monkeypatch.setattr(skflow.cli, "read_table", no_fit)
+    path, _ = mixed_csv
+    assert main(["fit-sample", str(path), *make_outputs(tmp_path)]) == 2
+    line = _one_error_line(capsys)
+    assert message in line
+    if "folder" in message:
+        assert str(tmp_path / "no") in line and "mkdir -p" in line
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes anywhere"
+)
+def test_a_read_only_folder_is_refused_before_the_fit(mixed_csv, tmp_path, capsys):
+    path, _ = mixed_csv
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        assert main(["fit-sample", str(path), "-o", str(folder / "s.csv")]) == 2
+    finally:
+        folder.chmod(0o700)
+    assert "is not writable" in _one_error_line(capsys)
+
+
+def test_a_failed_write_leaves_no_file(mixed_csv, tmp_path, capsys, monkeypatch):
+    # The rows and the model are written together: when the model cannot be
+    # saved, the rows are not written either, and no temporary file stays.
+    path, _ = mixed_csv
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def full_disk(model, target):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(joblib, "dump", full_disk)
+    args = ["-o", str(out / "s.csv"), "--save-model", str(out / "m.joblib")]
+    assert main(["fit-sample", str(path), *args, *FAST]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert list(out.iterdir()) == []
+
+
+def test_demo_refuses_an_existing_figure_before_fitting(tmp_path, capsys):
+    figure = tmp_path / "figure.png"
+    figure.write_bytes(b"mine")
+    assert main(["demo", "--output", str(figure), "--device", "cpu"]) == 2
+    assert "pass --overwrite" in _one_error_line(capsys)
+    assert figure.read_bytes() == b"mine"
+    assert main(["demo", "--output", str(tmp_path / "no" / "f.png")]) == 2
+    assert "the folder of --output" in _one_error_line(capsys)
