@@ -16,6 +16,7 @@ import argparse
 import ast
 import contextlib
 import csv
+import io
 import os
 import stat
 import sys
@@ -282,6 +283,9 @@ _METHOD_ALIASES = {
 _DEFAULT_METHOD = "auto"
 # Fewer held-out rows than this make the quality summary meaningless.
 _MIN_REPORT_ROWS = 5
+# The delimiters a CSV's first characters are searched for, in csv.Sniffer.
+_SEPARATORS = ",;\t|"
+_SNIFF_CHARS = 8192
 
 
 def available_methods() -> dict[str, type]:
@@ -373,26 +377,101 @@ def _parse_params(pairs: list[str], cls: type) -> dict:
     return params
 
 
-def _check_csv_shape(path: str) -> None:
-    """Refuse ragged CSV rows with the line that breaks the header's width.
+def _check_input_path(path: str) -> None:
+    """Refuse an input that is missing, a directory, or not a regular file (a
+    pipe would block the two passes the reading makes)."""
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        raise CommandLineError(f"no such file: {path}") from None
+    if stat.S_ISDIR(mode):
+        raise CommandLineError(
+            f"{path} is a directory; give the CSV or Parquet file to read."
+        )
+    if not stat.S_ISREG(mode):
+        raise CommandLineError(
+            f"{path} is not a regular file (a pipe or a device); save the table "
+            "to a file first."
+        )
+
+
+def _decode(path: str, encoding: str) -> str:
+    """The file's text, or an error naming the first byte that is not
+    ``encoding``, its offset and line, and the remedy."""
+    with open(path, "rb") as handle:
+        data = handle.read()
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise CommandLineError(
+            f"{path} is not valid {encoding}: byte 0x{data[exc.start]:02x} at "
+            f"offset {exc.start} (line {line}); give the file's encoding with "
+            "--encoding (e.g. --encoding latin-1 or cp1252), or save it as UTF-8."
+        ) from None
+    # A UTF-8 byte order mark (Excel writes one) is not part of the header.
+    return text.removeprefix("\ufeff")
+
+
+def _detect_sep(text: str) -> str:
+    """The delimiter of a CSV text among , ; tab |, from its first lines
+    (a comma when the sample does not tell, e.g. a single column)."""
+    sample = text[:_SNIFF_CHARS]
+    if len(text) > _SNIFF_CHARS and "\n" in sample:
+        sample = sample[: sample.rfind("\n")]  # whole lines only
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=_SEPARATORS).delimiter
+    except csv.Error:
+        return ","
+
+
+def _sep_name(sep: str) -> str:
+    return "tab" if sep == "\t" else repr(sep)
+
+
+def _check_csv_header(path: str, header: list, sep_given: bool) -> None:
+    """Refuse repeated column names, and a single column whose name holds
+    another delimiter (the file was split on the wrong one)."""
+    from collections import Counter
+
+    repeated = [name for name, count in Counter(header).items() if count > 1]
+    if repeated:
+        raise CommandLineError(
+            f"{path} repeats the column names {repeated}; give every column its "
+            "own name (they would come back renamed, as 'x.1')."
+        )
+    if len(header) == 1 and not sep_given:
+        found = [sep for sep in _SEPARATORS if sep in header[0]]
+        if found:
+            raise CommandLineError(
+                f"{path} reads as one column named {header[0]!r}, which holds "
+                f"{_sep_name(found[0])}; if that is the delimiter, pass --sep "
+                f"{_sep_name(found[0])}."
+            )
+
+
+def _check_csv_shape(path: str, text: str, sep: str, sep_given: bool) -> None:
+    """Refuse a CSV whose header is unusable, or whose rows are ragged, with
+    the line that breaks the header's width.
 
     pandas pads short rows with NaN silently and reports long rows with a
     parser message; one streaming pass with the csv module names the line.
     """
-    with open(path, newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None:
-            raise CommandLineError(f"{path} is empty: expected a header and rows.")
-        for row in reader:
-            if row and len(row) != len(header):
-                raise CommandLineError(
-                    f"{path}, line {reader.line_num}: {len(row)} fields but the "
-                    f"header has {len(header)}; fix the ragged row."
-                )
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    header = next(reader, None)
+    if header is None:
+        raise CommandLineError(f"{path} is empty: expected a header and rows.")
+    _check_csv_header(path, header, sep_given)
+    for row in reader:
+        if row and len(row) != len(header):
+            raise CommandLineError(
+                f"{path}, line {reader.line_num}: {len(row)} fields but the "
+                f"header has {len(header)}; fix the ragged row"
+                + ("." if sep_given else f" (read with --sep {_sep_name(sep)}).")
+            )
 
 
-def _zero_padded_columns(path: str, frame) -> list:
+def _zero_padded_columns(text: str, sep: str, frame) -> list:
     """Numeric columns of ``frame`` whose CSV text has leading zeros ("007")."""
     import pandas as pd
 
@@ -404,8 +483,33 @@ def _zero_padded_columns(path: str, frame) -> list:
     ]
     if not numeric:
         return []
-    text = pd.read_csv(path, usecols=numeric, dtype=str, keep_default_na=False)
-    return [name for name in numeric if text[name].str.match(r"^[+-]?0[0-9]").any()]
+    cells = pd.read_csv(
+        io.StringIO(text), sep=sep, usecols=numeric, dtype=str, keep_default_na=False
+    )
+    return [name for name in numeric if cells[name].str.match(r"^[+-]?0[0-9]").any()]
+
+
+def _read_csv(path: str, sep: str | None, encoding: str):
+    """A CSV file as a DataFrame; ``frame.attrs["sep"]`` is its delimiter."""
+    import pandas as pd
+
+    text = _decode(path, encoding)
+    delimiter = _detect_sep(text) if sep is None else sep
+    _check_csv_shape(path, text, delimiter, sep is not None)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=delimiter)
+        codes = _zero_padded_columns(text, delimiter, frame)
+        if codes:
+            # Zero-padded codes (postcodes, account numbers) are labels:
+            # read as numbers they would lose their zeros and be sampled
+            # as quantities.
+            frame = pd.read_csv(
+                io.StringIO(text), sep=delimiter, dtype={name: str for name in codes}
+            )
+    except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
+        raise CommandLineError(f"cannot parse {path} as CSV: {exc}") from exc
+    frame.attrs["sep"] = delimiter
+    return frame
 
 
 def _identifier_like_columns(frame, min_rows: int = 20) -> list:
@@ -466,17 +570,20 @@ def _parse_date_columns(frame) -> dict:
     return parsed
 
 
-def read_table(path: str):
+def read_table(path: str, sep: str | None = None, encoding: str = "utf-8"):
     """Read a CSV (or Parquet, with pyarrow) file into a DataFrame.
 
-    A CSV's text columns whose every value is a date in one format are parsed
-    as dates; ``frame.attrs["date_formats"]`` records their formats.
+    A CSV is decoded with ``encoding`` and split on ``sep``, or on the
+    delimiter its first lines show (``,``, ``;``, tab or ``|``) when ``sep``
+    is None; ``frame.attrs["sep"]`` records it. Its text columns whose every
+    value is a date in one format are parsed as dates;
+    ``frame.attrs["date_formats"]`` records their formats.
     """
     import pandas as pd
 
-    if not os.path.isfile(path):
-        raise CommandLineError(f"no such file: {path}")
-    if path.lower().endswith((".parquet", ".pq")):
+    _check_input_path(path)
+    parquet = path.lower().endswith((".parquet", ".pq"))
+    if parquet:
         try:
             frame = pd.read_parquet(path)
         except ImportError as exc:
@@ -484,26 +591,13 @@ def read_table(path: str):
                 "reading Parquet needs pyarrow: pip install pyarrow (or give a CSV)."
             ) from exc
     else:
-        _check_csv_shape(path)
-        try:
-            frame = pd.read_csv(path)
-            codes = _zero_padded_columns(path, frame)
-            if codes:
-                # Zero-padded codes (postcodes, account numbers) are labels:
-                # read as numbers they would lose their zeros and be sampled
-                # as quantities.
-                frame = pd.read_csv(path, dtype={name: str for name in codes})
-        except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
-            raise CommandLineError(f"cannot parse {path} as CSV: {exc}") from exc
+        frame = _read_csv(path, sep, encoding)
     if frame.shape[0] == 0 or frame.shape[1] == 0:
         raise CommandLineError(
             f"{path} has {frame.shape[0]} rows and {frame.shape[1]} columns; a "
             "sampler needs at least two rows of at least one column."
         )
-    formats = {} if path.lower().endswith((".parquet", ".pq")) else None
-    if formats is None:
-        formats = _parse_date_columns(frame)
-    frame.attrs["date_formats"] = formats
+    frame.attrs["date_formats"] = {} if parquet else _parse_date_columns(frame)
     return frame
 
 
@@ -564,18 +658,20 @@ def _check_outputs(args) -> None:
         )
 
 
-def _write_outputs(written, model, args) -> None:
-    """The synthetic rows, and the model with --save-model, written together."""
+def _write_outputs(written, model, sep: str, args) -> None:
+    """The synthetic rows (with the input's delimiter), and the model with
+    --save-model, written together."""
     import joblib
 
-    writes = []
-    if args.output != "-":
-        writes.append((args.output, lambda path: written.to_csv(path, index=False)))
+    def write_rows(path) -> None:
+        written.to_csv(path, sep=sep, index=False)
+
+    writes = [] if args.output == "-" else [(args.output, write_rows)]
     if args.save_model is not None:
         writes.append((args.save_model, lambda path: joblib.dump(model, path)))
     write_files(writes)
     if args.output == "-":
-        written.to_csv(sys.stdout, index=False)
+        write_rows(sys.stdout)
 
 
 def _check_target(target, name: str) -> None:
@@ -730,10 +826,13 @@ def run_fit_sample(args) -> int:
     params = _parse_params(args.param, cls)
     _check_counts(args)
     _check_outputs(args)
-    table = read_table(args.input)
+    table = read_table(args.input, sep=args.sep, encoding=args.encoding)
     date_formats = dict(table.attrs.get("date_formats", {}))
     frame, target = _split_target(table, args)
     _log_reading(frame, date_formats, log)
+    sep = table.attrs.get("sep", ",")
+    if args.sep is None and sep != ",":
+        log(f"Read with the delimiter {_sep_name(sep)} (detected; --sep to choose).")
     train, test, y_train = _hold_out(frame, target, args)
     model, sampler = _build_model(cls, params, args)
     log(
@@ -754,7 +853,7 @@ def run_fit_sample(args) -> int:
     report = None
     if test is not None:
         report = _quality_report(model, train, test, features, args.seed)
-    _write_outputs(written, model, args)
+    _write_outputs(written, model, sep, args)
     where = "standard output" if args.output == "-" else args.output
     log(f"Wrote {len(synthetic)} synthetic rows to {where} in {seconds:.1f} s.")
     if report is not None:
@@ -768,6 +867,27 @@ def run_fit_sample(args) -> int:
             "you trust)."
         )
     return 0
+
+
+def _sep_type(text: str) -> str:
+    sep = "\t" if text.lower() in ("tab", "\\t") else text
+    if len(sep) != 1 or sep in '\r\n"':
+        raise argparse.ArgumentTypeError(
+            f"expected one character such as ';' or '|', or 'tab'; got {text!r}"
+        )
+    return sep
+
+
+def _encoding_type(text: str) -> str:
+    import codecs
+
+    try:
+        codecs.lookup(text)
+    except LookupError:
+        raise argparse.ArgumentTypeError(
+            f"unknown encoding {text!r}; e.g. utf-8, latin-1, cp1252"
+        ) from None
+    return text
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -851,6 +971,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="PATH",
         help="also save the fitted pipeline with joblib",
+    )
+    fit_sample.add_argument(
+        "--sep",
+        type=_sep_type,
+        default=None,
+        help="CSV delimiter, one character ('tab' for a tab); the output uses "
+        "it too (default: detected among , ; tab |)",
+    )
+    fit_sample.add_argument(
+        "--encoding",
+        type=_encoding_type,
+        default="utf-8",
+        help="text encoding of the CSV, e.g. latin-1, cp1252 (default: utf-8)",
     )
     fit_sample.add_argument(
         "--overwrite",
