@@ -283,6 +283,9 @@ _METHOD_ALIASES = {
 _DEFAULT_METHOD = "auto"
 # Fewer held-out rows than this make the quality summary meaningless.
 _MIN_REPORT_ROWS = 5
+# More synthetic rows equal to input rows than this share: the output would
+# be a copy of the data, refused unless --allow-copies.
+_MAX_COPY_SHARE = 0.5
 # The delimiters a CSV's first characters are searched for, in csv.Sniffer.
 _SEPARATORS = ",;\t|"
 _SNIFF_CHARS = 8192
@@ -789,6 +792,43 @@ def _as_written(frame, date_formats: dict):
     return written
 
 
+def copy_share(synthetic, real) -> float:
+    """Share of the synthetic rows equal, cell for cell as text, to a real row.
+
+    Both tables are compared as the CSV would hold them: every cell as its
+    text (missing cells alike), each row hashed once, so the cost is that of
+    hashing both tables.
+    """
+    import pandas as pd
+
+    def row_hashes(frame):
+        cells = frame.astype(object)
+        cells = cells.where(cells.notna(), None).astype(str)
+        return pd.util.hash_pandas_object(cells, index=False).to_numpy()
+
+    real = real[list(synthetic.columns)]
+    return float(np.isin(row_hashes(synthetic), row_hashes(real)).mean())
+
+
+def _check_copies(share: float, n_rows: int, allow: bool) -> str:
+    """Refuse rows that are mostly copies of input rows (unless allowed);
+    return the summary's line on them."""
+    found = (
+        f"{round(share * n_rows)} of the {n_rows} synthetic rows ({share:.0%}) "
+        "equal an input row"
+    )
+    if share <= _MAX_COPY_SHARE:
+        return f"{found}."
+    if not allow:
+        raise CommandLineError(
+            f"{found}: the output would be a copy of the private data, so nothing "
+            "was written. Fit longer or with another --method, drop identifier "
+            "columns, or pass --allow-copies when identical rows are expected "
+            "(a table of a few discrete columns)."
+        )
+    return f"warning: {found}; written anyway (--allow-copies)."
+
+
 def _quality_report(model, train, test, features, seed: int) -> dict:
     """sample_report in the encoded space, plus the column fidelity."""
     from .metrics import sample_report
@@ -849,13 +889,16 @@ def run_fit_sample(args) -> int:
     synthetic, features = _draw(model, n_samples, list(table.columns), args)
     seconds = time.perf_counter() - start
     written = _as_written(synthetic, date_formats)
+    share = copy_share(written, _as_written(table, date_formats))
     # Everything that can fail or be interrupted comes before the writes.
+    copies = _check_copies(share, len(written), args.allow_copies)
     report = None
     if test is not None:
         report = _quality_report(model, train, test, features, args.seed)
     _write_outputs(written, model, sep, args)
     where = "standard output" if args.output == "-" else args.output
     log(f"Wrote {len(synthetic)} synthetic rows to {where} in {seconds:.1f} s.")
+    log(copies)
     if report is not None:
         method = cls.__name__
         if isinstance(sampler, AutoSampler):
@@ -984,6 +1027,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_encoding_type,
         default="utf-8",
         help="text encoding of the CSV, e.g. latin-1, cp1252 (default: utf-8)",
+    )
+    fit_sample.add_argument(
+        "--allow-copies",
+        action="store_true",
+        help="write the rows even when more than half of them equal input rows "
+        "(default: refuse, the output would copy the data)",
     )
     fit_sample.add_argument(
         "--overwrite",

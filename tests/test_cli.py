@@ -61,6 +61,7 @@ def test_fit_sample_writes_same_header_and_types(mixed_csv, tmp_path, capsys):
     assert set(synthetic["label"]) <= set(frame["label"])
     printed = capsys.readouterr().out
     assert "energy_distance" in printed and "12 rows held out" in printed
+    assert "0 of the 40 synthetic rows (0%) equal an input row." in printed
 
 
 def test_codes_keep_their_zeros_and_identifiers_are_flagged(tmp_path, capsys):
@@ -294,10 +295,15 @@ def test_fit_sample_auto_with_a_target_keeps_classes(mixed_csv, tmp_path):
 
 
 def _one_error_line(capsys) -> str:
+    """The error: one line, the last on standard error (after any warnings)."""
     captured = capsys.readouterr()
     lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in captured.err, captured.err
-    return lines[0]
+    errors = [line for line in lines if "error:" in line]
+    assert errors == lines[-1:] and "Traceback" not in captured.err, captured.err
+    assert lines[-1].startswith("skflow fit-sample: error: ") or lines[-1].startswith(
+        "skflow demo: error: "
+    )
+    return lines[-1]
 
 
 @pytest.mark.parametrize("overwrite", [[], ["--overwrite"]], ids=["plain", "overwrite"])
@@ -483,3 +489,33 @@ def test_a_pipe_as_input_is_not_a_regular_file(tmp_path, capsys):
     os.mkfifo(fifo)
     assert main(["fit-sample", str(fifo), "-o", str(tmp_path / "out.csv")]) == 2
     assert "is not a regular file" in _one_error_line(capsys)
+
+
+def test_rows_that_copy_the_input_are_not_written(tmp_path, capsys):
+    # A semicolon table forced through --sep ',' is one text column: every
+    # synthetic row can only be an input row verbatim. That is refused (the
+    # output would be the private rows), unless --allow-copies.
+    text = "a;b\n" + "".join(f"{i % 4};{'xy'[i % 2]}\n" for i in range(40))
+    path = _write(tmp_path, text, "semicolon.csv")
+    out = tmp_path / "out.csv"
+    args = ["fit-sample", path, "-o", str(out), "--sep", ",", "-n", "20", *FAST]
+    assert main(args) == 2
+    line = _one_error_line(capsys)
+    assert "20 of the 20 synthetic rows (100%) equal an input row" in line
+    assert "nothing was written" in line and "--allow-copies" in line
+    assert not out.exists()
+    assert main([*args, "--allow-copies"]) == 0
+    assert set(pd.read_csv(out)["a;b"]) <= {"0;x", "1;y", "2;x", "3;y"}
+    printed = capsys.readouterr().out
+    assert "warning: 20 of the 20 synthetic rows (100%)" in printed
+
+
+def test_copy_share_compares_rows_as_written():
+    from skflow.cli import copy_share
+
+    real = pd.DataFrame({"x": [1.5, np.nan, 3.0], "c": ["a", None, "b"]})
+    synthetic = pd.DataFrame(
+        {"c": ["a", np.nan, "b", "a"], "x": [1.5, np.nan, 3.5, 3.0]}
+    )
+    # Rows 0 and 1 are input rows (missing cells alike, column order aside).
+    assert copy_share(synthetic, real) == 0.5
