@@ -519,3 +519,34 @@ def test_copy_share_compares_rows_as_written():
     )
     # Rows 0 and 1 are input rows (missing cells alike, column order aside).
     assert copy_share(synthetic, real) == 0.5
+
+
+@pytest.mark.parametrize("where", ["in-the-loop", "after-the-fit"])
+def test_ctrl_c_writes_nothing_and_exits_130(
+    mixed_csv, tmp_path, capsys, monkeypatch, where
+):
+    # skflow's loop keeps a partial model on Ctrl-C (with a warning); the
+    # command must not write rows from it. An interrupt elsewhere (here in the
+    # draw) must not leave a file either.
+    import skflow._base
+    import skflow.cli
+    from skflow._testing import interrupting_progress_bar
+
+    if where == "in-the-loop":
+        monkeypatch.setattr(skflow._base, "tqdm", interrupting_progress_bar(1))
+    else:
+
+        def interrupted(*args, **kwargs):
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(skflow.cli, "_draw", interrupted)
+    path, _ = mixed_csv
+    out, model = tmp_path / "s.csv", tmp_path / "m.joblib"
+    args = ["fit-sample", str(path), "-o", str(out), "--save-model", str(model)]
+    assert main([*args, *FAST]) == 130
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == (
+        "skflow fit-sample: interrupted (Ctrl-C); nothing was written."
+    )
+    assert "Traceback" not in err and "UserWarning" not in err
+    assert sorted(tmp_path.iterdir()) == [path]
