@@ -306,8 +306,17 @@ _METHOD_ALIASES = {
     "sliced": "SlicedWassersteinFlow",
     "proximal": "ProximalMFGFlow",
     "entropic": "EntropicOTGenerator",
+    "gmm": "GaussianMixtureSampler",
 }
 _DEFAULT_METHOD = "auto"
+# Constructor parameters that an option of fit-sample sets too:
+# parameter -> (option, attribute of the parsed arguments, default).
+_PARAMETER_OPTIONS = {
+    "device": ("--device", "device", "auto"),
+    "random_state": ("--seed", "seed", 0),
+    "time_budget": ("--time-budget", "time_budget", 120.0),
+}
+_MAX_SEED = 2**32 - 1
 # Fewer held-out rows than this make the quality summary meaningless.
 _MIN_REPORT_ROWS = 5
 # More synthetic rows equal to input rows than this share: the output would
@@ -380,6 +389,28 @@ def _make_sampler(cls: type, params: dict, args):
         sampler = cls(**params).set_params(device=args.device, random_state=args.seed)
     sampler._validate_params()
     return sampler
+
+
+def _settle_parameter_options(params: dict, args) -> None:
+    """Settle, in ``args``, each setting that both ``-p`` and an option give:
+    ``-p device=cuda`` with ``--device cpu`` is an error, either one alone is
+    honoured (the ``-p`` value leaves ``params``: the option carries it)."""
+    for key, (option, name, default) in _PARAMETER_OPTIONS.items():
+        given = getattr(args, name)
+        if key not in params:
+            setattr(args, name, default if given is None else given)
+            continue
+        value = params.pop(key)
+        if given is not None and value != given:
+            raise CommandLineError(
+                f"-p {key}={value!r} and {option} {given!r} disagree; give one of them."
+            )
+        setattr(args, name, value)
+    if not (isinstance(args.seed, int) and 0 <= args.seed <= _MAX_SEED):
+        raise CommandLineError(
+            f"-p random_state must be an integer from 0 to {_MAX_SEED} (the "
+            f"seed of the split, the fit and the draw), got {args.seed!r}."
+        )
 
 
 def _parse_params(pairs: list[str], cls: type) -> dict:
@@ -891,6 +922,7 @@ def run_fit_sample(args) -> int:
     log = _logger(args.output)
     cls = _resolve_method(args.method)
     params = _parse_params(args.param, cls)
+    _settle_parameter_options(params, args)
     _check_counts(args)
     _check_outputs(args)
     table = read_table(args.input, sep=args.sep, encoding=args.encoding)
@@ -938,6 +970,18 @@ def run_fit_sample(args) -> int:
             "you trust)."
         )
     return 0
+
+
+def _seed_type(text: str) -> int:
+    try:
+        seed = int(text)
+    except ValueError:
+        seed = None
+    if seed is None or not 0 <= seed <= _MAX_SEED:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer from 0 to {_MAX_SEED}, got {text!r}"
+        )
+    return seed
 
 
 def _sep_type(text: str) -> str:
@@ -1022,20 +1066,25 @@ def build_parser() -> argparse.ArgumentParser:
         "rows and skips it (default: 0.2)",
     )
     fit_sample.add_argument(
-        "--seed", type=int, default=0, help="random seed (default: 0)"
+        "--seed",
+        type=_seed_type,
+        default=None,
+        help=f"random seed, 0 to {_MAX_SEED}; -p random_state=N is the same "
+        "(default: 0)",
     )
     fit_sample.add_argument(
         "--time-budget",
         type=float,
-        default=120.0,
+        default=None,
         metavar="SECONDS",
         help="seconds for --method auto to race its candidates; the winner's "
         "refit on every row comes after (default: 120)",
     )
     fit_sample.add_argument(
         "--device",
-        default="auto",
-        help="torch device: auto, cpu, cuda, cuda:N (default: auto)",
+        default=None,
+        help="torch device: auto, cpu, cuda, cuda:N; -p device=... is the same "
+        "(default: auto)",
     )
     fit_sample.add_argument(
         "--save-model",
@@ -1091,7 +1140,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="replace an existing figure (default: refuse)",
     )
-    demo.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    demo.add_argument(
+        "--seed",
+        type=_seed_type,
+        default=0,
+        help=f"random seed, 0 to {_MAX_SEED} (default: 0)",
+    )
     demo.add_argument(
         "--device",
         default="auto",

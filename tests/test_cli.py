@@ -550,3 +550,43 @@ def test_ctrl_c_writes_nothing_and_exits_130(
     )
     assert "Traceback" not in err and "UserWarning" not in err
     assert sorted(tmp_path.iterdir()) == [path]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["-p", "device='meta'", "--device", "cpu"], "disagree"),
+        (["-p", "device=gpu"], "device='gpu'"),  # honoured, so refused by the sampler
+        (["-p", "random_state=3", "--seed", "4"], "-p random_state=3 and --seed 4"),
+        (["-p", "random_state=-1"], "-p random_state must be an integer"),
+    ],
+    ids=["device-disagrees", "device-honoured", "seed-disagrees", "bad-seed"],
+)
+def test_param_and_option_for_one_setting(mixed_csv, tmp_path, capsys, argv, message):
+    path, _ = mixed_csv
+    out = tmp_path / "s.csv"
+    assert main(["fit-sample", str(path), "-o", str(out), *FAST, *argv]) == 2
+    assert message in _one_error_line(capsys)
+    assert not out.exists()
+
+
+def test_param_and_option_that_agree_are_one_setting(mixed_csv, tmp_path):
+    path, _ = mixed_csv
+    model = tmp_path / "m.joblib"
+    args = ["fit-sample", str(path), "-o", str(tmp_path / "s.csv"), "-m", "gmm"]
+    args += ["--save-model", str(model), "-p", "device=cpu", "--device", "cpu"]
+    assert main([*args, "-p", "random_state=7", "-n", "5"]) == 0
+    assert joblib.load(model)[-1].get_params()["random_state"] == 7
+
+
+@pytest.mark.parametrize("command", ["fit-sample", "demo"])
+@pytest.mark.parametrize("seed", ["-1", str(2**32), "1.5"])
+def test_seed_out_of_range_is_a_usage_error(tmp_path, capsys, command, seed):
+    argv = [command] + (
+        [_write(tmp_path, "a\n1\n2\n")] if command == "fit-sample" else []
+    )
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--seed", seed])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --seed: expected an integer from 0 to {2**32 - 1}" in err
