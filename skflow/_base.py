@@ -140,12 +140,17 @@ def check_fit_numerics(
         warn(recovery_message(name, recoveries), NumericalInstabilityWarning)
 
 
+# In every fit-interrupted warning: the command line looks for it to abort
+# instead of writing rows from a partial model.
+FIT_INTERRUPTED = "fit was interrupted (KeyboardInterrupt)"
+
+
 def warn_fit_interrupted(
     estimator, n_completed: int, unit: str, kept: str, use: str
 ) -> None:
     """After a fit ended by Ctrl-C: say so, what was kept, and that it is usable."""
     warn(
-        f"{type(estimator).__name__}.fit was interrupted (KeyboardInterrupt) "
+        f"{type(estimator).__name__}.{FIT_INTERRUPTED} "
         f"after {n_completed} completed {unit}; the fitted model holds {kept} "
         f"and can {use}. Fit again for a full run.",
         UserWarning,

@@ -1,5 +1,6 @@
 """The command line: fit-sample end to end, its errors, and the help."""
 
+import os
 import re
 import subprocess
 import sys
@@ -60,6 +61,7 @@ def test_fit_sample_writes_same_header_and_types(mixed_csv, tmp_path, capsys):
     assert set(synthetic["label"]) <= set(frame["label"])
     printed = capsys.readouterr().out
     assert "energy_distance" in printed and "12 rows held out" in printed
+    assert "0 of the 40 synthetic rows (0%) equal an input row." in printed
 
 
 def test_codes_keep_their_zeros_and_identifiers_are_flagged(tmp_path, capsys):
@@ -162,7 +164,9 @@ def _write(tmp_path, text, name="bad.csv"):
     "make_args, message",
     [
         (lambda p: ["fit-sample", str(p / "missing.csv")], "no such file"),
+        (lambda p: ["fit-sample", str(p)], "is a directory"),
         (lambda p: ["fit-sample", _write(p, "")], "is empty"),
+        (lambda p: ["fit-sample", _write(p, "x,x\n1,2\n")], "repeats the column"),
         (lambda p: ["fit-sample", _write(p, "a,b\n")], "0 rows"),
         (lambda p: ["fit-sample", _write(p, "a,b\n1,2\n3,4,5\n")], "line 3: 3 fields"),
         (lambda p: ["fit-sample", _write(p, "a,b\n1,2\n3\n")], "line 3: 1 fields"),
@@ -211,7 +215,9 @@ def _write(tmp_path, text, name="bad.csv"):
     ],
     ids=[
         "missing",
+        "directory",
         "empty",
+        "duplicate-names",
         "header-only",
         "long-row",
         "short-row",
@@ -286,3 +292,301 @@ def test_fit_sample_auto_with_a_target_keeps_classes(mixed_csv, tmp_path):
     assert main([*args, "--device", "cpu", "--time-budget", "1", "-p", "cv=2"]) == 0
     synthetic = pd.read_csv(out)
     assert set(synthetic["label"]) == {"a", "b"}
+
+
+def _one_error_line(capsys) -> str:
+    """The error: one line, the last on standard error (after any warnings)."""
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    errors = [line for line in lines if "error:" in line]
+    assert errors == lines[-1:] and "Traceback" not in captured.err, captured.err
+    assert lines[-1].startswith("skflow fit-sample: error: ") or lines[-1].startswith(
+        "skflow demo: error: "
+    )
+    return lines[-1]
+
+
+@pytest.mark.parametrize("overwrite", [[], ["--overwrite"]], ids=["plain", "overwrite"])
+def test_output_naming_the_input_is_refused(mixed_csv, tmp_path, capsys, overwrite):
+    path, _ = mixed_csv
+    before = path.read_bytes()
+    (tmp_path / "sub").mkdir()
+    spelled = tmp_path / "sub" / ".." / path.name  # the input, spelled otherwise
+    for output in [
+        ["-o", str(path)],
+        ["-o", str(spelled)],
+        ["--save-model", str(path)],
+    ]:
+        status = main(["fit-sample", str(path), *output, *overwrite, *FAST])
+        assert status == 2
+        assert "is the input file" in _one_error_line(capsys)
+    assert path.read_bytes() == before
+
+
+def test_a_hard_link_to_the_input_is_the_input(mixed_csv, tmp_path, capsys):
+    path, _ = mixed_csv
+    link = tmp_path / "link.csv"
+    try:
+        os.link(path, link)
+    except OSError:
+        pytest.skip("no hard links here")
+    args = ["fit-sample", str(path), "-o", str(link), "--overwrite", *FAST]
+    assert main(args) == 2
+    assert "is the input file" in _one_error_line(capsys)
+
+
+def test_existing_outputs_need_overwrite(mixed_csv, tmp_path, capsys):
+    path, frame = mixed_csv
+    out, model = tmp_path / "synthetic.csv", tmp_path / "model.joblib"
+    args = ["fit-sample", str(path), "-o", str(out), "--save-model", str(model)]
+    for existing in (out, model):
+        existing.write_text("keep me")
+        assert main([*args, *FAST]) == 2
+        message = _one_error_line(capsys)
+        assert f"{existing} exists; pass --overwrite" in message
+        assert existing.read_text() == "keep me"
+        other = model if existing == out else out
+        assert not other.exists()
+        existing.unlink()
+    out.write_text("keep me")
+    model.write_text("keep me")
+    assert main([*args, "--overwrite", "-n", "5", *FAST]) == 0
+    assert list(pd.read_csv(out).columns) == list(frame.columns)
+    assert len(joblib.load(model).sample(2, random_state=0)) == 2
+
+
+@pytest.mark.parametrize(
+    "make_outputs, message",
+    [
+        (lambda p: ["-o", str(p / "no" / "s.csv")], "the folder of --output"),
+        (lambda p: ["--save-model", str(p / "no" / "m.joblib")], "of --save-model"),
+        (lambda p: ["-o", str(p)], "is a directory"),
+        (
+            lambda p: ["-o", str(p / "x"), "--save-model", str(p / "x")],
+            "both name",
+        ),
+    ],
+    ids=["output-folder", "model-folder", "directory", "same-twice"],
+)
+def test_output_paths_are_checked_before_the_fit(
+    mixed_csv, tmp_path, capsys, monkeypatch, make_outputs, message
+):
+    import skflow.cli
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("fitted before the output paths were checked")
+
+    monkeypatch.setattr(skflow.cli, "read_table", no_fit)
+    path, _ = mixed_csv
+    assert main(["fit-sample", str(path), *make_outputs(tmp_path)]) == 2
+    line = _one_error_line(capsys)
+    assert message in line
+    if "folder" in message:
+        assert str(tmp_path / "no") in line and "mkdir -p" in line
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes anywhere"
+)
+def test_a_read_only_folder_is_refused_before_the_fit(mixed_csv, tmp_path, capsys):
+    path, _ = mixed_csv
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    try:
+        assert main(["fit-sample", str(path), "-o", str(folder / "s.csv")]) == 2
+    finally:
+        folder.chmod(0o700)
+    assert "is not writable" in _one_error_line(capsys)
+
+
+def test_a_failed_write_leaves_no_file(mixed_csv, tmp_path, capsys, monkeypatch):
+    # The rows and the model are written together: when the model cannot be
+    # saved, the rows are not written either, and no temporary file stays.
+    path, _ = mixed_csv
+    out = tmp_path / "out"
+    out.mkdir()
+
+    def full_disk(model, target):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(joblib, "dump", full_disk)
+    args = ["-o", str(out / "s.csv"), "--save-model", str(out / "m.joblib")]
+    assert main(["fit-sample", str(path), *args, *FAST]) == 2
+    assert "No space left on device" in capsys.readouterr().err
+    assert list(out.iterdir()) == []
+
+
+def test_demo_refuses_an_existing_figure_before_fitting(tmp_path, capsys):
+    figure = tmp_path / "figure.png"
+    figure.write_bytes(b"mine")
+    assert main(["demo", "--output", str(figure), "--device", "cpu"]) == 2
+    assert "pass --overwrite" in _one_error_line(capsys)
+    assert figure.read_bytes() == b"mine"
+    assert main(["demo", "--output", str(tmp_path / "no" / "f.png")]) == 2
+    assert "the folder of --output" in _one_error_line(capsys)
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"], ids=["semicolon", "tab", "pipe"])
+def test_the_delimiter_is_detected_and_kept(mixed_csv, tmp_path, capsys, sep):
+    _, frame = mixed_csv
+    path = tmp_path / "table.txt"
+    frame.to_csv(path, sep=sep, index=False)
+    out = tmp_path / "synthetic.csv"
+    assert main(["fit-sample", str(path), "-o", str(out), "-n", "9", *FAST]) == 0
+    synthetic = pd.read_csv(out, sep=sep)
+    assert list(synthetic.columns) == list(frame.columns) and len(synthetic) == 9
+    assert synthetic["visits"].dtype.kind == "i"
+    printed = capsys.readouterr().out
+    name = "tab" if sep == "\t" else repr(sep)
+    assert f"Read with the delimiter {name} (detected" in printed
+
+
+def test_sep_reads_what_detection_cannot(tmp_path, capsys):
+    # A semicolon only in the header: the rows look like one column, so
+    # detection falls back to the comma, and the header's ';' is refused
+    # with the remedy; --sep reads it as asked.
+    text = "a;b\n" + "".join(f"{i % 7}.5\n" for i in range(30))
+    path = _write(tmp_path, text)
+    out = tmp_path / "out.csv"
+    assert main(["fit-sample", path, "-o", str(out)]) == 2
+    assert "pass --sep ';'" in _one_error_line(capsys)
+    assert not out.exists()
+    assert main(["fit-sample", path, "-o", str(out), "--sep", ";"]) == 2
+    assert "line 2: 1 fields but the header has 2" in _one_error_line(capsys)
+
+
+def test_an_undecodable_file_names_the_byte_and_encoding(tmp_path, capsys):
+    path = tmp_path / "latin.csv"
+    rows = b"".join(b"Z\xfcrich,%d.%d\n" % (i, i * 7 % 10) for i in range(30))
+    path.write_bytes(b"city,x\n" + rows)
+    out = tmp_path / "out.csv"
+    assert main(["fit-sample", str(path), "-o", str(out), *FAST]) == 2
+    line = _one_error_line(capsys)
+    assert str(path) in line and "byte 0xfc at offset 8 (line 2)" in line
+    assert "--encoding" in line
+    args = ["fit-sample", str(path), "-o", str(out), "--encoding", "latin-1"]
+    assert main([*args, "-n", "4", *FAST]) == 0
+    assert set(pd.read_csv(out)["city"]) == {"Zürich"}
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["--sep", ";;"], ["--encoding", "klingon"]],
+    ids=["sep", "encoding"],
+)
+def test_bad_reading_options_are_usage_errors(tmp_path, capsys, argv):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit-sample", _write(tmp_path, "a,b\n1,2\n"), *argv])
+    assert exit_info.value.code == 2
+    assert f"argument {argv[0]}" in capsys.readouterr().err
+
+
+def test_a_pipe_as_input_is_not_a_regular_file(tmp_path, capsys):
+    if not hasattr(os, "mkfifo"):
+        pytest.skip("no named pipes here")
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    assert main(["fit-sample", str(fifo), "-o", str(tmp_path / "out.csv")]) == 2
+    assert "is not a regular file" in _one_error_line(capsys)
+
+
+def test_rows_that_copy_the_input_are_not_written(tmp_path, capsys):
+    # A semicolon table forced through --sep ',' is one text column: every
+    # synthetic row can only be an input row verbatim. That is refused (the
+    # output would be the private rows), unless --allow-copies.
+    text = "a;b\n" + "".join(f"{i % 4};{'xy'[i % 2]}\n" for i in range(40))
+    path = _write(tmp_path, text, "semicolon.csv")
+    out = tmp_path / "out.csv"
+    args = ["fit-sample", path, "-o", str(out), "--sep", ",", "-n", "20", *FAST]
+    assert main(args) == 2
+    line = _one_error_line(capsys)
+    assert "20 of the 20 synthetic rows (100%) equal an input row" in line
+    assert "nothing was written" in line and "--allow-copies" in line
+    assert not out.exists()
+    assert main([*args, "--allow-copies"]) == 0
+    assert set(pd.read_csv(out)["a;b"]) <= {"0;x", "1;y", "2;x", "3;y"}
+    printed = capsys.readouterr().out
+    assert "warning: 20 of the 20 synthetic rows (100%)" in printed
+
+
+def test_copy_share_compares_rows_as_written():
+    from skflow.cli import copy_share
+
+    real = pd.DataFrame({"x": [1.5, np.nan, 3.0], "c": ["a", None, "b"]})
+    synthetic = pd.DataFrame(
+        {"c": ["a", np.nan, "b", "a"], "x": [1.5, np.nan, 3.5, 3.0]}
+    )
+    # Rows 0 and 1 are input rows (missing cells alike, column order aside).
+    assert copy_share(synthetic, real) == 0.5
+
+
+@pytest.mark.parametrize("where", ["in-the-loop", "after-the-fit"])
+def test_ctrl_c_writes_nothing_and_exits_130(
+    mixed_csv, tmp_path, capsys, monkeypatch, where
+):
+    # skflow's loop keeps a partial model on Ctrl-C (with a warning); the
+    # command must not write rows from it. An interrupt elsewhere (here in the
+    # draw) must not leave a file either.
+    import skflow._base
+    import skflow.cli
+    from skflow._testing import interrupting_progress_bar
+
+    if where == "in-the-loop":
+        monkeypatch.setattr(skflow._base, "tqdm", interrupting_progress_bar(1))
+    else:
+
+        def interrupted(*args, **kwargs):
+            raise KeyboardInterrupt
+
+        monkeypatch.setattr(skflow.cli, "_draw", interrupted)
+    path, _ = mixed_csv
+    out, model = tmp_path / "s.csv", tmp_path / "m.joblib"
+    args = ["fit-sample", str(path), "-o", str(out), "--save-model", str(model)]
+    assert main([*args, *FAST]) == 130
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == (
+        "skflow fit-sample: interrupted (Ctrl-C); nothing was written."
+    )
+    assert "Traceback" not in err and "UserWarning" not in err
+    assert sorted(tmp_path.iterdir()) == [path]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["-p", "device='meta'", "--device", "cpu"], "disagree"),
+        (["-p", "device=gpu"], "device='gpu'"),  # honoured, so refused by the sampler
+        (["-p", "random_state=3", "--seed", "4"], "-p random_state=3 and --seed 4"),
+        (["-p", "random_state=-1"], "-p random_state must be an integer"),
+    ],
+    ids=["device-disagrees", "device-honoured", "seed-disagrees", "bad-seed"],
+)
+def test_param_and_option_for_one_setting(mixed_csv, tmp_path, capsys, argv, message):
+    path, _ = mixed_csv
+    out = tmp_path / "s.csv"
+    assert main(["fit-sample", str(path), "-o", str(out), *FAST, *argv]) == 2
+    assert message in _one_error_line(capsys)
+    assert not out.exists()
+
+
+def test_param_and_option_that_agree_are_one_setting(mixed_csv, tmp_path):
+    path, _ = mixed_csv
+    model = tmp_path / "m.joblib"
+    args = ["fit-sample", str(path), "-o", str(tmp_path / "s.csv"), "-m", "gmm"]
+    args += ["--save-model", str(model), "-p", "device=cpu", "--device", "cpu"]
+    assert main([*args, "-p", "random_state=7", "-n", "5"]) == 0
+    assert joblib.load(model)[-1].get_params()["random_state"] == 7
+
+
+@pytest.mark.parametrize("command", ["fit-sample", "demo"])
+@pytest.mark.parametrize("seed", ["-1", str(2**32), "1.5"])
+def test_seed_out_of_range_is_a_usage_error(tmp_path, capsys, command, seed):
+    argv = [command] + (
+        [_write(tmp_path, "a\n1\n2\n")] if command == "fit-sample" else []
+    )
+    with pytest.raises(SystemExit) as exit_info:
+        main([*argv, "--seed", seed])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --seed: expected an integer from 0 to {2**32 - 1}" in err
