@@ -7,7 +7,8 @@ column dominates the distances.
 Scale rule. Every metric first divides its samples by one power of two, the one
 that brings their largest absolute value into [0.5, 1) (exact: no rounding),
 computes there, and multiplies the result back, so it is correct for data in
-any float64 range (1e-300 as well as 1e300). ``coverage``, ``dcr``,
+any float64 range (1e-300 as well as 1e300); ``coverage`` and ``dcr`` do so
+for the metrics in ``_HOMOGENEOUS_METRICS`` only. ``coverage``, ``dcr``,
 ``c2st_auc`` (with a scale-invariant classifier such as the default) and
 ``mmd`` with its default bandwidth are scale-invariant: the same for ``s * X``
 as for ``X``. ``wasserstein1`` and ``sliced_wasserstein`` are homogeneous of
@@ -130,8 +131,8 @@ def _scaled_back(value, exponent, name):
     return result
 
 
-def _check_metric_name(metric):
-    return metric in _HOMOGENEOUS_METRICS if isinstance(metric, str) else False
+def _is_homogeneous(metric):
+    return isinstance(metric, str) and metric in _HOMOGENEOUS_METRICS
 
 
 def energy_distance(X, Y, *, max_samples=None, random_state=None):
@@ -585,7 +586,7 @@ def _rescaled_for(metric, *arrays):
     Ratios and comparisons of ``d(x, y)`` are then those of the rows as given,
     without squares of 1e300 overflowing or of 1e-300 underflowing.
     """
-    if not _check_metric_name(metric):
+    if not _is_homogeneous(metric):
         return arrays
     return _rescaled(_scale_exponent(*arrays), *arrays)
 

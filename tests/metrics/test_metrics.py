@@ -587,3 +587,36 @@ def test_every_metric_refuses_non_finite_values_naming_the_set(metric, bad, samp
     Y[3, 1] = bad
     with pytest.raises(ValueError, match=r"(Y|X_synth) contains (NaN|infinity)"):
         metric(X, Y)
+
+
+def test_coverage_and_dcr_give_other_metrics_the_rows_as_given():
+    # A callable metric need not be homogeneous (|x - y| + 1 is not): rescaling
+    # the rows would change which balls hold a synthetic row, so it sees them
+    # unscaled and the value is the one computed by hand.
+    from sklearn.neighbors import NearestNeighbors
+
+    def shifted(a, b):
+        return float(np.abs(a - b).sum()) + 1.0
+
+    rng = np.random.RandomState(0)
+    real, synth = rng.normal(size=(25, 2)) * 8.0, rng.normal(size=(20, 2)) * 8.0
+    radii = (
+        NearestNeighbors(n_neighbors=3, metric=shifted)
+        .fit(real)
+        .kneighbors(real)[0][:, -1]
+    )
+    nearest = (
+        NearestNeighbors(n_neighbors=1, metric=shifted)
+        .fit(synth)
+        .kneighbors(real)[0][:, 0]
+    )
+    assert coverage(real, synth, n_neighbors=2, metric=shifted) == np.mean(
+        nearest <= radii
+    )
+    to_train = NearestNeighbors(n_neighbors=1, metric=shifted).fit(real)
+    expected = np.median(to_train.kneighbors(synth)[0][:, 0]) / np.median(
+        to_train.kneighbors(real[::2] * 1.5)[0][:, 0]
+    )
+    assert dcr(real, synth, real[::2] * 1.5, metric=shifted) == pytest.approx(
+        expected, rel=1e-12
+    )
