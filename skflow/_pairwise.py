@@ -51,14 +51,36 @@ def energy_distance_tensor(
 
 
 def rbf_mmd_tensor(
-    x: torch.Tensor, y: torch.Tensor, bandwidth: float, chunk_rows: int = CHUNK_ROWS
-) -> torch.Tensor:
-    """Biased (V-statistic) MMD with ``k(d) = exp(-d^2 / (2 h^2))``."""
+    x: torch.Tensor,
+    y: torch.Tensor,
+    bandwidth: float,
+    chunk_rows: int = CHUNK_ROWS,
+    *,
+    return_reach: bool = False,
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    """Biased (V-statistic) MMD with ``k(d) = exp(-(d / h)^2 / 2)``.
+
+    ``(d / h)^2`` rather than ``d^2 / h^2``: for a tiny ``h`` the latter is
+    ``0 / 0`` on the diagonal. With ``return_reach``, also a boolean tensor:
+    False when the kernel underflowed to 0 for every pair of distinct rows (and
+    some pair is distinct), so that only coincident rows were counted.
+    """
+    reached = torch.zeros((), dtype=torch.bool, device=x.device)
+    distinct = torch.zeros((), dtype=torch.bool, device=x.device)
 
     def kernel(distances: torch.Tensor) -> torch.Tensor:
-        return torch.exp(-(distances**2) / (2.0 * bandwidth**2))
+        nonlocal reached, distinct
+        values = torch.exp(-0.5 * (distances / bandwidth) ** 2)
+        if return_reach:
+            apart = distances > 0
+            distinct = distinct | apart.any()
+            reached = reached | (apart & (values > 0)).any()
+        return values
 
     cross = mean_pairwise(x, y, kernel, chunk_rows)
     within_x = mean_pairwise(x, x, kernel, chunk_rows)
     within_y = mean_pairwise(y, y, kernel, chunk_rows)
-    return torch.sqrt(torch.clamp(within_x + within_y - 2 * cross, min=0.0))
+    value = torch.sqrt(torch.clamp(within_x + within_y - 2 * cross, min=0.0))
+    if return_reach:
+        return value, reached | ~distinct
+    return value

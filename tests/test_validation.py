@@ -1,9 +1,9 @@
-"""The one count validator, ``skflow._validation.check_count``."""
+"""The shared validators of ``skflow._validation``."""
 
 import numpy as np
 import pytest
 
-from skflow._validation import check_count
+from skflow._validation import check_bool, check_count, check_real
 
 
 @pytest.mark.parametrize("value", [1, 7, np.int64(3), np.int32(1), np.uint8(5)])
@@ -35,3 +35,58 @@ def test_none_only_where_allowed_and_the_remedy_is_named():
         check_count(2.5, "max_samples", allow_none=True, remedy="pass e.g. 10")
     with pytest.raises(ValueError, match="; pass e.g. 10$"):
         check_count(0, "max_samples", remedy="pass e.g. 10")
+
+
+@pytest.mark.parametrize("value", [0.5, 1, np.float32(0.25), np.int64(2), 2.0])
+def test_real_numbers_pass_as_python_floats(value):
+    checked = check_real(value, "h", low=0.0, low_inclusive=False)
+    assert checked == float(value) and type(checked) is float
+
+
+@pytest.mark.parametrize("value", [True, np.bool_(False), "1.0", None, [1.0], 1j])
+def test_non_numbers_are_type_errors_naming_the_argument(value):
+    for error in (TypeError, ValueError):
+        with pytest.raises(error, match="bandwidth must be a finite real number"):
+            check_real(value, "bandwidth")
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf, float("inf")])
+def test_non_finite_numbers_are_value_errors(value):
+    with pytest.raises(ValueError, match="finite real number"):
+        check_real(value, "p")
+
+
+@pytest.mark.parametrize(
+    "value, bounds, shown",
+    [
+        (0.0, dict(low=0.0, low_inclusive=False), "> 0"),
+        (-1.0, dict(low=0.0), ">= 0"),
+        (0.5, dict(low=1.0, high=100.0), r"in \[1, 100\]"),
+        (101, dict(low=1.0, high=100.0), r"in \[1, 100\]"),
+        (1.0, dict(low=0.0, high=1.0, high_inclusive=False), r"in \[0, 1\)"),
+        (3.0, dict(high=2.0), "<= 2"),
+    ],
+)
+def test_out_of_range_is_a_value_error_with_the_bounds(value, bounds, shown):
+    with pytest.raises(ValueError, match=f"q must be a finite real number {shown}"):
+        check_real(value, "q", **bounds)
+
+
+def test_bounds_themselves_pass_when_inclusive_and_none_where_allowed():
+    assert check_real(1.0, "p", low=1.0, high=100.0) == 1.0
+    assert check_real(100, "p", low=1.0, high=100.0) == 100.0
+    assert check_real(None, "h", allow_none=True) is None
+    with pytest.raises(ValueError, match=r">= 0 or None, got -1.0; pick another$"):
+        check_real(-1.0, "h", low=0.0, allow_none=True, remedy="pick another")
+
+
+@pytest.mark.parametrize("value", [True, False, np.bool_(True)])
+def test_bools_pass_check_bool(value):
+    assert check_bool(value, "standardize") is bool(value)
+
+
+@pytest.mark.parametrize("value", [0, 1, "yes", None, 1.0])
+def test_check_bool_refuses_everything_else(value):
+    for error in (TypeError, ValueError):
+        with pytest.raises(error, match="standardize must be True or False, got"):
+            check_bool(value, "standardize")

@@ -3,16 +3,28 @@
 All metrics compare rows as they are given: scale features first (or use
 :func:`sample_report`, which standardises with the training rows) so that no
 column dominates the distances.
+
+Scale rule. Every metric first divides its samples by one power of two, the one
+that brings their largest absolute value into [0.5, 1) (exact: no rounding),
+computes there, and multiplies the result back, so it is correct for data in
+any float64 range (1e-300 as well as 1e300); ``coverage`` and ``dcr`` do so
+for the metrics in ``_HOMOGENEOUS_METRICS`` only. ``coverage``, ``dcr``,
+``c2st_auc`` (with a scale-invariant classifier such as the default) and
+``mmd`` with its default bandwidth are scale-invariant: the same for ``s * X``
+as for ``X``. ``wasserstein1`` and ``sliced_wasserstein`` are homogeneous of
+degree 1 (``s`` times the value), ``energy_distance`` of degree 1/2 (it is the
+square root of a mean distance: ``sqrt(s)`` times the value) and ``mmd`` with
+an explicit bandwidth is the same when the bandwidth is scaled with the data.
+A distance that itself exceeds the largest float64 (about 1.8e308) raises
+``OverflowError`` instead of returning ``inf``.
 """
 
 from __future__ import annotations
 
-from numbers import Real
-
 import numpy as np
 import ot
 import torch
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.neighbors import NearestNeighbors
@@ -22,7 +34,7 @@ from .._frames import align_columns, encoded_if_mixed
 from .._pairwise import energy_distance_tensor, rbf_mmd_tensor
 from .._threads import openmp_threads
 from .._torch_utils import check_random_state
-from .._validation import check_count
+from .._validation import check_bool, check_count, check_real
 
 # Rows used to estimate the median pairwise distance (MMD bandwidth).
 _MEDIAN_HEURISTIC_ROWS = 1000
@@ -31,12 +43,40 @@ _MEDIAN_HEURISTIC_ROWS = 1000
 # rows and 200 directions is several GB; directions are processed in blocks of
 # at most this many entries instead.
 _SLICED_BLOCK_ENTRIES = 2**21
+# Largest order of sliced_wasserstein: the projected differences are at most 2
+# after rescaling, so |difference|^p stays finite, and up to this order only
+# differences below about 1e-3 of the data's scale fall out of float64's range.
+_MAX_SLICED_P = 100
+# Named metrics d with d(c x, c y) = c^k d(x, y) for c > 0: coverage and dcr,
+# which compare such distances with each other, are then unchanged when every
+# row is divided by the same power of two.
+_HOMOGENEOUS_METRICS = frozenset(
+    {
+        "euclidean",
+        "l2",
+        "sqeuclidean",
+        "cityblock",
+        "manhattan",
+        "l1",
+        "chebyshev",
+        "infinity",
+        "minkowski",
+        "cosine",
+        "braycurtis",
+        "canberra",
+        "correlation",
+    }
+)
 
 
-def _check_pair(X, Y, *, min_samples=1):
+def _check_pair(X, Y, *, min_samples=1, names=("X", "Y")):
     Y = align_columns(X, Y)
-    X = check_array(X, dtype=np.float64, ensure_min_samples=min_samples)
-    Y = check_array(Y, dtype=np.float64, ensure_min_samples=min_samples)
+    X = check_array(
+        X, dtype=np.float64, ensure_min_samples=min_samples, input_name=names[0]
+    )
+    Y = check_array(
+        Y, dtype=np.float64, ensure_min_samples=min_samples, input_name=names[1]
+    )
     if X.shape[1] != Y.shape[1]:
         raise ValueError(
             f"The two samples have different numbers of features ({X.shape[1]} and "
@@ -60,6 +100,39 @@ def _check_and_subsample(X, Y, max_samples, random_state):
 
 def _as_cpu_tensor(X: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(X))
+
+
+def _scale_exponent(*arrays) -> int:
+    """``e`` with the largest ``|value|`` of ``arrays`` in ``[2^(e-1), 2^e)``.
+
+    ``np.max(np.abs(.))`` of finite values never overflows (a standard
+    deviation can); 0 for all-zero arrays.
+    """
+    largest = max((float(np.max(np.abs(a))) for a in arrays if a.size), default=0.0)
+    return int(np.frexp(largest)[1]) if largest > 0 else 0
+
+
+def _rescaled(exponent, *arrays):
+    """Every array times ``2^-exponent``: exact, barring subnormal results."""
+    return tuple(np.ldexp(a, -exponent) for a in arrays)
+
+
+def _scaled_back(value, exponent, name):
+    """``value * 2^exponent``, or an ``OverflowError`` beyond float64."""
+    with np.errstate(over="ignore"):
+        result = float(np.ldexp(value, exponent))
+    if not np.isfinite(result):
+        raise OverflowError(
+            f"{name} of these samples is about {value:.6g} * 2**{exponent}, "
+            f"beyond the largest float64 ({np.finfo(np.float64).max:.4g}); divide "
+            "both samples by a common factor first (for example standardise "
+            "them) and multiply the distance back in your own units."
+        )
+    return result
+
+
+def _is_homogeneous(metric):
+    return isinstance(metric, str) and metric in _HOMOGENEOUS_METRICS
 
 
 def energy_distance(X, Y, *, max_samples=None, random_state=None):
@@ -90,6 +163,9 @@ def energy_distance(X, Y, *, max_samples=None, random_state=None):
     -------
     distance : float
         The energy distance, >= 0; 0 when the two samples are identical.
+        Homogeneous of degree 1/2: ``energy_distance(s * X, s * Y)`` is
+        ``sqrt(s) * energy_distance(X, Y)``, computed on rescaled rows so that
+        it is exact in any float64 range.
 
     See Also
     --------
@@ -115,12 +191,32 @@ def energy_distance(X, Y, *, max_samples=None, random_state=None):
     True
     """
     X, Y = _check_and_subsample(X, Y, max_samples, random_state)
-    return float(energy_distance_tensor(_as_cpu_tensor(X), _as_cpu_tensor(Y)))
+    exponent = _scale_exponent(X, Y)
+    X, Y = _rescaled(exponent, X, Y)
+    value = float(energy_distance_tensor(_as_cpu_tensor(X), _as_cpu_tensor(Y)))
+    # Homogeneous of degree 1/2: E(cX, cY) = sqrt(c) E(X, Y), c = 2^exponent.
+    half, odd = divmod(exponent, 2)
+    return float(np.ldexp(value * np.sqrt(2.0) if odd else value, half))
 
 
 def median_heuristic(X, Y, *, random_state=0):
-    """Median Euclidean distance between rows of the pooled sample."""
+    """Median Euclidean distance between rows of the pooled sample.
+
+    Computed on rows rescaled by a power of two, so it neither overflows nor
+    underflows; when more than half the pairs coincide it is that power of two
+    (the data's scale) rather than 0.
+    """
     X, Y = _check_pair(X, Y)
+    exponent = _scale_exponent(X, Y)
+    return _scaled_back(
+        _median_distance(*_rescaled(exponent, X, Y), random_state),
+        exponent,
+        "The median distance",
+    )
+
+
+def _median_distance(X, Y, random_state):
+    """Median pairwise distance of rows with largest ``|value|`` below 1, or 1."""
     rng = check_random_state(random_state)
     pooled = _subsample(np.vstack([X, Y]), _MEDIAN_HEURISTIC_ROWS, rng)
     distances = torch.pdist(_as_cpu_tensor(pooled))
@@ -144,8 +240,11 @@ def mmd(X, Y, *, bandwidth=None, max_samples=None, random_state=None):
         Second sample, e.g. generated rows, with the same columns as ``X``.
 
     bandwidth : float or None, default=None
-        Kernel width ``h``. None uses the median heuristic: the median distance
-        between rows of the pooled sample (at most 1000 rows).
+        Kernel width ``h``, a finite number > 0 in the units of the rows. None
+        uses the median heuristic: the median distance between rows of the
+        pooled sample (at most 1000 rows). A bandwidth so small that the kernel
+        underflows to 0 for every pair of distinct rows, or so large that it
+        is 1 to float64 precision for every pair, raises ``ValueError``.
 
     max_samples : int or None, default=None
         Subsample each set to at most this many rows.
@@ -156,7 +255,9 @@ def mmd(X, Y, *, bandwidth=None, max_samples=None, random_state=None):
     Returns
     -------
     distance : float
-        The (biased) MMD, >= 0; 0 when the two samples are identical.
+        The (biased) MMD, >= 0; 0 when the two samples are identical. It has
+        no units: ``mmd(s * X, s * Y)`` equals ``mmd(X, Y)`` with the default
+        bandwidth, and with ``bandwidth=s * h`` against ``bandwidth=h``.
 
     See Also
     --------
@@ -181,12 +282,51 @@ def mmd(X, Y, *, bandwidth=None, max_samples=None, random_state=None):
     >>> mmd(X, fresh) < mmd(X, fresh + 1.0)
     True
     """
+    bandwidth = check_real(
+        bandwidth,
+        "bandwidth",
+        low=0.0,
+        low_inclusive=False,
+        allow_none=True,
+        remedy="None uses the median distance between rows.",
+    )
     X, Y = _check_and_subsample(X, Y, max_samples, random_state)
+    # The MMD depends on the rows and h only through |x - y| / h: dividing both
+    # by the same power of two changes nothing but the range of the numbers.
+    exponent = _scale_exponent(X, Y)
+    X, Y = _rescaled(exponent, X, Y)
     if bandwidth is None:
-        bandwidth = median_heuristic(X, Y)
-    elif not bandwidth > 0:
-        raise ValueError(f"bandwidth must be positive, got {bandwidth}.")
-    return float(rbf_mmd_tensor(_as_cpu_tensor(X), _as_cpu_tensor(Y), bandwidth))
+        return float(
+            rbf_mmd_tensor(
+                _as_cpu_tensor(X), _as_cpu_tensor(Y), _median_distance(X, Y, 0)
+            )
+        )
+    with np.errstate(over="ignore", under="ignore"):
+        scaled = float(np.ldexp(bandwidth, -exponent))
+    # No distance between rows exceeds twice the largest row norm; beyond 2^26
+    # times that, every |x - y|^2 / (2 h^2) is below 2^-53, each kernel value
+    # rounds to 1 and the MMD is rounding noise.
+    widest = 2.0 * max(float(np.max(np.linalg.norm(A, axis=1))) for A in (X, Y))
+    if widest > 0 and not scaled <= 2.0**26 * widest:
+        raise ValueError(
+            f"bandwidth={bandwidth!r} is more than 6.7e7 times every distance "
+            "between rows: the kernel is 1 to float64 precision for every pair "
+            "and the MMD would be rounding noise; pass a bandwidth comparable "
+            "to the distances between rows, or None for the median heuristic."
+        )
+    if scaled > 0:
+        value, reaches = rbf_mmd_tensor(
+            _as_cpu_tensor(X), _as_cpu_tensor(Y), scaled, return_reach=True
+        )
+    if not scaled > 0 or not reaches:
+        raise ValueError(
+            f"bandwidth={bandwidth!r} is so small against the distances between "
+            "rows that the kernel underflows to 0 for every pair of distinct "
+            "rows: the MMD would only count identical rows; pass a bandwidth "
+            "comparable to the distances between rows, or None for the median "
+            "heuristic."
+        )
+    return float(value)
 
 
 def sliced_wasserstein(X, Y, *, n_projections=200, p=2, random_state=None):
@@ -197,9 +337,10 @@ def sliced_wasserstein(X, Y, *, n_projections=200, p=2, random_state=None):
     not ``SW_p^p``). In one dimension it equals the exact ``W_p``.
 
     The value is POT's :func:`ot.sliced_wasserstein_distance` with the same
-    directions; the directions are processed in blocks so that memory stays
-    bounded by a constant number of projected values (about 2 million) beyond
-    the samples themselves, whatever ``n_projections`` and the row counts.
+    directions (up to rounding); the directions are processed in blocks so
+    that memory stays bounded by a constant number of projected values (about
+    2 million) beyond the samples themselves, whatever ``n_projections`` and
+    the row counts.
 
     Parameters
     ----------
@@ -214,7 +355,8 @@ def sliced_wasserstein(X, Y, *, n_projections=200, p=2, random_state=None):
         ``1 / sqrt(n_projections)``.
 
     p : float, default=2
-        Order of the Wasserstein distance on each direction, >= 1.
+        Order of the Wasserstein distance on each direction, a finite number
+        in ``[1, 100]``.
 
     random_state : int, RandomState instance or None, default=None
         Draws the projection directions.
@@ -222,7 +364,12 @@ def sliced_wasserstein(X, Y, *, n_projections=200, p=2, random_state=None):
     Returns
     -------
     distance : float
-        The estimate of ``SW_p``, >= 0.
+        The estimate of ``SW_p``, >= 0, in the units of the rows: computed on
+        rows divided by a power of two and multiplied back, so that
+        ``sliced_wasserstein(s * X, s * Y)`` is ``s`` times the value in any
+        float64 range. ``OverflowError`` if it exceeds the largest float64;
+        ``ValueError`` if, for a large ``p``, the ``p``-th powers of the
+        projected differences underflow.
 
     See Also
     --------
@@ -247,35 +394,58 @@ def sliced_wasserstein(X, Y, *, n_projections=200, p=2, random_state=None):
     2.0
     """
     n_projections = check_count(n_projections, "n_projections")
-    if not isinstance(p, Real) or not p >= 1:
-        raise ValueError(
-            f"p must be a number >= 1 (SW_p is a distance then), got {p!r}."
-        )
-    X, Y = _check_pair(X, Y)
-    return _sliced_wasserstein_blocked(
-        X, Y, n_projections, p, check_random_state(random_state)
+    p = check_real(
+        p,
+        "p",
+        low=1.0,
+        high=_MAX_SLICED_P,
+        remedy="SW_p is a distance for p >= 1, and beyond "
+        f"{_MAX_SLICED_P} |difference|^p leaves float64's range.",
     )
+    X, Y = _check_pair(X, Y)
+    # Divided by the power of two that brings the largest row norm into
+    # [0.5, 1): every projection is then in [-1, 1], every difference at most 2.
+    exponent = _scale_exponent(X, Y)
+    X, Y = _rescaled(exponent, X, Y)
+    norms = _scale_exponent(*(np.linalg.norm(A, axis=1) for A in (X, Y)))
+    X, Y = _rescaled(norms, X, Y)
+    directions = ot.sliced.get_random_projections(
+        X.shape[1], n_projections, check_random_state(random_state)
+    )
+    power = _sliced_mean_power(X, Y, directions, p)
+    if power < np.finfo(np.float64).tiny and p > 1:
+        # Subnormal or zero: every |difference|^p underflowed (or nearly). Zero
+        # is right only if the projected samples coincide, which W_1 tells.
+        if _sliced_mean_power(X, Y, directions, 1.0) > 0:
+            raise ValueError(
+                f"sliced_wasserstein with p={p:g}: the projected differences "
+                "are so small against the samples' scale that their p-th "
+                "powers underflow float64; lower p."
+            )
+        return 0.0
+    return _scaled_back(power ** (1.0 / p), exponent + norms, "sliced_wasserstein")
 
 
-def _sliced_wasserstein_blocked(X, Y, n_projections, p, seed, block_entries=None):
-    """``SW_p`` as POT computes it, over blocks of directions (bounded memory)."""
+def _sliced_mean_power(X, Y, projections, p, block_entries=None):
+    """Mean over the directions of ``W_p^p`` as POT computes it, in blocks.
+
+    POT's own directions are passed in, so the value is POT's; the blocks bound
+    the memory. Each block's sum is divided by the number of directions before
+    it is added, so the mean stays finite whenever each term is.
+    """
     block_entries = _SLICED_BLOCK_ENTRIES if block_entries is None else block_entries
-    # POT's own draw, so the directions (and the value) are POT's.
-    projections = ot.sliced.get_random_projections(X.shape[1], n_projections, seed)
+    n_projections = projections.shape[1]
     per_block = max(1, block_entries // (X.shape[0] + Y.shape[0]))
     weights_x = np.full(X.shape[0], 1.0 / X.shape[0])
     weights_y = np.full(Y.shape[0], 1.0 / Y.shape[0])
     total = 0.0
     for start in range(0, n_projections, per_block):
         directions = projections[:, start : start + per_block]
-        total += float(
-            np.sum(
-                ot.lp.wasserstein_1d(
-                    X @ directions, Y @ directions, weights_x, weights_y, p=p
-                )
-            )
+        powers = ot.lp.wasserstein_1d(
+            X @ directions, Y @ directions, weights_x, weights_y, p=p
         )
-    return (total / n_projections) ** (1.0 / p)
+        total += float(np.sum(powers / n_projections))
+    return total
 
 
 def wasserstein1(X, Y, *, metric="euclidean", max_samples=3000, random_state=None):
@@ -306,7 +476,11 @@ def wasserstein1(X, Y, *, metric="euclidean", max_samples=3000, random_state=Non
     Returns
     -------
     distance : float
-        The Wasserstein-1 distance, in the units of the rows.
+        The Wasserstein-1 distance, in the units of the rows. It is solved on
+        rows divided by a power of two and multiplied back, so that
+        ``wasserstein1(s * X, s * Y)`` is ``s`` times the value in any float64
+        range (POT's solver alone is off for costs below about 1e-20);
+        ``OverflowError`` if it exceeds the largest float64.
 
     See Also
     --------
@@ -325,10 +499,16 @@ def wasserstein1(X, Y, *, metric="euclidean", max_samples=3000, random_state=Non
     if metric not in ("euclidean", "cityblock"):
         raise ValueError(f"metric must be 'euclidean' or 'cityblock', got {metric!r}.")
     X, Y = _check_and_subsample(X, Y, max_samples, random_state)
+    # POT's network simplex compares costs with absolute tolerances, so costs of
+    # about 1e-20 come out 30-47% off; on rows with largest |value| in [0.5, 1)
+    # the costs are of order 1 and W_1(cX, cY) = c W_1(X, Y) brings them back.
+    exponent = _scale_exponent(X, Y)
+    X, Y = _rescaled(exponent, X, Y)
     cost = ot.dist(X, Y, metric=metric)
     weights_x = np.full(X.shape[0], 1.0 / X.shape[0])
     weights_y = np.full(Y.shape[0], 1.0 / Y.shape[0])
-    return float(ot.emd2(weights_x, weights_y, cost, numItermax=10_000_000))
+    value = float(ot.emd2(weights_x, weights_y, cost, numItermax=10_000_000))
+    return _scaled_back(value, exponent, "wasserstein1")
 
 
 def coverage(X_real, X_synth, *, n_neighbors=5, metric="euclidean"):
@@ -351,12 +531,17 @@ def coverage(X_real, X_synth, *, n_neighbors=5, metric="euclidean"):
         ``[1, n_real - 1]``.
 
     metric : str, default="euclidean"
-        Any metric of :class:`sklearn.neighbors.NearestNeighbors`.
+        Any metric of :class:`sklearn.neighbors.NearestNeighbors`. With the
+        Minkowski family, ``"sqeuclidean"``, ``"cosine"``, ``"braycurtis"``,
+        ``"canberra"`` or ``"correlation"`` the rows are first divided by a
+        common power of two, so that the value is scale-invariant in any
+        float64 range; other metrics see the rows as given.
 
     Returns
     -------
     coverage : float in [0, 1]
-        The fraction of real rows whose ball holds a synthetic row.
+        The fraction of real rows whose ball holds a synthetic row; the same
+        for ``s * X_real, s * X_synth`` as for ``X_real, X_synth``.
 
     See Also
     --------
@@ -380,17 +565,30 @@ def coverage(X_real, X_synth, *, n_neighbors=5, metric="euclidean"):
     >>> coverage(X, X + 10.0)  # far away: no real row is reached
     0.0
     """
-    X_real, X_synth = _check_pair(X_real, X_synth)
-    if not 1 <= n_neighbors < X_real.shape[0]:
+    X_real, X_synth = _check_pair(X_real, X_synth, names=("X_real", "X_synth"))
+    n_neighbors = check_count(n_neighbors, "n_neighbors")
+    if not n_neighbors < X_real.shape[0]:
         raise ValueError(
             f"n_neighbors must be in [1, {X_real.shape[0] - 1}] for "
             f"{X_real.shape[0]} real rows, got {n_neighbors}."
         )
+    X_real, X_synth = _rescaled_for(metric, X_real, X_synth)
     real_knn = NearestNeighbors(n_neighbors=n_neighbors + 1, metric=metric)
     radii = real_knn.fit(X_real).kneighbors(X_real)[0][:, -1]
     synth_nn = NearestNeighbors(n_neighbors=1, metric=metric).fit(X_synth)
     nearest_synth = synth_nn.kneighbors(X_real)[0][:, 0]
     return float(np.mean(nearest_synth <= radii))
+
+
+def _rescaled_for(metric, *arrays):
+    """The arrays divided by their common power of two, for homogeneous metrics.
+
+    Ratios and comparisons of ``d(x, y)`` are then those of the rows as given,
+    without squares of 1e300 overflowing or of 1e-300 underflowing.
+    """
+    if not _is_homogeneous(metric):
+        return arrays
+    return _rescaled(_scale_exponent(*arrays), *arrays)
 
 
 def c2st_auc(X_real, X_synth, *, classifier=None, cv=5, random_state=None):
@@ -414,10 +612,16 @@ def c2st_auc(X_real, X_synth, *, classifier=None, cv=5, random_state=None):
         Generated rows, with the same columns.
 
     classifier : estimator or None, default=None
-        Any classifier with ``predict_proba`` or ``decision_function``. None uses
-        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`.
+        Any classifier with ``predict_proba`` or ``decision_function``
+        (:func:`sklearn.base.is_classifier` true; a regressor or a clusterer
+        raises ``TypeError``). None uses
+        :class:`~sklearn.ensemble.HistGradientBoostingClassifier`. The
+        classifier sees both sets divided by one power of two that brings their
+        largest absolute value into [0.5, 1), so that a scale-invariant
+        classifier (such as the default) gives the same AUC for ``s * X`` as
+        for ``X`` in any float64 range.
     cv : int, default=5
-        Stratified folds.
+        Stratified folds, >= 2; each set needs at least ``cv`` rows.
 
     random_state : int, RandomState instance or None, default=None
         Subsampling, fold shuffling and the default classifier's seed.
@@ -448,7 +652,24 @@ def c2st_auc(X_real, X_synth, *, classifier=None, cv=5, random_state=None):
     >>> c2st_auc(X, shifted, classifier=LogisticRegression(), random_state=0) > 0.95
     True
     """
-    X_real, X_synth = _check_pair(X_real, X_synth, min_samples=cv)
+    cv = check_count(cv, "cv", minimum=2, remedy="the number of stratified folds.")
+    if classifier is not None and not is_classifier(classifier):
+        raise TypeError(
+            f"classifier must be a scikit-learn classifier (is_classifier true, "
+            f"with predict_proba or decision_function), got {classifier!r}."
+        )
+    X_real, X_synth = _check_pair(X_real, X_synth, names=("X_real", "X_synth"))
+    fewest = min(X_real.shape[0], X_synth.shape[0])
+    if fewest < cv:
+        raise ValueError(
+            f"c2st_auc with cv={cv} needs at least {cv} rows in each set, got "
+            f"{X_real.shape[0]} real and {X_synth.shape[0]} synthetic rows; "
+            "lower cv or pass more rows."
+        )
+    # One exact power of two for both sets: nothing changes for a classifier
+    # that ignores the scale (the default bins by quantiles) except that its
+    # arithmetic stays in range at 1e300 or 1e-300.
+    X_real, X_synth = _rescaled(_scale_exponent(X_real, X_synth), X_real, X_synth)
     rng = check_random_state(random_state)
     n = min(X_real.shape[0], X_synth.shape[0])
     X = np.vstack([_subsample(X_real, n, rng), _subsample(X_synth, n, rng)])
@@ -486,12 +707,15 @@ def dcr(X_train, X_synth, X_holdout, *, quantile=0.5, metric="euclidean"):
         0.5 compares medians; smaller values look at the closest rows.
 
     metric : str, default="euclidean"
-        Any metric of :class:`sklearn.neighbors.NearestNeighbors`.
+        Any metric of :class:`sklearn.neighbors.NearestNeighbors`; the rows are
+        divided by a common power of two first for the same metrics as in
+        :func:`coverage`.
 
     Returns
     -------
     ratio : float
-        The ratio of the two quantiles, >= 0. ``inf`` when the held-out rows
+        The ratio of the two quantiles, >= 0, the same for ``s`` times every
+        set as for the sets themselves. ``inf`` when the held-out rows
         are themselves copies of training rows (zero denominator) and the
         synthetic rows are not; 1 when both are.
 
@@ -511,10 +735,17 @@ def dcr(X_train, X_synth, X_holdout, *, quantile=0.5, metric="euclidean"):
     >>> 0.5 < dcr(X_train, rng.normal(size=(100, 2)), X_holdout) < 2.0
     True
     """
-    X_train, X_synth = _check_pair(X_train, X_synth)
-    X_train, X_holdout = _check_pair(X_train, X_holdout)
-    if not 0 < quantile < 1:
-        raise ValueError(f"quantile must be in (0, 1), got {quantile}.")
+    X_train, X_synth = _check_pair(X_train, X_synth, names=("X_train", "X_synth"))
+    X_train, X_holdout = _check_pair(X_train, X_holdout, names=("X_train", "X_holdout"))
+    quantile = check_real(
+        quantile,
+        "quantile",
+        low=0.0,
+        high=1.0,
+        low_inclusive=False,
+        high_inclusive=False,
+    )
+    X_train, X_synth, X_holdout = _rescaled_for(metric, X_train, X_synth, X_holdout)
     nearest = NearestNeighbors(n_neighbors=1, metric=metric).fit(X_train)
     synth = np.quantile(nearest.kneighbors(X_synth)[0][:, 0], quantile)
     holdout = np.quantile(nearest.kneighbors(X_holdout)[0][:, 0], quantile)
@@ -546,8 +777,12 @@ def sample_report(
         Generated rows.
     standardize : bool, default=True
         Standardise every set with the training rows' mean and standard
-        deviation first, so that no feature dominates the distances.
-    max_samples : int, default=2000
+        deviation first, so that no feature dominates the distances. Both are
+        computed on columns divided by a power of two, so that they neither
+        overflow nor underflow; the report is then the same for ``s`` times
+        every set as for the sets themselves. Columns constant in the training
+        rows are only centred.
+    max_samples : int >= 2 or None, default=2000
         Row cap per set for the quadratic-cost metrics: ``energy_distance``,
         ``mmd`` and ``wasserstein1`` compare random subsets of at most this many
         rows, ``coverage`` is computed on such subsets of the held-out and
@@ -582,18 +817,23 @@ def sample_report(
     ['c2st_auc', 'coverage', 'dcr', 'energy_distance', 'mmd',
      'sliced_wasserstein', 'wasserstein1']
     """
+    standardize = check_bool(standardize, "standardize")
+    max_samples = check_count(
+        max_samples,
+        "max_samples",
+        minimum=2,
+        allow_none=True,
+        remedy="coverage needs at least two held-out rows in its subset.",
+    )
     X_train, X_test, X_synth, _ = encoded_if_mixed(X_train, X_test, X_synth)
     # Both pairs are checked against the training rows as passed (a DataFrame
     # keeps its names for the second check too).
-    _, X_test = _check_pair(X_train, X_test, min_samples=2)
-    X_train, X_synth = _check_pair(X_train, X_synth, min_samples=2)
+    _, X_test = _check_pair(X_train, X_test, min_samples=2, names=("X_train", "X_test"))
+    X_train, X_synth = _check_pair(
+        X_train, X_synth, min_samples=2, names=("X_train", "X_synth")
+    )
     if standardize:
-        center = X_train.mean(axis=0)
-        spread = X_train.std(axis=0)
-        spread[spread == 0] = 1.0
-        X_train, X_test, X_synth = (
-            (X - center) / spread for X in (X_train, X_test, X_synth)
-        )
+        X_train, X_test, X_synth = _standardized(X_train, X_test, X_synth)
     rng = check_random_state(random_state)
     seeds = rng.randint(np.iinfo(np.int32).max, size=5)
     cv = int(min(5, X_test.shape[0], X_synth.shape[0]))
@@ -617,3 +857,37 @@ def sample_report(
         "c2st_auc": c2st_auc(X_test, X_synth, cv=cv, random_state=seeds[4]),
         "dcr": dcr(X_train, synth_rows, test_rows),
     }
+
+
+def _standardized(X_train, X_test, X_synth):
+    """Every set minus the training mean, over the training standard deviation.
+
+    Per column, on the rows divided by the power of two of the training rows'
+    largest ``|value|`` (exact), and the deviations from the mean by their own
+    largest ``|value|``, so that neither the mean nor the squares overflow at
+    1e300 or underflow at 1e-300. Columns constant in the training rows are
+    only centred, in their own units.
+    """
+    largest = np.max(np.abs(X_train), axis=0)
+    exponent = np.where(largest > 0, np.frexp(largest)[1], 0).astype(np.int32)
+    train = np.ldexp(X_train, -exponent)
+    center = train.mean(axis=0)
+    deviation = train - center
+    widest = np.max(np.abs(deviation), axis=0)
+    constant = widest == 0
+    widest[constant] = 1.0
+    spread = (deviation / widest).std(axis=0) * widest
+    standardized = []
+    for name, A in (("X_train", X_train), ("X_test", X_test), ("X_synth", X_synth)):
+        with np.errstate(all="ignore"):
+            Z = (np.ldexp(A, -exponent) - center) / spread
+            Z[:, constant] = A[:, constant] - X_train[0, constant]
+        if not np.isfinite(Z).all():
+            raise ValueError(
+                f"{name} standardised with the training rows' mean and standard "
+                "deviation exceeds float64's range (some values lie beyond 1e308 "
+                "training standard deviations from the mean); pass "
+                "standardize=False or scale the sets yourself."
+            )
+        standardized.append(Z)
+    return standardized
