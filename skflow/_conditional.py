@@ -82,6 +82,14 @@ def gaussian_mixture_conditional(
     they fix; the loop is over those patterns and the components, never rows.
     """
     n, d = targets.shape
+    out_dtype = targets.dtype
+    # The Schur complements below lose positive definiteness in float32 when
+    # a component is nearly degenerate (duplicated rows, a column that is
+    # almost a function of others): the algebra runs in float64, on the
+    # k x d x d parameters and the rows only.
+    weights, means, covariances, targets = (
+        t.to(torch.float64) for t in (weights, means, covariances, targets)
+    )
     given, values = _given(targets)
     rows = values.clone()
     patterns, inverse = torch.unique(given, dim=0, return_inverse=True)
@@ -131,15 +139,17 @@ def gaussian_mixture_conditional(
                 gain = torch.linalg.solve(s_ff, s_rf.T).T  # S_RF S_FF^{-1}
                 mean_r = mean_r + (c[chosen] - means[k][fixed]) @ gain.T
                 s_rr = s_rr - gain @ s_rf.T
-            s_rr = 0.5 * (s_rr + s_rr.T)
-            chol = torch.linalg.cholesky(
-                s_rr + 1e-9 * torch.eye(len(s_rr), device=s_rr.device, dtype=s_rr.dtype)
-            )
-            drawn[chosen] = mean_r + noise[chosen] @ chol.T
+            # A square root of the conditional covariance through its
+            # eigendecomposition, rounding error's negative eigenvalues set to
+            # 0: exact for any positive semi-definite matrix, where Cholesky
+            # fails on a (numerically) singular one.
+            eigenvalues, eigenvectors = torch.linalg.eigh(0.5 * (s_rr + s_rr.T))
+            root = eigenvectors * eigenvalues.clamp_min(0).sqrt()
+            drawn[chosen] = mean_r + noise[chosen] @ root.T
         block = rows[members]
         block[:, free] = drawn
         rows[members] = block
-    return ConditionalDraw(rows, 1.0, 0.0)
+    return ConditionalDraw(rows.to(out_dtype), 1.0, 0.0)
 
 
 def _misfit(x: torch.Tensor, given: torch.Tensor, values: torch.Tensor) -> torch.Tensor:

