@@ -301,38 +301,43 @@ def skflow_cli(train, n_rows, seed):
         return pd.read_csv(target, parse_dates=dates)
 
 
+def fit_sdv(class_name, train, seed):
+    """An SDV synthesizer fitted on ``train`` (also used by bench_conditional)."""
+    import torch
+    from sdv import single_table
+    from sdv.metadata import Metadata
+
+    torch.manual_seed(seed)
+    # SDV reads datetime64 values as nanoseconds: pandas 3's default
+    # microsecond dates would all land in January 1970.
+    dates = [c for c in train.columns if _kind(train[c].dtype) == "date"]
+    train = train.astype({c: "datetime64[ns]" for c in dates})
+    metadata = Metadata.detect_from_dataframe(train)
+    # A column of distinct values (airports' latitude) is detected as the
+    # primary key, which must stay an id: these tables have no key.
+    if metadata.to_dict()["tables"]["table"].get("primary_key"):
+        metadata.remove_primary_key()
+    # SDV replaces columns it takes for personal data (latitude, state, ...)
+    # with fake values; model them from the rows like every other method.
+    for name, spec in metadata.to_dict()["tables"]["table"]["columns"].items():
+        if spec.get("pii") or spec["sdtype"] not in (
+            "numerical",
+            "categorical",
+            "datetime",
+            "boolean",
+        ):
+            numeric = _kind(train[name].dtype) in ("int", "float")
+            metadata.update_column(
+                name, sdtype="numerical" if numeric else "categorical"
+            )
+    synthesizer = getattr(single_table, class_name)(metadata)
+    synthesizer.fit(train)
+    return synthesizer
+
+
 def _sdv(class_name):
     def fit_sample(train, n_rows, seed):
-        import torch
-        from sdv import single_table
-        from sdv.metadata import Metadata
-
-        torch.manual_seed(seed)
-        # SDV reads datetime64 values as nanoseconds: pandas 3's default
-        # microsecond dates would all land in January 1970.
-        dates = [c for c in train.columns if _kind(train[c].dtype) == "date"]
-        train = train.astype({c: "datetime64[ns]" for c in dates})
-        metadata = Metadata.detect_from_dataframe(train)
-        # A column of distinct values (airports' latitude) is detected as the
-        # primary key, which must stay an id: these tables have no key.
-        if metadata.to_dict()["tables"]["table"].get("primary_key"):
-            metadata.remove_primary_key()
-        # SDV replaces columns it takes for personal data (latitude, state, ...)
-        # with fake values; model them from the rows like every other method.
-        for name, spec in metadata.to_dict()["tables"]["table"]["columns"].items():
-            if spec.get("pii") or spec["sdtype"] not in (
-                "numerical",
-                "categorical",
-                "datetime",
-                "boolean",
-            ):
-                numeric = _kind(train[name].dtype) in ("int", "float")
-                metadata.update_column(
-                    name, sdtype="numerical" if numeric else "categorical"
-                )
-        synthesizer = getattr(single_table, class_name)(metadata)
-        synthesizer.fit(train)
-        return synthesizer.sample(num_rows=n_rows)
+        return fit_sdv(class_name, train, seed).sample(num_rows=n_rows)
 
     return fit_sample
 

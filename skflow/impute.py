@@ -61,13 +61,18 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         splits a mixture by missingness pattern: its imputations are worse at
         high missing rates.
 
-    sample_posterior : bool, default=False
+    sample_posterior : bool, default=True
         Whether each of the ``n_imputations`` draws comes from its own model,
         fitted to a bootstrap resample of the completed rows, so that the
         draws also carry the uncertainty of the fitted parameters, as proper
         multiple imputation requires [2]_ (Amelia II's bootstrap EM [3]_).
-        Costs ``n_imputations`` more fits; gives wider, better-calibrated
-        intervals on small tables.
+        Costs ``n_imputations`` more fits. On the imputation benchmark
+        (``benchmarks/bench_conditional.py``: five tables, MCAR and MAR masks
+        of 10% and 40%) it brought the coverage of 90% intervals from
+        0.80-0.90 to 0.82-0.97 (16 of 20 within 0.85-0.95) and lowered the
+        RMSE of the pooled draws in 16 of 20 cases (averaging bootstrap models
+        is bagging). False draws every
+        imputation from the one fitted model: faster, overconfident.
 
     random_state : int, RandomState instance or None, default=None
         Seeds the model's fit and the draws; with an int, ``transform`` of the
@@ -132,7 +137,7 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         *,
         n_imputations=1,
         max_iter=5,
-        sample_posterior=False,
+        sample_posterior=True,
         random_state=None,
     ):
         self.sampler = sampler
