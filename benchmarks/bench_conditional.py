@@ -84,6 +84,9 @@ GAUSSIAN_COV = np.array([[1.0, 0.8, 0.5], [0.8, 1.0, 0.3], [0.5, 0.3, 1.0]])
 MIXTURE_WEIGHTS = np.array([0.5, 0.5])
 MIXTURE_MEANS = np.array([[-1.0, -1.0], [1.0, 1.0]])
 MIXTURE_COV = np.array([[0.5, 0.35], [0.35, 0.5]])
+# Off the midpoint, so that the two components' weights in the conditional
+# differ (at 0 the exact conditional mean is 0 by symmetry).
+MIXTURE_GIVEN = 0.5
 
 
 def gaussian_conditional(cov, given_value):
@@ -138,7 +141,7 @@ def run_closed_form(seeds, n_train, n_draws):
             np.zeros(2), MIXTURE_COV, size=n_train
         )
         exact_mean, exact_cov = gaussian_conditional(GAUSSIAN_COV, 1.0)
-        mix_mean, mix_var = mixture_conditional(0.0)
+        mix_mean, mix_var = mixture_conditional(MIXTURE_GIVEN)
         for name, sampler in closed_form_samplers(seed).items():
             start = time.perf_counter()
             model = sampler.fit(gaussian)
@@ -167,14 +170,16 @@ def run_closed_form(seeds, n_train, n_draws):
             print(f"  {name} gaussian done", file=sys.stderr, flush=True)
             model = closed_form_samplers(seed)[name].fit(mixture)
             start = time.perf_counter()
-            drawn = model.sample(n_draws, random_state=seed, conditions={0: 0.0})
+            drawn = model.sample(
+                n_draws, random_state=seed, conditions={0: MIXTURE_GIVEN}
+            )
             draw_s = time.perf_counter() - start
             own_mean, own_sd, n_near = brute_force_conditional(
-                model, 0.0, 0.02 * mixture[:, 0].std(), seed
+                model, MIXTURE_GIVEN, 0.02 * mixture[:, 0].std(), seed
             )
             rows.append(
                 {
-                    "case": "mixture, x0 = 0",
+                    "case": f"mixture, x0 = {MIXTURE_GIVEN}",
                     "sampler": name,
                     "seed": seed,
                     "method": model.conditional_report_["method"],
