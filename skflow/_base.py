@@ -618,8 +618,9 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
         real = to_tensor(self._scale(X), generated.device, generated.dtype)
         # One thread for the distance: its sums are reduced in another order
         # with more threads (about 1e-6 apart), and repeated calls must give the
-        # same value whatever the machine's load (the draw above is exact at
-        # any thread count).
+        # same value whatever the machine's load. The draw above follows the
+        # sampler's n_jobs: bit-identical at a fixed thread count only (see
+        # "What is bit-identical" in doc/sampler_contract.md).
         with torch_threads(1):
             return -float(energy_distance_tensor(real, generated))
 
