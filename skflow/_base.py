@@ -72,20 +72,47 @@ def keeps_state_on_failure(fit):
     before the first iteration), the estimator keeps the attributes it had
     before the call: a model fitted earlier is not lost, and a new estimator
     stays unfitted. Fitting assigns new objects rather than mutating old ones,
-    so a shallow copy of the instance dictionary is the whole state.
+    so a shallow copy of the instance dictionary is the whole state, with one
+    exception: random states are advanced in place (a continued fit draws its
+    seeds from the fitted ``random_state_``, any fit from a ``RandomState``
+    passed as ``random_state``). Their positions are saved too and put back in
+    place, so the ``sample()`` stream after a failed fit is the one a twin
+    estimator that never tried would draw.
     """
 
     @functools.wraps(fit)
     def guarded_fit(self, *args, **kwargs):
         state = dict(self.__dict__)
+        positions = _random_state_positions(state.values())
         try:
             return fit(self, *args, **kwargs)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(state)
+            _restore_random_state_positions(positions)
             raise
 
     return guarded_fit
+
+
+def _random_state_positions(values) -> list:
+    """``(random state, saved position)`` for each numpy random state in ``values``."""
+    positions = []
+    for value in values:
+        if isinstance(value, np.random.RandomState):
+            positions.append((value, value.get_state()))
+        elif isinstance(value, np.random.Generator):
+            positions.append((value, value.bit_generator.state))
+    return positions
+
+
+def _restore_random_state_positions(positions: list) -> None:
+    """Put each random state of :func:`_random_state_positions` back, in place."""
+    for value, position in positions:
+        if isinstance(value, np.random.RandomState):
+            value.set_state(position)
+        else:
+            value.bit_generator.state = position
 
 
 def pass_input_scale(estimator, shared: bool) -> None:
@@ -591,8 +618,9 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
         real = to_tensor(self._scale(X), generated.device, generated.dtype)
         # One thread for the distance: its sums are reduced in another order
         # with more threads (about 1e-6 apart), and repeated calls must give the
-        # same value whatever the machine's load (the draw above is exact at
-        # any thread count).
+        # same value whatever the machine's load. The draw above follows the
+        # sampler's n_jobs: bit-identical at a fixed thread count only (see
+        # "What is bit-identical" in doc/sampler_contract.md).
         with torch_threads(1):
             return -float(energy_distance_tensor(real, generated))
 

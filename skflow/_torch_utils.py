@@ -7,7 +7,11 @@ the tensors they are given.
 
 from __future__ import annotations
 
+import importlib
+import signal
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import NamedTuple
 
 import numpy as np
@@ -20,6 +24,13 @@ _DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 # Seeds handed to torch.Generator.manual_seed are drawn below this bound.
 _SEED_BOUND = np.iinfo(np.int32).max
+
+# What torch.optim imports lazily when a process builds its first optimiser
+# (torch._compile's dynamo guard on Optimizer.add_param_group): hundreds of
+# modules in 1.5 to 2.5 s, some registering operators with torch's C++
+# dispatcher. Kept out of ``import skflow``, whose users may never fit.
+_OPTIMIZER_IMPORT = "torch._dynamo"
+_optimizer_import_done = False
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -105,6 +116,70 @@ def make_generator(seed: int, device: torch.device) -> torch.Generator:
     generator = torch.Generator(device=device)
     generator.manual_seed(seed)
     return generator
+
+
+@contextmanager
+def _ctrl_c_held():
+    """Hold Ctrl-C (SIGINT) back for the block, then deliver it.
+
+    Works in the main thread with a Python-level SIGINT handler (the default
+    one raises ``KeyboardInterrupt``), the only place Ctrl-C arrives as an
+    exception; elsewhere the block runs as it is. A block that raises drops the
+    held signal: its own error comes first.
+    """
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(
+        previous
+    ):
+        yield
+        return
+    held = []
+    signal.signal(signal.SIGINT, lambda signum, frame: held.append(frame))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if held:
+        previous(signal.SIGINT, held[0])
+
+
+def import_optimizer_modules() -> None:
+    """Finish torch's lazy import behind the first optimiser, Ctrl-C held back.
+
+    An import interrupted halfway cannot be undone: its modules have registered
+    operators with torch's C++ dispatcher, and importing them again fails, so a
+    Ctrl-C in the first seconds of a process would break every later fit.
+    Ctrl-C during the import therefore waits for it to finish (at most a few
+    seconds, once per process) and is then raised as usual.
+
+    Raises
+    ------
+    RuntimeError
+        If the import fails: torch was left half-imported by an earlier import
+        interrupted outside skflow.
+    """
+    global _optimizer_import_done
+    if _optimizer_import_done:
+        return
+    with _ctrl_c_held():
+        try:
+            importlib.import_module(_OPTIMIZER_IMPORT)
+        except Exception as exc:
+            raise RuntimeError(
+                f"torch could not import {_OPTIMIZER_IMPORT}, which torch.optim "
+                f"needs to build an optimiser ({type(exc).__name__}: {exc}). An "
+                "import interrupted earlier in this process (Ctrl-C while torch "
+                "first built an optimiser or compiled) leaves torch half-imported; "
+                "restart the Python process."
+            ) from exc
+    _optimizer_import_done = True
+
+
+def adam(parameters, **options) -> torch.optim.Adam:
+    """``torch.optim.Adam(parameters, **options)``, built after
+    :func:`import_optimizer_modules` so that Ctrl-C cannot break torch."""
+    import_optimizer_modules()
+    return torch.optim.Adam(parameters, **options)
 
 
 class RandomStreams(NamedTuple):

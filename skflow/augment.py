@@ -9,16 +9,25 @@ sampler can balance a training set inside an imblearn ``Pipeline``.
 from __future__ import annotations
 
 import inspect
+import re
+import warnings
+from contextlib import contextmanager
 from numbers import Integral
 
 import numpy as np
-from joblib import Parallel, delayed
+from joblib import Parallel, delayed, effective_n_jobs
 from scipy import sparse
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ._base import check_n_samples, keeps_state_on_failure, pass_input_scale
+from ._base import (
+    FIT_INTERRUPTED,
+    check_n_samples,
+    keeps_state_on_failure,
+    pass_input_scale,
+    warn_fit_interrupted,
+)
 from ._compat import HasMethods, _fit_context, validate_data
 from ._frames import cast_numeric_column, column_kind
 from ._torch_utils import check_random_state, draw_seed
@@ -66,6 +75,39 @@ def _fit_one(estimator, X, label, n_rows):
         except Exception:
             wrapped = RuntimeError(message)
         raise wrapped from exc
+
+
+@contextmanager
+def _fit_interrupted_warnings():
+    """Hold back the fit-interrupted warnings raised in the block.
+
+    A skflow sampler that Ctrl-C stops keeps its partial model and says so
+    with a warning (``skflow._base.FIT_INTERRUPTED``) instead of raising: the
+    one sign a meta-estimator gets that its user asked to stop. The block's
+    warnings of that kind are collected in the list it yields, whatever the
+    filters say; the caller decides whether to show them
+    (:func:`_show_held`). Other warnings pass as usual.
+    """
+    held = []
+    show = warnings.showwarning
+
+    def watch(message, category, filename, lineno, file=None, line=None):
+        if FIT_INTERRUPTED in str(message):
+            held.append((message, category, filename, lineno))
+        else:
+            show(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("always", message=f".*{re.escape(FIT_INTERRUPTED)}")
+        warnings.showwarning = watch
+        yield held
+
+
+def _show_held(held) -> None:
+    """Emit warnings held by :func:`_fit_interrupted_warnings`, through the
+    caller's filters."""
+    for message, category, filename, lineno in held:
+        warnings.warn_explicit(message, category, filename, lineno)
 
 
 def _numeric_ranges(frame) -> np.ndarray:
@@ -197,6 +239,20 @@ class ClassConditionalSampler(BaseEstimator):
     or leave it out of :class:`SyntheticOverSampler`'s ``sampling_strategy``.
     No silent fallback (such as copying the rows) is made.
 
+    Interrupting: Ctrl-C (``KeyboardInterrupt``) stops the whole fit at once,
+    by the samplers' rule (see "Interrupting a fit" in the user guide): a
+    usable model is kept with a warning, and an interrupt that leaves none is
+    passed on. The classes are fitted one after the other when ``n_jobs`` is
+    None or 1 (outside a joblib backend context): Ctrl-C in a class's fit
+    fits no later class; the fit raises ``KeyboardInterrupt`` and the
+    estimator is left as it was before ``fit`` (a model needs every class),
+    unless it was the last class and its sampler kept a partial model, which
+    is then kept with a warning. With more jobs, joblib fits the classes:
+    Ctrl-C in the calling process makes joblib stop dispatching, cancel what
+    its backend can (process workers are stopped; threads already running
+    finish in the background) and raise ``KeyboardInterrupt``, and the
+    estimator is left as it was.
+
     Cost: fit is the sum of the per-class fits divided by the parallelism;
     memory holds one fitted sampler per class.
 
@@ -277,8 +333,13 @@ class ClassConditionalSampler(BaseEstimator):
             if "random_state" in estimator.get_params():
                 estimator.set_params(random_state=seeds[k])
             subset = rows.iloc[index] if hasattr(rows, "iloc") else rows[index]
-            tasks.append(delayed(_fit_one)(estimator, subset, label, len(index)))
-        self.estimators_ = list(Parallel(n_jobs=self.n_jobs)(tasks))
+            tasks.append((estimator, subset, label, len(index)))
+        if effective_n_jobs(self.n_jobs) == 1:
+            self.estimators_ = self._fit_in_turn(tasks)
+        else:
+            self.estimators_ = list(
+                Parallel(n_jobs=self.n_jobs)(delayed(_fit_one)(*t) for t in tasks)
+            )
         self._is_frame = hasattr(X, "iloc")
         self._columns = list(X.columns) if self._is_frame else None
         # A sampler fitted on a DataFrame of numbers returns float columns:
@@ -288,6 +349,33 @@ class ClassConditionalSampler(BaseEstimator):
         self._column_ranges = _numeric_ranges(X) if self._is_frame else None
         self.random_state_ = np.random.RandomState(draw_seed(rng))
         return self
+
+    def _fit_in_turn(self, tasks) -> list:
+        """Fit the classes one after the other; stop at Ctrl-C.
+
+        A class whose sampler Ctrl-C stopped (it keeps a partial model and
+        warns) ends the fit: raised as ``KeyboardInterrupt`` when classes are
+        left unfitted, the model kept with a warning when it was the last.
+        """
+        fitted = []
+        for estimator, subset, label, n_rows in tasks:
+            with _fit_interrupted_warnings() as held:
+                fitted.append(_fit_one(estimator, subset, label, n_rows))
+            if not held:
+                continue
+            if len(fitted) < len(tasks):
+                # A model needs every class: nothing usable to keep.
+                raise KeyboardInterrupt
+            _show_held(held)
+            label = label.item() if isinstance(label, np.generic) else label
+            warn_fit_interrupted(
+                self,
+                len(tasks) - 1,
+                "classes",
+                f"all {len(tasks)} classes, the last ({label!r}) fitted partially,",
+                "sample",
+            )
+        return fitted
 
     def sample(self, n_samples=None, y=None, *, random_state=None):
         """Generate labelled rows.

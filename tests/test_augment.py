@@ -158,6 +158,69 @@ def test_failed_refit_keeps_the_fitted_classes(three_classes):
         np.testing.assert_array_equal(got, expected)
 
 
+def _ctrl_c_in_class_fit(monkeypatch, interrupted_fit):
+    """Ctrl-C after the first iteration of the ``interrupted_fit``-th class fit
+    (1-based); returns the list of fits started, one entry per progress bar."""
+    import skflow._base
+    from skflow._testing import interrupting_progress_bar
+
+    started = []
+    interrupting, plain = interrupting_progress_bar(1), interrupting_progress_bar(10**9)
+
+    def progress_bar(*args, **kwargs):
+        started.append(kwargs.get("desc"))
+        if len(started) == interrupted_fit:
+            return interrupting(*args, **kwargs)
+        return plain(*args, **kwargs)
+
+    monkeypatch.setattr(skflow._base, "tqdm", progress_bar)
+    return started
+
+
+def test_ctrl_c_in_a_class_fit_stops_the_whole_fit(three_classes, monkeypatch):
+    X, y, _ = three_classes
+    model = ClassConditionalSampler(_fast_lipschitz(), random_state=0).fit(X, y)
+    before = model.sample(30, random_state=1)
+    state = dict(vars(model))
+    started = _ctrl_c_in_class_fit(monkeypatch, interrupted_fit=1)
+    with warnings.catch_warnings():
+        # The first class's partial model is not kept: no warning says it is.
+        warnings.filterwarnings("error", message=".*interrupted")
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(X, y)
+    assert started == ["LipschitzParticleSampler"]  # no later class was fitted
+    assert vars(model).keys() == state.keys()
+    assert all(vars(model)[key] is value for key, value in state.items())
+    for got, expected in zip(model.sample(30, random_state=1), before):
+        np.testing.assert_array_equal(got, expected)
+    started.clear()  # the next fit's first class is interrupted
+    fresh = ClassConditionalSampler(_fast_lipschitz(), random_state=0)
+    with pytest.raises(KeyboardInterrupt):
+        fresh.fit(X, y)
+    assert not hasattr(fresh, "estimators_")
+
+
+def test_ctrl_c_in_the_last_class_fit_keeps_the_model(three_classes, monkeypatch):
+    X, y, _ = three_classes
+    started = _ctrl_c_in_class_fit(monkeypatch, interrupted_fit=3)
+    model = ClassConditionalSampler(_fast_lipschitz(), random_state=0)
+    with pytest.warns(UserWarning, match="interrupted") as record:
+        model.fit(X, y)
+    messages = [str(w.message) for w in record if "interrupted" in str(w.message)]
+    assert len(messages) == 2  # the last class's sampler's, then the model's
+    assert messages[0].startswith("LipschitzParticleSampler.fit was interrupted")
+    assert messages[1].startswith("ClassConditionalSampler.fit was interrupted")
+    assert "after 2 completed classes" in messages[1] and "('c')" in messages[1]
+    assert len(started) == 3
+    assert model.estimators_[-1].stop_reason_ == "interrupted"
+    assert [e.stop_reason_ != "interrupted" for e in model.estimators_[:2]] == [
+        True,
+        True,
+    ]
+    X_new, y_new = model.sample(30, random_state=0)
+    assert np.isfinite(X_new).all() and set(y_new) == {"a", "b", "c"}
+
+
 def test_reproducible_and_stream_advances(three_classes):
     X, y, _ = three_classes
     make = lambda: ClassConditionalSampler(_fast_lipschitz(), random_state=3)  # noqa: E731

@@ -22,7 +22,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skflow._testing import fast_samplers, interrupting_progress_bar
-from skflow.exceptions import DeviceWarning
+from skflow.exceptions import DeviceWarning, NumericalInstabilityError
 from skflow.utils import estimator_checks
 
 
@@ -134,6 +134,49 @@ def test_a_failed_refit_keeps_the_fitted_model(estimator, blobs_data, monkeypatc
     assert vars(sampler).keys() == state.keys()
     assert all(vars(sampler)[key] is value for key, value in state.items())
     np.testing.assert_array_equal(sampler.sample(20, random_state=0), before)
+
+
+@pytest.mark.parametrize("estimator", SAMPLERS, ids=_id)
+def test_a_failed_continuation_keeps_the_sample_stream(
+    estimator, blobs_data, monkeypatch
+):
+    import skflow._base
+
+    twin = _fit(estimator, blobs_data).set_params(warm_start=True)
+    sampler = _fit(estimator, blobs_data).set_params(warm_start=True)
+
+    def ctrl_c_at_once(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    # The continuation has drawn its seeds from random_state_ when it stops.
+    monkeypatch.setattr(skflow._base, "tqdm", ctrl_c_at_once)
+    with pytest.raises(KeyboardInterrupt):
+        sampler.fit(blobs_data)
+    monkeypatch.undo()
+    np.testing.assert_array_equal(sampler.sample(7), twin.sample(7))
+    # And the next continuation is the one the twin makes.
+    assert np.array_equal(
+        sampler.fit(blobs_data).sample(7, random_state=0),
+        twin.fit(blobs_data).sample(7, random_state=0),
+    )
+
+
+def test_a_failed_fit_rewinds_a_random_state_instance(blobs_data, monkeypatch):
+    import skflow._base
+
+    seed = np.random.RandomState(3)
+    position = seed.get_state()[1].copy(), seed.get_state()[2]
+    sampler = clone(SAMPLERS[0]).set_params(random_state=seed)
+    monkeypatch.setattr(skflow._base.BaseSampler, "_check_numerics", _blow_up)
+    with pytest.raises(NumericalInstabilityError):
+        sampler.fit(blobs_data)
+    assert sampler.random_state is seed
+    np.testing.assert_array_equal(seed.get_state()[1], position[0])
+    assert seed.get_state()[2] == position[1]
+
+
+def _blow_up(self, *args, **kwargs):
+    raise NumericalInstabilityError("a fit that blew up")
 
 
 def _tensors_in(obj):

@@ -19,7 +19,7 @@ import torch
 from .._loop import LoopOutcome, TrainingStep, run_loop
 from .._nn import init_mlp, mlp_forward
 from .._recovery import MAX_RECOVERIES
-from .._torch_utils import RandomStreams
+from .._torch_utils import RandomStreams, adam
 
 
 class AutoencoderResult(NamedTuple):
@@ -127,7 +127,7 @@ class _EpochStep(TrainingStep):
             p.detach().clone().requires_grad_(True) for p in self.parameters
         ]
         self.in_place = self.parameters
-        self.optimizers = [torch.optim.Adam(self.parameters, lr=self.learning_rate)]
+        self.optimizers = [adam(self.parameters, lr=self.learning_rate)]
         self.batch_size = min(self.batch_size, self.train.shape[0])
         # Columns: training loss, then validation loss when there is a split;
         # the last column is the monitored one.

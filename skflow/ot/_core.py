@@ -50,7 +50,7 @@ from .._loop import LoopOutcome, TrainingStep, first_false, run_loop
 from .._memorization import median_nearest_distance
 from .._nn import init_residual_generator, residual_generator_forward
 from .._recovery import MAX_RECOVERIES
-from .._torch_utils import RandomStreams, iter_chunks, minibatch
+from .._torch_utils import RandomStreams, adam, iter_chunks, minibatch
 
 # Largest block of the (generated rows x data rows) matrix held at once by the
 # semi-discrete functions: 2**22 entries (16 MiB in float32). Generated rows are
@@ -408,7 +408,7 @@ class _EntropicStep(TrainingStep):
             p.detach().clone().requires_grad_(True) for p in self.model.parameters
         ]
         self.model = Generator(parameters, self.model.latent_dim)
-        optimizer = torch.optim.Adam(parameters, lr=self.learning_rate)
+        optimizer = adam(parameters, lr=self.learning_rate)
         # Cosine decay of the generator's step to zero at max_iter: the
         # stochastic losses keep the iterate moving at a constant step; decaying
         # it lets the last iterate settle instead of stopping at a random point

@@ -39,7 +39,7 @@ from .._nn import (
     unflatten_critic,
 )
 from .._recovery import MAX_RECOVERIES
-from .._torch_utils import RandomStreams, iter_chunks, minibatch
+from .._torch_utils import RandomStreams, adam, iter_chunks, minibatch
 
 DIVERGENCES = ("kl", "alpha", "wasserstein")
 
@@ -120,9 +120,7 @@ class _ParticleStep(TrainingStep):
         trained = [*self.weights, *self.biases]
         trained += [self.shift] if self.divergence == "alpha" else []
         # beta1 = 0.5 is the usual choice for adversarial critics: the target moves.
-        self.optimizers = [
-            torch.optim.Adam(trained, lr=self.learning_rate, betas=(0.5, 0.999))
-        ]
+        self.optimizers = [adam(trained, lr=self.learning_rate, betas=(0.5, 0.999))]
         self.in_place = [self.particles, *self.weights, *self.biases, self.shift]
         n_parameters = sum(
             w.numel() + b.numel() for w, b in zip(self.weights, self.biases)

@@ -41,7 +41,7 @@ from .._gaussian import draw_gaussian
 from .._loop import LoopOutcome, TrainingStep, first_false, run_loop
 from .._nn import Critic, critic_forward, init_mlp, lipschitz_critic, mlp_forward
 from .._recovery import MAX_RECOVERIES
-from .._torch_utils import RandomStreams, iter_chunks, minibatch
+from .._torch_utils import RandomStreams, adam, iter_chunks, minibatch
 
 SOLVERS = ("euler", "heun", "rk4")
 GENERATORS = ("velocity", "potential")
@@ -324,10 +324,10 @@ class _ProximalStep(TrainingStep):
             critic_parameters.append(self.shift)
         # beta1 = 0.5 is the usual choice for adversarial training: the target
         # moves.
-        self.critic_optimizer = torch.optim.Adam(
+        self.critic_optimizer = adam(
             critic_parameters, lr=self.critic_learning_rate, betas=(0.5, 0.999)
         )
-        self.generator_optimizer = torch.optim.Adam(
+        self.generator_optimizer = adam(
             self.field.parameters, lr=self.learning_rate, betas=(0.5, 0.999)
         )
         self.optimizers = [self.critic_optimizer, self.generator_optimizer]

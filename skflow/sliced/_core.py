@@ -32,7 +32,7 @@ from .._nn import (
     residual_generator_forward,
 )
 from .._recovery import MAX_RECOVERIES
-from .._torch_utils import RandomStreams, minibatch
+from .._torch_utils import RandomStreams, adam, minibatch
 
 # Log-scales of coupling layers are bounded by tanh * this: keeps every step
 # invertible and the log-determinant finite.
@@ -350,7 +350,7 @@ class _JKOStep(TrainingStep):
         ]
         self.model = self.model._replace(parameters=parameters)
         self.in_place = parameters
-        self.optimizers = [torch.optim.Adam(parameters, lr=self.learning_rate)]
+        self.optimizers = [adam(parameters, lr=self.learning_rate)]
         like = {"device": parameters[0].device, "dtype": parameters[0].dtype}
         self.objective = torch.empty(self.max_iter, **like)
         self.distance = torch.empty(self.max_iter, **like)

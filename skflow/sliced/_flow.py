@@ -259,7 +259,10 @@ class SlicedWassersteinFlow(BaseSampler):
         log_prob : callable
             Maps a torch tensor of shape ``(n, n_features)`` (on the estimator's
             device and dtype) to a tensor of shape ``(n,)`` of log-densities up
-            to a constant; must be differentiable with torch autograd.
+            to a constant; must be differentiable with torch autograd in its
+            input. One computed under ``torch.no_grad()``, from a detached
+            tensor or through numpy has no gradient to follow and is refused
+            with a ``ValueError``.
         n_features : int
             Dimension of the target.
 
@@ -330,12 +333,26 @@ class SlicedWassersteinFlow(BaseSampler):
 
     @staticmethod
     def _check_log_prob(log_prob, n_features, device, dtype):
+        """Evaluate ``log_prob`` once near the start, ``N(0, I)``: a torch tensor
+        of shape (n,), finite, and differentiable in its input (the flow moves
+        along its gradient; without one it stays at the start)."""
         probe = torch.zeros(3, n_features, device=device, dtype=dtype)
         probe[1] += 0.5
         probe[2] -= 0.5
+        probe.requires_grad_(True)
+        no_gradient = (
+            "log_prob must be a differentiable torch function of its input; it "
+            "returned a tensor without gradient. Do not detach, call .numpy() or "
+            "use torch.no_grad() inside it: write it with torch operations on the "
+            "tensor it receives."
+        )
         try:
-            values = log_prob(probe)
+            with torch.enable_grad():
+                values = log_prob(probe)
         except Exception as exc:
+            if "requires grad" in str(exc):
+                # Tensor.numpy() on an input that autograd tracks.
+                raise ValueError(f"{no_gradient} ({exc})") from exc
             raise ValueError(
                 f"log_prob failed on a (3, {n_features}) tensor: {exc!r}. It must "
                 f"accept torch tensors of shape (n, {n_features})."
@@ -357,6 +374,13 @@ class SlicedWassersteinFlow(BaseSampler):
                 "log_prob returned NaN or infinite values near the origin; the flow "
                 "starts from N(0, I), so log_prob must be finite there."
             )
+        gradient = (
+            torch.autograd.grad(values.sum(), probe, allow_unused=True)[0]
+            if values.requires_grad
+            else None
+        )
+        if gradient is None:
+            raise ValueError(no_gradient)
 
     def _resolve_n_particles(self, n_rows: int) -> int:
         if self.n_particles != "auto":

@@ -86,7 +86,7 @@ def test_fit_density_reaches_a_gaussian_target():
         (lambda x: x, 2, ValueError, "shape"),
         (lambda x: x.sum(), 2, ValueError, "shape"),
         (lambda x: torch.full((x.shape[0],), float("nan")), 2, ValueError, "NaN"),
-        (lambda x: x.numpy().sum(1), 2, ValueError, "returned a ndarray"),
+        (lambda x: x.detach().numpy().sum(1), 2, ValueError, "returned a ndarray"),
         (lambda x: x[:, 5], 2, ValueError, "failed"),
         (lambda x: -x.pow(2).sum(1), 0, ValueError, "n_features"),
         (lambda x: -x.pow(2).sum(1), 2.5, ValueError, "n_features"),
@@ -95,6 +95,34 @@ def test_fit_density_reaches_a_gaussian_target():
 def test_fit_density_bad_input(log_prob, n_features, error, match):
     with pytest.raises(error, match=match):
         _flow(max_iter=2).fit_density(log_prob, n_features)
+
+
+def _under_no_grad(x):
+    with torch.no_grad():
+        return -0.5 * x.pow(2).sum(1)
+
+
+_WEIGHT = torch.ones(2, requires_grad=True)
+
+
+@pytest.mark.parametrize(
+    "log_prob",
+    [
+        _under_no_grad,
+        lambda x: -0.5 * x.detach().pow(2).sum(1),
+        lambda x: torch.from_numpy(-0.5 * (x.detach().numpy() ** 2).sum(1)),
+        lambda x: -0.5 * torch.as_tensor(x.numpy() ** 2).sum(1),
+        # Differentiable, but in a parameter, not in the points.
+        lambda x: (_WEIGHT.sum() * 0).expand(x.shape[0]),
+    ],
+    ids=["no_grad", "detach", "from_numpy", "numpy", "not_in_input"],
+)
+def test_fit_density_refuses_a_log_prob_without_gradient(log_prob):
+    flow = _flow(max_iter=2)
+    with pytest.raises(ValueError, match="returned a tensor without gradient") as info:
+        flow.fit_density(log_prob, 2)
+    assert "torch.no_grad()" in str(info.value)  # the remedy is named
+    assert not hasattr(flow, "n_iter_")
 
 
 def test_sample_after_fit_density_is_reproducible():
