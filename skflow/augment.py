@@ -9,7 +9,6 @@ sampler can balance a training set inside an imblearn ``Pipeline``.
 from __future__ import annotations
 
 import inspect
-from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -18,8 +17,13 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
 
-from ._base import check_n_samples, keeps_state_on_failure, pass_input_scale
-from ._compat import HasMethods, _fit_context, validate_data
+from ._base import (
+    N_JOBS_CONSTRAINT,
+    check_n_samples,
+    keeps_state_on_failure,
+    pass_input_scale,
+)
+from ._compat import HasMethods, _fit_context, refusing_bools, validate_data
 from ._frames import cast_numeric_column, column_kind
 from ._torch_utils import check_random_state, draw_seed
 
@@ -222,7 +226,7 @@ class ClassConditionalSampler(BaseEstimator):
 
     _parameter_constraints: dict = {
         "sampler": [HasMethods(["fit", "sample"])],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS_CONSTRAINT,
         "random_state": ["random_state"],
     }
 
@@ -546,9 +550,15 @@ class SyntheticOverSampler(_OverSamplerBase):
     _sampling_type = "over-sampling"
 
     _parameter_constraints: dict = {
-        **getattr(_OverSamplerBase, "_parameter_constraints", {}),
+        # imbalanced-learn's sampling_strategy takes a float ratio: not a bool.
+        **{
+            name: refusing_bools(constraints)
+            for name, constraints in getattr(
+                _OverSamplerBase, "_parameter_constraints", {}
+            ).items()
+        },
         "sampler": [HasMethods(["fit", "sample"])],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS_CONSTRAINT,
         "random_state": ["random_state"],
     }
 

@@ -246,3 +246,66 @@ def test_fuzz_tables_give_rows_or_a_clear_error(X):
     X_new = sampler.sample(7, random_state=0)
     assert X_new.shape == (7, X.shape[1])
     assert np.isfinite(X_new).all()
+
+
+def _every_estimator():
+    from skflow import (
+        AutoSampler,
+        EntropicOTGenerator,
+        GaussianMixtureSampler,
+        ProximalMFGFlow,
+        SlicedWassersteinFlow,
+        SyntheticOverSampler,
+    )
+    from skflow.impute import GenerativeImputer
+
+    base = GaussianMixtureSampler()
+    return [
+        AutoencoderTransformer(),
+        TabularEncoder(),
+        LipschitzParticleSampler(),
+        SlicedWassersteinFlow(),
+        EntropicOTGenerator(),
+        ProximalMFGFlow(),
+        GaussianMixtureSampler(),
+        AutoSampler(),
+        ClassConditionalSampler(base),
+        SyntheticOverSampler(base),
+        GenerativeImputer(),
+    ]
+
+
+def _numeric_parameters(estimator):
+    # (name, constraints) of every parameter with a number range that is not
+    # also allowed to be a flag.
+    from sklearn.utils._param_validation import Interval
+
+    for name, constraints in estimator._parameter_constraints.items():
+        if constraints == "no_validation" or "boolean" in constraints:
+            continue
+        if any(isinstance(c, Interval) for c in constraints):
+            yield name, constraints
+
+
+@pytest.mark.parametrize(
+    "estimator", _every_estimator(), ids=lambda e: type(e).__name__
+)
+def test_bools_are_refused_where_numbers_belong(estimator):
+    # Python bools are Integral and Real: sklearn's own Interval accepts
+    # max_iter=True as 1. skflow's refuses it and says why.
+    from skflow._compat import Interval, InvalidParameterError
+
+    names = []
+    for name, constraints in _numeric_parameters(estimator):
+        # Every number range in skflow is the bool-refusing kind.
+        for constraint in constraints:
+            if type(constraint).__name__ == "Interval":
+                assert isinstance(constraint, Interval), (name, constraint)
+        for flag in (True, np.bool_(False)):
+            bad = clone(estimator).set_params(**{name: flag})
+            with pytest.raises(InvalidParameterError, match=rf"'{name}'.*not a bool"):
+                bad._validate_params()
+        names.append(name)
+    if hasattr(estimator, "n_jobs"):
+        assert "n_jobs" in names
+    clone(estimator)._validate_params()
