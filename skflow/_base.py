@@ -24,7 +24,13 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
-from ._compat import Interval, StrOptions, _fit_context, validate_data
+from ._compat import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    _fit_context,
+    validate_data,
+)
 from ._recovery import recovery_message
 from ._threads import resolve_n_threads, torch_threads
 from ._torch_utils import (
@@ -110,14 +116,39 @@ def check_n_samples(n_samples) -> int:
 
 
 def check_hidden_layer_sizes(hidden_layer_sizes) -> tuple[int, ...]:
-    """Validate a tuple of hidden-layer widths; return it as ints."""
-    hidden = tuple(int(width) for width in hidden_layer_sizes)
-    if not hidden or min(hidden) < 1:
-        raise ValueError(
+    """Validate a tuple or list of hidden-layer widths; return it as ints.
+
+    Each width must be a positive integer (Python or numpy; not a bool, not a
+    float such as 2.5, which ``int`` would silently truncate).
+    """
+    remedy = "e.g. hidden_layer_sizes=(64, 64)."
+    if isinstance(hidden_layer_sizes, (Integral, np.integer)) and not isinstance(
+        hidden_layer_sizes, (bool, np.bool_)
+    ):
+        raise InvalidParameterError(
             f"hidden_layer_sizes must be a non-empty tuple of positive ints, got "
-            f"{hidden_layer_sizes!r}; e.g. (64, 64)."
+            f"the int {hidden_layer_sizes!r}; for one hidden layer pass "
+            f"({hidden_layer_sizes},)."
         )
-    return hidden
+    if not isinstance(hidden_layer_sizes, (tuple, list)) or not hidden_layer_sizes:
+        raise InvalidParameterError(
+            f"hidden_layer_sizes must be a non-empty tuple of positive ints, got "
+            f"{hidden_layer_sizes!r}; {remedy}"
+        )
+    for width in hidden_layer_sizes:
+        if isinstance(width, (bool, np.bool_)) or not isinstance(width, Integral):
+            raise InvalidParameterError(
+                f"hidden_layer_sizes must be a non-empty tuple of positive ints, "
+                f"got {hidden_layer_sizes!r}: the width {width!r} is of type "
+                f"{type(width).__name__}; {remedy}"
+            )
+        if width < 1:
+            raise ValueError(
+                f"hidden_layer_sizes must be a non-empty tuple of positive ints, "
+                f"got {hidden_layer_sizes!r}: the width {width!r} is below 1; "
+                f"{remedy}"
+            )
+    return tuple(int(width) for width in hidden_layer_sizes)
 
 
 def check_fit_numerics(
@@ -329,7 +360,8 @@ class TorchEstimatorMixin:
         multiply-adds, the cost of its largest matrix product; see
         :func:`skflow._threads.resolve_n_threads` for the rule.
         """
-        widths = [int(w) for w in getattr(self, "hidden_layer_sizes", ())]
+        sizes = getattr(self, "hidden_layer_sizes", None)
+        widths = () if sizes is None else check_hidden_layer_sizes(sizes)
         widest = max([*widths, getattr(self, "n_features_in_", 1), 1])
         work = float(rows) * widest * widest
         return torch_threads(resolve_n_threads(getattr(self, "n_jobs", None), work))

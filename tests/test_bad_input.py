@@ -309,3 +309,42 @@ def test_bools_are_refused_where_numbers_belong(estimator):
     if hasattr(estimator, "n_jobs"):
         assert "n_jobs" in names
     clone(estimator)._validate_params()
+
+
+def _networks():
+    from skflow import EntropicOTGenerator, ProximalMFGFlow, SlicedWassersteinFlow
+
+    return [
+        AutoencoderTransformer(n_components=1, max_iter=2),
+        LipschitzParticleSampler(max_iter=2, n_particles=20),
+        SlicedWassersteinFlow(max_iter=2),
+        EntropicOTGenerator(max_iter=2),
+        ProximalMFGFlow(max_iter=2, n_steps=2),
+    ]
+
+
+@pytest.mark.parametrize(
+    "sizes, error, shown",
+    [
+        ((2.5,), TypeError, r"width 2\.5 is of type float"),
+        (("a",), TypeError, r"width 'a' is of type str"),
+        ((8, True), TypeError, r"width True is of type bool"),
+        ((8, 0), ValueError, r"width 0 is below 1"),
+        ((), ValueError, r"non-empty tuple of positive ints, got \(\)"),
+        ([], ValueError, r"non-empty tuple of positive ints, got \[\]"),
+    ],
+)
+@pytest.mark.parametrize("estimator", _networks(), ids=lambda e: type(e).__name__)
+def test_hidden_layer_sizes_are_positive_ints(estimator, sizes, error, shown):
+    # int() would truncate 2.5 to 2 and word 'a' as its own parse error.
+    bad = clone(estimator).set_params(hidden_layer_sizes=sizes)
+    with pytest.raises(error, match="hidden_layer_sizes must be .*" + shown):
+        bad.fit(_base_table(n=20, d=2))
+
+
+def test_hidden_layer_sizes_as_one_int_suggests_a_tuple():
+    from skflow._base import check_hidden_layer_sizes
+
+    with pytest.raises(TypeError, match=r"the int 16; .* pass \(16,\)"):
+        check_hidden_layer_sizes(16)
+    assert check_hidden_layer_sizes([np.int64(3), 4]) == (3, 4)
