@@ -44,7 +44,7 @@ from ._torch_utils import (
     to_numpy,
     to_tensor,
 )
-from ._validation import check_count
+from ._validation import check_count, check_memory
 from ._version import __version__
 from ._warnings import warn
 from .exceptions import NumericalInstabilityError, NumericalInstabilityWarning
@@ -113,6 +113,28 @@ def pass_input_scale(estimator, shared: bool) -> None:
 def check_n_samples(n_samples) -> int:
     """Validate the number of rows asked of ``sample`` (see :func:`check_count`)."""
     return check_count(n_samples, "n_samples", remedy="pass e.g. n_samples=100.")
+
+
+def check_sample_memory(estimator, n_samples: int) -> None:
+    """Refuse a ``sample(n_samples)`` whose rows cannot fit in memory.
+
+    The rows exist about five times at their peak: generated on the device
+    (in the model's dtype, and once more while checked), then in float64 as
+    standardised rows, unscaled rows and the output container.
+    """
+    n_features = int(getattr(estimator, "n_features_in_", 1))
+    itemsize = resolve_dtype(estimator.dtype).itemsize
+    check_memory(
+        f"{type(estimator).__name__}.sample",
+        {
+            f"{n_samples} rows of {n_features} features": (
+                n_samples * n_features * (2 * itemsize + 3 * 8),
+                "ask for fewer rows, or draw them in chunks: repeated calls "
+                "sample(100_000) give new rows each time (reproducibly from "
+                "random_state), to write out or reduce one chunk at a time.",
+            )
+        },
+    )
 
 
 def check_hidden_layer_sizes(hidden_layer_sizes) -> tuple[int, ...]:
@@ -519,6 +541,9 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
         if conditions is not None:
             from ._conditions import sample_sampler
 
+            check_is_fitted(self)
+            check_sample_memory(self, check_n_samples(n_samples))
+
             return sample_sampler(self, n_samples, random_state, conditions)
         return self._sample(n_samples, random_state)[0]
 
@@ -567,6 +592,7 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
         """
         check_is_fitted(self)
         n_samples = check_n_samples(n_samples)
+        check_sample_memory(self, n_samples)
         rng = (
             self.random_state_
             if random_state is None

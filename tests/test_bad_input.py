@@ -9,6 +9,7 @@ meets (NaN, inf, empty, one row, strings, all-constant, n_samples types) are in
 test_common.py.
 """
 
+import re
 import warnings
 
 import numpy as np
@@ -348,3 +349,84 @@ def test_hidden_layer_sizes_as_one_int_suggests_a_tuple():
     with pytest.raises(TypeError, match=r"the int 16; .* pass \(16,\)"):
         check_hidden_layer_sizes(16)
     assert check_hidden_layer_sizes([np.int64(3), 4]) == (3, 4)
+
+
+def _sized(name, **params):
+    from skflow import EntropicOTGenerator, ProximalMFGFlow, SlicedWassersteinFlow
+
+    kinds = {
+        "autoencoder": AutoencoderTransformer(n_components=1, max_iter=2),
+        "lipschitz": LipschitzParticleSampler(max_iter=2, n_particles=20),
+        "sliced": SlicedWassersteinFlow(max_iter=2),
+        "entropic": EntropicOTGenerator(max_iter=2),
+        "proximal": ProximalMFGFlow(max_iter=2, n_steps=2),
+    }
+    return clone(kinds[name]).set_params(**params)
+
+
+HUGE = [
+    # (estimator, parameters, a fragment of the message naming the cause)
+    ("autoencoder", dict(hidden_layer_sizes=(10**9,)), r"layers \(2, 1000000000"),
+    ("autoencoder", dict(n_components=10**9), "n_components=1000000000"),
+    ("lipschitz", dict(n_particles=10**12), "n_particles=1000000000000"),
+    ("lipschitz", dict(hidden_layer_sizes=(10**9,)), r"\(2, 1000000000, 1\)"),
+    ("lipschitz", dict(max_iter=10**12), "max_iter=1000000000000"),
+    ("sliced", dict(batch_size=10**12), "1000000000000 rows"),
+    ("sliced", dict(n_projections=10**12), "n_projections=1000000000000"),
+    ("sliced", dict(hidden_layer_sizes=(10**9,)), "1000000000"),
+    ("entropic", dict(batch_size=10**12), "2000000000000 rows"),
+    ("entropic", dict(latent_dim=10**9), r"layers \(1000000000,"),
+    ("entropic", dict(max_iter=10**12), "max_iter=1000000000000"),
+    ("proximal", dict(batch_size=10**12), "1000000000000 rows"),
+    ("proximal", dict(hidden_layer_sizes=(10**9,)), "hidden_layer_sizes"),
+]
+
+
+@pytest.mark.parametrize(
+    "name, params, shown", HUGE, ids=[f"{n}-{next(iter(p))}" for n, p, _ in HUGE]
+)
+def test_sizes_beyond_memory_are_refused_before_allocating(name, params, shown):
+    # Not torch's "DefaultCPUAllocator: can't allocate memory": the size, the
+    # parameter and the remedy, before anything is allocated.
+    from skflow.exceptions import InsufficientMemoryError
+
+    with pytest.raises(InsufficientMemoryError, match=shown) as info:
+        _sized(name, **params).fit(_base_table(n=30, d=2))
+    assert isinstance(info.value, MemoryError)
+    assert re.search(
+        r"would need about [0-9.]+ .iB .*more than the .*; ", str(info.value)
+    )
+
+
+def test_large_but_harmless_values_still_fit():
+    # batch_size is capped by the rows where the batches are drawn from them;
+    # max_iter is a value, not an allocation, where no trace is kept per step.
+    X = _base_table(n=30, d=2)
+    _sized("autoencoder", batch_size=10**12).fit(X)
+    _sized("lipschitz", batch_size=10**12).fit(X)
+    _sized("sliced", max_iter=1, n_projections=10**4).fit(X)
+
+
+@pytest.mark.parametrize("estimator", SAMPLERS[:2], ids=_id)
+def test_sample_refuses_rows_beyond_memory(estimator, monkeypatch):
+    import skflow._validation
+    from skflow.exceptions import InsufficientMemoryError
+
+    fitted = clone(estimator).fit(_base_table(n=30, d=3))
+    with pytest.raises(InsufficientMemoryError, match="1000000000000 rows of 3"):
+        fitted.sample(10**12)
+    with pytest.raises(InsufficientMemoryError, match="fewer rows.*chunks"):
+        fitted.sample(10**12, conditions={0: 0.0})
+    # 2**31 rows fit on a large enough machine; on a 16 GiB one they do not.
+    monkeypatch.setattr(skflow._validation, "memory_limit", lambda device=None: 2**34)
+    with pytest.raises(InsufficientMemoryError, match="than the 16 GiB"):
+        fitted.sample(2**31)
+    assert fitted.sample(3).shape == (3, 3)
+
+
+def test_sliced_wasserstein_refuses_projections_beyond_memory():
+    from skflow.exceptions import InsufficientMemoryError
+
+    X = _base_table()
+    with pytest.raises(InsufficientMemoryError, match="n_projections=10{12}.*lower"):
+        skm.sliced_wasserstein(X, X + 1, n_projections=10**12)

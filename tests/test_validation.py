@@ -90,3 +90,33 @@ def test_check_bool_refuses_everything_else(value):
     for error in (TypeError, ValueError):
         with pytest.raises(error, match="standardize must be True or False, got"):
             check_bool(value, "standardize")
+
+
+def test_check_memory_names_the_largest_need_and_its_remedy():
+    from skflow._validation import check_memory
+    from skflow.exceptions import InsufficientMemoryError
+
+    needs = {"batch_size=10": (2**20, "lower batch_size."), "tiny": (1, "no.")}
+    check_memory("Model.fit", needs, limit=2**21)
+    with pytest.raises(
+        InsufficientMemoryError,
+        match=r"^Model.fit would need about 1 MiB of memory \(1 MiB of it for "
+        r"batch_size=10\), more than the 512 KiB of this machine; lower batch_size.$",
+    ):
+        check_memory("Model.fit", needs, limit=2**19)
+
+
+def test_memory_limit_falls_back_without_sysconf(monkeypatch):
+    import skflow._validation as validation
+
+    assert validation.memory_limit() > 2**26
+    monkeypatch.delattr(validation.os, "sysconf")
+    assert validation.memory_limit() == 2**40
+
+
+def test_sizes_are_counted_in_python_ints():
+    from skflow._validation import network_bytes, training_bytes
+
+    assert network_bytes((3, 4, 1), 8) == 8 * (4 * 4 + 5 * 1)
+    weights, batch = training_bytes((10**12, 10**12), 10**12, 8)
+    assert weights == 4 * 8 * (10**12 + 1) * 10**12 and batch > 2**64

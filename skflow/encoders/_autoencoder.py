@@ -34,6 +34,7 @@ from .._torch_utils import (
     to_numpy,
     to_tensor,
 )
+from .._validation import check_memory, training_bytes
 from .._warnings import warn
 from ._core import decode, encode, init_autoencoder, train_autoencoder
 
@@ -294,6 +295,30 @@ class AutoencoderTransformer(
             warm=warm,
         )
 
+    def _check_memory(self, n_features, hidden, train, device) -> None:
+        """Refuse sizes that cannot fit before the first allocation."""
+        itemsize = train.element_size()
+        rows = min(int(self.batch_size), train.shape[0])
+        widths = (n_features, *hidden, int(self.n_components), *hidden[::-1])
+        widths = (*widths, n_features)
+        weights, batch = training_bytes(widths, rows, itemsize)
+        check_memory(
+            f"{type(self).__name__}.fit",
+            {
+                f"the encoder and decoder of hidden_layer_sizes="
+                f"{self.hidden_layer_sizes} and n_components={self.n_components}": (
+                    weights,
+                    "use narrower layers (e.g. hidden_layer_sizes=(64,)) or "
+                    "fewer n_components.",
+                ),
+                f"the activations of batches of {rows} rows through layers {widths}": (
+                    batch,
+                    "lower batch_size (e.g. 128), hidden_layer_sizes or n_components.",
+                ),
+            },
+            device=device,
+        )
+
     def _train(self, X, hidden, rng, device, dtype) -> None:
         """The body of ``fit``, inside :meth:`_fit_on_device`'s frame."""
         warm = self._warm_tensors is not None
@@ -322,6 +347,7 @@ class AutoencoderTransformer(
             parameters = fitted["encoder"] + fitted["decoder"]
             n_encoder = len(fitted["encoder"])
         else:
+            self._check_memory(X.shape[1], hidden, train, device)
             parameters, n_encoder = init_autoencoder(
                 X.shape[1], int(self.n_components), hidden, streams.init, device, dtype
             )

@@ -19,7 +19,7 @@ from .._torch_utils import (
     make_streams,
     to_numpy,
 )
-from .._validation import check_count
+from .._validation import check_count, check_memory, training_bytes
 from .._warnings import warn
 from ._core import (
     Model,
@@ -363,6 +363,42 @@ class SlicedWassersteinFlow(BaseSampler):
             return int(self.n_particles)
         return min(max(2 * n_rows, _AUTO_MIN_PARTICLES), _AUTO_MAX_PARTICLES)
 
+    def _check_memory(self, kind, mean, hidden, n_particles, method) -> None:
+        """Refuse sizes that cannot fit before the first allocation."""
+        itemsize = mean.element_size()
+        d = mean.shape[0]
+        widths = (d, *hidden, d if kind == "generator" else 2 * d)
+        if kind == "particles":
+            rows, weights, batch = n_particles, 4 * n_particles * d * itemsize, 0
+        else:
+            rows = int(self.batch_size)
+            weights, batch = training_bytes(widths, rows, itemsize)
+            if kind == "normalizing_flow":
+                weights, batch = (n * int(self.n_layers) for n in (weights, batch))
+        n_projections = int(self.n_projections)
+        check_memory(
+            f"{type(self).__name__}.{method}",
+            {
+                f"the {kind} of hidden_layer_sizes={self.hidden_layer_sizes}"
+                + ("" if kind != "normalizing_flow" else f" x {self.n_layers}"): (
+                    weights,
+                    "use narrower layers (e.g. hidden_layer_sizes=(64, 64)), "
+                    "fewer n_layers, or fewer n_particles.",
+                ),
+                f"the activations of batches of {rows} rows through layers {widths}": (
+                    batch,
+                    "lower batch_size (e.g. 256) or narrow hidden_layer_sizes.",
+                ),
+                # The directions, and the model, anchor and data batches
+                # projected, sorted and differentiated along each of them.
+                f"batches of {rows} rows on n_projections={n_projections}": (
+                    n_projections * (d + 6 * rows) * itemsize,
+                    "lower n_projections (e.g. 50) or batch_size (e.g. 256).",
+                ),
+            },
+            device=mean.device,
+        )
+
     def _run(
         self,
         kind,
@@ -383,6 +419,7 @@ class SlicedWassersteinFlow(BaseSampler):
             model = Model(**warm["model"])
             kind = model.kind
         else:
+            self._check_memory(kind, mean, hidden, n_particles, method)
             model = init_model(
                 kind,
                 mean.shape[0],
