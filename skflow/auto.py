@@ -699,7 +699,7 @@ class AutoSampler(BaseEstimator):
 
     @staticmethod
     def _check_array(X):
-        from sklearn.utils.validation import check_array
+        from ._compat import check_array
 
         return check_array(X, dtype=np.float64, ensure_min_samples=2)
 

@@ -28,8 +28,8 @@ from sklearn.base import clone, is_classifier
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.neighbors import NearestNeighbors
-from sklearn.utils import check_array
 
+from .._compat import check_array
 from .._frames import align_columns, encoded_if_mixed
 from .._pairwise import energy_distance_tensor, rbf_mmd_tensor
 from .._threads import openmp_threads
