@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -68,6 +68,17 @@ N_JOBS_CONSTRAINT = [
     Interval(Integral, 1, None, closed="left"),
     Interval(Integral, None, -1, closed="right"),
     None,
+]
+
+
+# Adam moves each weight by about ``learning_rate`` per step whatever the scale
+# of its gradient, and skflow's networks see standardised data with weights of
+# order 1: beyond 10 every step overshoots by orders of magnitude. (Beyond
+# float32's 3.4e38, torch's Adam itself fails with "value cannot be converted to
+# type float without overflow".)
+MAX_LEARNING_RATE = 10.0
+LEARNING_RATE_CONSTRAINT = [
+    Interval(Real, 0.0, MAX_LEARNING_RATE, closed="right"),
 ]
 
 

@@ -7,7 +7,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 
-from .._base import BaseSampler, check_hidden_layer_sizes
+from .._base import LEARNING_RATE_CONSTRAINT, BaseSampler, check_hidden_layer_sizes
 from .._compat import Interval, StrOptions
 from .._conditional import latent_conditional_draw
 from .._docstrings import fill_sampler_docstring
@@ -115,7 +115,7 @@ class EntropicOTGenerator(BaseSampler):
         Newton step (``"semi-discrete"`` only).
 
     learning_rate : float, default=3e-3
-        Initial Adam learning rate of the generator.
+        Initial Adam learning rate of the generator, in (0, 10].
 
     batch_size : int, default=256
         Latent draws per dual step and per half of a generator step (a
@@ -223,7 +223,7 @@ class EntropicOTGenerator(BaseSampler):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "n_dual_steps": [Interval(Integral, 1, None, closed="left")],
         "dual_step_size": [Interval(Real, 0.0, None, closed="neither")],
-        "learning_rate": [Interval(Real, 0.0, None, closed="neither")],
+        "learning_rate": LEARNING_RATE_CONSTRAINT,
         "batch_size": [Interval(Integral, 2, None, closed="left")],
     }
 

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-from .._base import BaseSampler, check_hidden_layer_sizes
+from .._base import LEARNING_RATE_CONSTRAINT, BaseSampler, check_hidden_layer_sizes
 from .._compat import Interval, StrOptions
 from .._docstrings import fill_sampler_docstring
 from .._gaussian import draw_gaussian, gaussian_start
@@ -79,7 +79,7 @@ class LipschitzParticleSampler(BaseSampler):
         Critic activation; all four are 1-Lipschitz, as the bound requires.
 
     learning_rate : float, default=1e-3
-        Adam learning rate of the critic.
+        Adam learning rate of the critic, in (0, 10].
 
     batch_size : int, default=1024
         Particles and data rows per critic step (all of them when fewer).
@@ -204,7 +204,7 @@ class LipschitzParticleSampler(BaseSampler):
         "n_critic_steps": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": [tuple, list],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "learning_rate": [Interval(Real, 0.0, None, closed="neither")],
+        "learning_rate": LEARNING_RATE_CONSTRAINT,
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0.0, None, closed="left")],
         "early_stopping": ["boolean"],

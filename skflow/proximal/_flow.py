@@ -7,7 +7,12 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 
-from .._base import DEPRECATED, BaseSampler, check_hidden_layer_sizes
+from .._base import (
+    DEPRECATED,
+    LEARNING_RATE_CONSTRAINT,
+    BaseSampler,
+    check_hidden_layer_sizes,
+)
 from .._compat import Hidden, Interval, StrOptions
 from .._conditional import latent_conditional_draw
 from .._docstrings import fill_sampler_docstring
@@ -97,10 +102,10 @@ class ProximalMFGFlow(BaseSampler):
         Critic ascent steps per generator step.
 
     learning_rate : float, default=2e-3
-        Adam learning rate of the generator.
+        Adam learning rate of the generator, in (0, 10].
 
     critic_learning_rate : float, default=1e-2
-        Adam learning rate of the critic.
+        Adam learning rate of the critic, in (0, 10].
 
     hidden_layer_sizes : tuple of int, default=(64, 64)
         Hidden widths of the generator network and of the critic.
@@ -211,8 +216,8 @@ class ProximalMFGFlow(BaseSampler):
         "divergence": [StrOptions({"kl", "alpha"})],
         "alpha": [Interval(Real, 1.0, None, closed="neither")],
         "n_critic_steps": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [Interval(Real, 0.0, None, closed="neither")],
-        "critic_learning_rate": [Interval(Real, 0.0, None, closed="neither")],
+        "learning_rate": LEARNING_RATE_CONSTRAINT,
+        "critic_learning_rate": LEARNING_RATE_CONSTRAINT,
         "hidden_layer_sizes": [tuple, list],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],

@@ -8,7 +8,12 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-from .._base import BaseSampler, check_hidden_layer_sizes, keeps_state_on_failure
+from .._base import (
+    LEARNING_RATE_CONSTRAINT,
+    BaseSampler,
+    check_hidden_layer_sizes,
+    keeps_state_on_failure,
+)
 from .._compat import Interval, StrOptions, _fit_context
 from .._conditional import latent_conditional_draw
 from .._docstrings import fill_sampler_docstring
@@ -74,7 +79,7 @@ class SlicedWassersteinFlow(BaseSampler):
         Adam steps that solve each JKO step, warm-started from the last one.
 
     learning_rate : float, default=5e-3
-        Adam learning rate of the inner solver.
+        Adam learning rate of the inner solver, in (0, 10].
 
     n_projections : int, default=100
         Random directions per sliced-Wasserstein estimate, drawn afresh at every
@@ -165,7 +170,7 @@ class SlicedWassersteinFlow(BaseSampler):
         "step_size": [Interval(Real, 0.0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "n_inner_steps": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [Interval(Real, 0.0, None, closed="neither")],
+        "learning_rate": LEARNING_RATE_CONSTRAINT,
         "n_projections": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": [tuple, list],
         "n_layers": [Interval(Integral, 1, None, closed="left")],
