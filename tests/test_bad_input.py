@@ -430,3 +430,159 @@ def test_sliced_wasserstein_refuses_projections_beyond_memory():
     X = _base_table()
     with pytest.raises(InsufficientMemoryError, match="n_projections=10{12}.*lower"):
         skm.sliced_wasserstein(X, X + 1, n_projections=10**12)
+
+
+def _huge_ints():
+    X = _base_table().astype(object)
+    X[0, 0] = 10**400
+    return X
+
+
+def _frame(columns):
+    pd = pytest.importorskip("pandas")
+    return pd.DataFrame(_base_table(n=40), columns=columns)
+
+
+def _labels_with(missing):
+    y = np.array(["a", "b"] * 20, dtype=object)
+    y[[3, 7]] = missing
+    return y
+
+
+def _fitted():
+    from skflow import GaussianMixtureSampler
+
+    return GaussianMixtureSampler(max_components=1, random_state=0).fit(_base_table())
+
+
+def _gmm():
+    from skflow import GaussianMixtureSampler
+
+    return GaussianMixtureSampler(max_components=1, random_state=0)
+
+
+def _datetime_frame():
+    pd = pytest.importorskip("pandas")
+    return pd.DataFrame(
+        {"x": np.arange(40.0), "when": pd.date_range("2020-01-01", periods=40)}
+    )
+
+
+def _save(path):
+    import skflow
+
+    skflow.save(_fitted(), path)
+
+
+def _oversample(X):
+    pytest.importorskip("imblearn")
+    from skflow import SyntheticOverSampler
+
+    return SyntheticOverSampler(_gmm(), random_state=0).fit_resample(
+        X, np.array([0] * 30 + [1] * 10)
+    )
+
+
+# (call, error, a fragment of the message): errors that used to come from deep
+# inside a dependency (numpy, narwhals, torch's Adam, pathlib), each now in
+# skflow's words with the remedy.
+DEPENDENCY_ERRORS = {
+    "ints-beyond-float64-fit": (
+        lambda: _gmm().fit(_huge_ints()),
+        ValueError,
+        "too large for a float64.*rescale",
+    ),
+    "ints-beyond-float64-metric": (
+        lambda: skm.energy_distance(_huge_ints(), _base_table()),
+        ValueError,
+        "too large for a float64",
+    ),
+    "random_state=-1-sample": (
+        lambda: _fitted().sample(3, random_state=-1),
+        ValueError,
+        r"random_state must be an integer between 0 and 2\*\*32 - 1, a "
+        "RandomState instance or None, got -1",
+    ),
+    "random_state=2**40-metric": (
+        lambda: skm.sliced_wasserstein(
+            _base_table(), _base_table(), random_state=2**40
+        ),
+        ValueError,
+        r"random_state must be an integer between 0 and 2\*\*32 - 1",
+    ),
+    "random_state=True-sample": (
+        lambda: _fitted().sample(3, random_state=True),
+        ValueError,
+        "random_state must be an integer.*got True",
+    ),
+    "duplicated-columns-sampler": (
+        lambda: _gmm().fit(_frame(["a", "a", "b"])),
+        ValueError,
+        r"X has duplicated column names \['a'\]; rename them",
+    ),
+    "duplicated-columns-encoder": (
+        lambda: TabularEncoder().fit(_frame(["a", "b", "b"])),
+        ValueError,
+        r"X has duplicated column names \['b'\]; rename them",
+    ),
+    "duplicated-columns-metric": (
+        lambda: skm.mmd(_frame(["a", "a", "b"]), _frame(["a", "a", "b"])),
+        ValueError,
+        r"duplicated column names \['a'\]",
+    ),
+    "learning_rate=1e300": (
+        lambda: LipschitzParticleSampler(learning_rate=1e300).fit(_base_table()),
+        ValueError,
+        r"'learning_rate' .* in the range \(0.0, 10.0\]. Got 1e\+300",
+    ),
+    "datetime-into-autoencoder": (
+        lambda: AutoencoderTransformer(max_iter=2).fit(_datetime_frame()),
+        TypeError,
+        r"columns \['when'\] are not numeric \(datetime\).*TabularEncoder",
+    ),
+    "series-into-oversampler": (
+        lambda: _oversample(_frame(["a", "b", "c"])["a"]),
+        ValueError,
+        r"X must be 2-D.*1-D Series of shape \(40,\).*reshape\(-1, 1\)",
+    ),
+    "nan-labels": (
+        lambda: ClassConditionalSampler(_gmm()).fit(
+            _base_table(n=40), np.where(np.arange(40) == 5, np.nan, np.arange(40) % 2)
+        ),
+        ValueError,
+        r"y has 1 missing labels \(NaN or None\), at rows \[5\]; drop those rows",
+    ),
+    "none-labels": (
+        lambda: ClassConditionalSampler(_gmm()).fit(
+            _base_table(n=40), _labels_with(None)
+        ),
+        ValueError,
+        r"y has 2 missing labels .* \[3, 7\]",
+    ),
+    "save-to-a-missing-folder": (
+        lambda: _save("/nonexistent-skflow-folder/model.skflow"),
+        FileNotFoundError,
+        "the folder '/nonexistent-skflow-folder' does not exist; create it",
+    ),
+    "save-to-None": (
+        lambda: _save(None),
+        TypeError,
+        "path must be a str or path-like.*got None",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(DEPENDENCY_ERRORS))
+def test_dependency_errors_come_in_our_words(case):
+    call, error, shown = DEPENDENCY_ERRORS[case]
+    with pytest.raises(error, match=shown):
+        call()
+
+
+def test_save_to_a_folder_names_a_file_and_a_valid_path_still_saves(tmp_path):
+    import skflow
+
+    with pytest.raises(IsADirectoryError, match="is a folder; name the file"):
+        _save(tmp_path)
+    _save(tmp_path / "model.skflow")
+    assert skflow.load(tmp_path / "model.skflow").sample(2).shape == (2, 3)
