@@ -134,7 +134,7 @@ def check_sample_memory(estimator, n_samples: int) -> None:
     standardised rows, unscaled rows and the output container.
     """
     n_features = int(getattr(estimator, "n_features_in_", 1))
-    itemsize = resolve_dtype(estimator.dtype).itemsize
+    itemsize = resolve_dtype(getattr(estimator, "dtype", "float64")).itemsize
     check_memory(
         f"{type(estimator).__name__}.sample",
         {

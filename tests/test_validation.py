@@ -120,3 +120,24 @@ def test_sizes_are_counted_in_python_ints():
     assert network_bytes((3, 4, 1), 8) == 8 * (4 * 4 + 5 * 1)
     weights, batch = training_bytes((10**12, 10**12), 10**12, 8)
     assert weights == 4 * 8 * (10**12 + 1) * 10**12 and batch > 2**64
+
+
+def test_skflow_interval_refuses_bools_and_says_so():
+    from numbers import Integral, Real
+
+    from sklearn.utils._param_validation import Interval as SklearnInterval
+
+    from skflow._compat import Interval, refusing_bools
+
+    counts = Interval(Integral, 1, None, closed="left")
+    assert counts.is_satisfied_by(3) and counts.is_satisfied_by(np.int64(3))
+    assert not counts.is_satisfied_by(True) and not counts.is_satisfied_by(np.bool_(1))
+    assert str(counts) == "an int (not a bool) in the range [1, inf)"
+    rates = Interval(Real, 0.0, 1.0, closed="right")
+    assert rates.is_satisfied_by(0.5) and not rates.is_satisfied_by(True)
+    # An inherited sklearn Interval (imbalanced-learn's) becomes ours.
+    (converted, other) = refusing_bools(
+        [SklearnInterval(Real, 0, 1, closed="right"), "auto"]
+    )
+    assert isinstance(converted, Interval) and other == "auto"
+    assert not converted.is_satisfied_by(True) and converted.is_satisfied_by(0.5)
