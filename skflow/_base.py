@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 import torch
@@ -24,7 +24,13 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
-from ._compat import Interval, StrOptions, _fit_context, validate_data
+from ._compat import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    _fit_context,
+    validate_data,
+)
 from ._recovery import recovery_message
 from ._threads import resolve_n_threads, torch_threads
 from ._torch_utils import (
@@ -38,7 +44,7 @@ from ._torch_utils import (
     to_numpy,
     to_tensor,
 )
-from ._validation import check_count
+from ._validation import check_count, check_memory
 from ._version import __version__
 from ._warnings import warn
 from .exceptions import NumericalInstabilityError, NumericalInstabilityWarning
@@ -62,6 +68,17 @@ N_JOBS_CONSTRAINT = [
     Interval(Integral, 1, None, closed="left"),
     Interval(Integral, None, -1, closed="right"),
     None,
+]
+
+
+# Adam moves each weight by about ``learning_rate`` per step whatever the scale
+# of its gradient, and skflow's networks see standardised data with weights of
+# order 1: beyond 10 every step overshoots by orders of magnitude. (Beyond
+# float32's 3.4e38, torch's Adam itself fails with "value cannot be converted to
+# type float without overflow".)
+MAX_LEARNING_RATE = 10.0
+LEARNING_RATE_CONSTRAINT = [
+    Interval(Real, 0.0, MAX_LEARNING_RATE, closed="right"),
 ]
 
 
@@ -136,15 +153,62 @@ def check_n_samples(n_samples) -> int:
     return check_count(n_samples, "n_samples", remedy="pass e.g. n_samples=100.")
 
 
+def check_sample_memory(estimator, n_samples: int) -> None:
+    """Refuse a ``sample(n_samples)`` whose rows cannot fit in memory.
+
+    The rows exist about five times at their peak: generated on the device
+    (in the model's dtype, and once more while checked), then in float64 as
+    standardised rows, unscaled rows and the output container.
+    """
+    n_features = int(getattr(estimator, "n_features_in_", 1))
+    itemsize = resolve_dtype(getattr(estimator, "dtype", "float64")).itemsize
+    check_memory(
+        f"{type(estimator).__name__}.sample",
+        {
+            f"{n_samples} rows of {n_features} features": (
+                n_samples * n_features * (2 * itemsize + 3 * 8),
+                "ask for fewer rows, or draw them in chunks: repeated calls "
+                "sample(100_000) give new rows each time (reproducibly from "
+                "random_state), to write out or reduce one chunk at a time.",
+            )
+        },
+    )
+
+
 def check_hidden_layer_sizes(hidden_layer_sizes) -> tuple[int, ...]:
-    """Validate a tuple of hidden-layer widths; return it as ints."""
-    hidden = tuple(int(width) for width in hidden_layer_sizes)
-    if not hidden or min(hidden) < 1:
-        raise ValueError(
+    """Validate a tuple or list of hidden-layer widths; return it as ints.
+
+    Each width must be a positive integer (Python or numpy; not a bool, not a
+    float such as 2.5, which ``int`` would silently truncate).
+    """
+    remedy = "e.g. hidden_layer_sizes=(64, 64)."
+    if isinstance(hidden_layer_sizes, (Integral, np.integer)) and not isinstance(
+        hidden_layer_sizes, (bool, np.bool_)
+    ):
+        raise InvalidParameterError(
             f"hidden_layer_sizes must be a non-empty tuple of positive ints, got "
-            f"{hidden_layer_sizes!r}; e.g. (64, 64)."
+            f"the int {hidden_layer_sizes!r}; for one hidden layer pass "
+            f"({hidden_layer_sizes},)."
         )
-    return hidden
+    if not isinstance(hidden_layer_sizes, (tuple, list)) or not hidden_layer_sizes:
+        raise InvalidParameterError(
+            f"hidden_layer_sizes must be a non-empty tuple of positive ints, got "
+            f"{hidden_layer_sizes!r}; {remedy}"
+        )
+    for width in hidden_layer_sizes:
+        if isinstance(width, (bool, np.bool_)) or not isinstance(width, Integral):
+            raise InvalidParameterError(
+                f"hidden_layer_sizes must be a non-empty tuple of positive ints, "
+                f"got {hidden_layer_sizes!r}: the width {width!r} is of type "
+                f"{type(width).__name__}; {remedy}"
+            )
+        if width < 1:
+            raise ValueError(
+                f"hidden_layer_sizes must be a non-empty tuple of positive ints, "
+                f"got {hidden_layer_sizes!r}: the width {width!r} is below 1; "
+                f"{remedy}"
+            )
+    return tuple(int(width) for width in hidden_layer_sizes)
 
 
 def check_fit_numerics(
@@ -356,7 +420,8 @@ class TorchEstimatorMixin:
         multiply-adds, the cost of its largest matrix product; see
         :func:`skflow._threads.resolve_n_threads` for the rule.
         """
-        widths = [int(w) for w in getattr(self, "hidden_layer_sizes", ())]
+        sizes = getattr(self, "hidden_layer_sizes", None)
+        widths = () if sizes is None else check_hidden_layer_sizes(sizes)
         widest = max([*widths, getattr(self, "n_features_in_", 1), 1])
         work = float(rows) * widest * widest
         return torch_threads(resolve_n_threads(getattr(self, "n_jobs", None), work))
@@ -514,6 +579,9 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
         if conditions is not None:
             from ._conditions import sample_sampler
 
+            check_is_fitted(self)
+            check_sample_memory(self, check_n_samples(n_samples))
+
             return sample_sampler(self, n_samples, random_state, conditions)
         return self._sample(n_samples, random_state)[0]
 
@@ -562,6 +630,7 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
         """
         check_is_fitted(self)
         n_samples = check_n_samples(n_samples)
+        check_sample_memory(self, n_samples)
         rng = (
             self.random_state_
             if random_state is None

@@ -38,6 +38,7 @@ import hashlib
 import hmac
 import io
 import json
+import os
 import pickle
 import re
 import sys
@@ -583,7 +584,10 @@ def save(estimator, path, *, key=None) -> None:
         If the estimator holds something that cannot be stored as data (for
         example a Python function or a class from another package); use
         ``joblib.dump`` for files that only you will load. Also if ``key`` is
-        neither bytes nor a string.
+        neither bytes nor a string, or ``path`` neither a string nor path-like.
+    FileNotFoundError
+        If the folder of ``path`` does not exist (``path`` itself a folder
+        raises ``IsADirectoryError``).
     ValueError
         If ``key`` is empty, or a part of the file would exceed the size that
         :func:`load` reads (4 GiB per part, 8 GiB in all).
@@ -617,6 +621,7 @@ def save(estimator, path, *, key=None) -> None:
     >>> np.array_equal(load("model.skflow").sample(3, random_state=0), X_new)
     True
     """
+    path = _check_save_path(path)
     key = None if key is None else _key_bytes(key)
     writer = _Writer()
     manifest = {
@@ -638,12 +643,39 @@ def save(estimator, path, *, key=None) -> None:
     checksums = {name: _digest(data) for name, data in contents.items()}
     if key is not None:
         signature = _signature(key, contents)
-    with zipfile.ZipFile(Path(path), "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, data in contents.items():
             archive.writestr(name, data)
         archive.writestr(_CHECKSUMS, json.dumps(checksums))
         if key is not None:
             archive.writestr(_SIGNATURE, json.dumps({"hmac-sha256": signature}))
+
+
+def _check_save_path(path) -> Path:
+    """``path`` as a Path whose folder exists, before any work is done.
+
+    Instead of pathlib's "expected str, bytes or os.PathLike object, not
+    NoneType" and zipfile's bare "No such file or directory".
+    """
+    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"path must be a str or path-like, e.g. 'model.skflow', got {path!r} "
+            f"of type {type(path).__name__}."
+        )
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"path {str(path)!r} is a folder; name the file to write in it, e.g. "
+            f"{str(path / 'model.skflow')!r}."
+        )
+    folder = path.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"Cannot save to {str(path)!r}: the folder {str(folder)!r} does not "
+            "exist; create it first (os.makedirs(folder, exist_ok=True)) or save "
+            "somewhere else."
+        )
+    return path
 
 
 def _check_writable(contents: dict[str, bytes]) -> None:

@@ -8,6 +8,7 @@ the tensors they are given.
 from __future__ import annotations
 
 import importlib
+import numbers
 import signal
 import threading
 from collections.abc import Iterator
@@ -97,9 +98,20 @@ def check_random_state(seed) -> np.random.RandomState:
     """
     if seed is None:
         return np.random.RandomState()
-    from sklearn.utils import check_random_state as sklearn_check_random_state
-
-    return sklearn_check_random_state(seed)
+    if isinstance(seed, np.random.RandomState):
+        return seed
+    if (
+        isinstance(seed, (bool, np.bool_))
+        or not isinstance(seed, numbers.Integral)
+        or not 0 <= seed <= 2**32 - 1
+    ):
+        # Not numpy's "Seed must be between 0 and 2**32 - 1", which names
+        # neither the argument nor the other choices.
+        raise ValueError(
+            "random_state must be an integer between 0 and 2**32 - 1, a "
+            f"RandomState instance or None, got {seed!r}."
+        )
+    return np.random.RandomState(int(seed))
 
 
 def draw_seed(rng: np.random.RandomState) -> int:

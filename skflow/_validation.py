@@ -8,11 +8,17 @@ generators' sizes, the metrics' ``max_samples``), where sklearn's
 
 from __future__ import annotations
 
+import os
 from numbers import Integral, Real
 
 import numpy as np
 
 from ._compat import InvalidParameterError
+from .exceptions import InsufficientMemoryError
+
+# Where the machine's memory cannot be read (os.sysconf is POSIX-only): a
+# generous fixed cap, so that only requests no machine could meet are refused.
+_FALLBACK_MEMORY = 2**40
 
 
 def check_count(
@@ -109,3 +115,74 @@ def check_bool(value, name: str):
             f"{type(value).__name__}."
         )
     return bool(value)
+
+
+def memory_limit(device=None) -> int:
+    """Bytes of memory a request may use: the device's, or the physical RAM.
+
+    For a CUDA device, its total memory; otherwise the machine's physical
+    memory from ``os.sysconf`` (psutil is not a dependency), or 1 TiB where
+    that cannot be read. A bound on what is possible at all, not a promise that
+    this much is free: :func:`check_memory` refuses only what cannot fit.
+    """
+    if device is not None and getattr(device, "type", str(device)) == "cuda":
+        import torch
+
+        try:
+            return int(torch.cuda.get_device_properties(device).total_memory)
+        except (RuntimeError, AssertionError):
+            return _FALLBACK_MEMORY
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return _FALLBACK_MEMORY
+    return int(memory) if memory > 0 else _FALLBACK_MEMORY
+
+
+def format_bytes(n_bytes: float) -> str:
+    """``n_bytes`` in binary units: ``'3.7 TiB'``."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n_bytes < 1024 or unit == "PiB":
+            return f"{n_bytes:.3g} {unit}" if unit != "B" else f"{int(n_bytes)} B"
+        n_bytes /= 1024
+    return f"{n_bytes:.3g} EiB"  # pragma: no cover
+
+
+def network_bytes(widths, itemsize: int) -> int:
+    """Bytes of a dense network's weights and biases, ``sum (in + 1) * out``."""
+    widths = [int(w) for w in widths]
+    return itemsize * sum((a + 1) * b for a, b in zip(widths[:-1], widths[1:]))
+
+
+def training_bytes(widths, rows: int, itemsize: int) -> tuple[int, int]:
+    """Bytes to train a dense network of layer ``widths`` on batches of ``rows``.
+
+    Returns ``(weights, batch)``: the weights with their gradients and Adam's
+    two moments (4 copies of :func:`network_bytes`), and a batch's
+    activations, pre-activations and their gradients (3 per unit per row).
+    """
+    widths = [int(w) for w in widths]
+    return 4 * network_bytes(widths, itemsize), 3 * int(rows) * sum(widths) * itemsize
+
+
+def check_memory(owner: str, needs: dict, *, device=None, limit=None) -> None:
+    """Raise :class:`~skflow.exceptions.InsufficientMemoryError` if ``needs``
+    cannot fit in memory.
+
+    ``needs`` maps what is sized (a parameter, ``"n_samples"``) to a pair
+    ``(bytes, remedy)``; the estimates are Python ints, so they never
+    overflow. The message names the largest need, the total and the limit of
+    :func:`memory_limit` (or ``limit``), and that need's remedy.
+    """
+    total = sum(int(n_bytes) for n_bytes, _ in needs.values())
+    limit = memory_limit(device) if limit is None else int(limit)
+    if total <= limit:
+        return
+    name, (biggest, remedy) = max(needs.items(), key=lambda item: item[1][0])
+    on_cpu = device is None or getattr(device, "type", str(device)) == "cpu"
+    where = "this machine" if on_cpu else f"the device {device}"
+    raise InsufficientMemoryError(
+        f"{owner} would need about {format_bytes(total)} of memory "
+        f"({format_bytes(biggest)} of it for {name}), more than the "
+        f"{format_bytes(limit)} of {where}; {remedy}"
+    )

@@ -12,23 +12,29 @@ import inspect
 import re
 import warnings
 from contextlib import contextmanager
-from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 from scipy import sparse
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import check_array, check_is_fitted, column_or_1d
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._base import (
     FIT_INTERRUPTED,
+    N_JOBS_CONSTRAINT,
     check_n_samples,
     keeps_state_on_failure,
     pass_input_scale,
     warn_fit_interrupted,
 )
-from ._compat import HasMethods, _fit_context, validate_data
+from ._compat import (
+    HasMethods,
+    _fit_context,
+    check_array,
+    refusing_bools,
+    validate_data,
+)
 from ._frames import cast_numeric_column, column_kind
 from ._torch_utils import check_random_state, draw_seed
 
@@ -141,6 +147,35 @@ def _cast_like(X_new, dtypes, ranges):
             numbers = cast_numeric_column(numbers, dtype)
         X_new[name] = pd.Series(numbers, dtype=dtype, index=X_new.index)
     return X_new
+
+
+def _is_missing(value) -> bool:
+    if value is None:
+        return True
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is a test dependency
+        return isinstance(value, (float, np.floating)) and bool(np.isnan(value))
+    return bool(pd.isna(value)) if np.ndim(value) == 0 else False
+
+
+def _check_no_missing_labels(y) -> None:
+    """Raise ``ValueError`` if a class label is NaN, None, NaT or pd.NA.
+
+    Instead of sklearn's "Input y contains NaN." (or, for None among string
+    labels, numpy's "'<' not supported between 'str' and 'NoneType'").
+    """
+    labels = np.asarray(y, dtype=object)
+    if labels.ndim != 1:
+        return
+    missing = np.flatnonzero([_is_missing(value) for value in labels])
+    if missing.size:
+        shown = missing[:5].tolist() + (["..."] if missing.size > 5 else [])
+        raise ValueError(
+            f"y has {missing.size} missing labels (NaN or None), at rows {shown}; "
+            "drop those rows, e.g. keep = pd.notna(y); fit(X[keep], y[keep]), or "
+            "give them a label of their own."
+        )
 
 
 def _draw(estimator, n_samples: int, seed: int):
@@ -278,7 +313,7 @@ class ClassConditionalSampler(BaseEstimator):
 
     _parameter_constraints: dict = {
         "sampler": [HasMethods(["fit", "sample"])],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS_CONSTRAINT,
         "random_state": ["random_state"],
     }
 
@@ -306,6 +341,7 @@ class ClassConditionalSampler(BaseEstimator):
         self : object
             The fitted estimator.
         """
+        _check_no_missing_labels(y)
         # dtype=None / no finiteness check: the inner sampler validates values
         # (it may be a pipeline that encodes non-numeric columns).
         X_checked, y = validate_data(
@@ -634,9 +670,15 @@ class SyntheticOverSampler(_OverSamplerBase):
     _sampling_type = "over-sampling"
 
     _parameter_constraints: dict = {
-        **getattr(_OverSamplerBase, "_parameter_constraints", {}),
+        # imbalanced-learn's sampling_strategy takes a float ratio: not a bool.
+        **{
+            name: refusing_bools(constraints)
+            for name, constraints in getattr(
+                _OverSamplerBase, "_parameter_constraints", {}
+            ).items()
+        },
         "sampler": [HasMethods(["fit", "sample"])],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS_CONSTRAINT,
         "random_state": ["random_state"],
     }
 
@@ -649,6 +691,12 @@ class SyntheticOverSampler(_OverSamplerBase):
         self.random_state = random_state
 
     def _check_X_y(self, X, y, accept_sparse=None):
+        if getattr(X, "ndim", 2) == 1 or np.ndim(X) == 1:
+            raise ValueError(
+                f"X must be 2-D, of shape (n_samples, n_features), got a 1-D "
+                f"{type(X).__name__} of shape {np.shape(X)}; for one feature pass "
+                "X.reshape(-1, 1) (an array) or X.to_frame() (a Series)."
+            )
         if not hasattr(X, "iloc") or any(
             type(dtype).__name__ == "SparseDtype" for dtype in X.dtypes
         ):

@@ -29,11 +29,15 @@ from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, clone
 from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import ParameterGrid, ShuffleSplit, StratifiedShuffleSplit
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._base import BaseSampler, keeps_state_on_failure, pass_input_scale
-from ._compat import _fit_context
+from ._base import (
+    N_JOBS_CONSTRAINT,
+    BaseSampler,
+    keeps_state_on_failure,
+    pass_input_scale,
+)
+from ._compat import Interval, StrOptions, _fit_context
 from ._conditional import gaussian_mixture_conditional
 from ._docstrings import fill_sampler_docstring
 from ._frames import is_dataframe
@@ -553,7 +557,7 @@ class AutoSampler(BaseEstimator):
         "time_budget": [Interval(Real, 0, None, closed="neither"), None],
         "scoring": [StrOptions({"c2st_energy", "c2st", "energy_distance"}), callable],
         "cv": [Interval(Integral, 1, None, closed="left"), "cv_object"],
-        "n_jobs": [Integral, None],
+        "n_jobs": N_JOBS_CONSTRAINT,
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -695,7 +699,7 @@ class AutoSampler(BaseEstimator):
 
     @staticmethod
     def _check_array(X):
-        from sklearn.utils.validation import check_array
+        from ._compat import check_array
 
         return check_array(X, dtype=np.float64, ensure_min_samples=2)
 

@@ -2,6 +2,7 @@
 
 __all__ = [
     "DeviceWarning",
+    "InsufficientMemoryError",
     "NumericalInstabilityError",
     "NumericalInstabilityWarning",
 ]
@@ -9,6 +10,14 @@ __all__ = [
 
 class DeviceWarning(UserWarning):
     """The requested torch device is unavailable; skflow fell back to the CPU."""
+
+
+class InsufficientMemoryError(MemoryError):
+    """A parameter or a request would need more memory than the machine has.
+
+    Raised before anything is allocated; the message names the parameter, the
+    estimated size and the remedy (a smaller value, or drawing in chunks).
+    """
 
 
 class NumericalInstabilityError(FloatingPointError):

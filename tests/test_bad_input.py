@@ -9,6 +9,7 @@ meets (NaN, inf, empty, one row, strings, all-constant, n_samples types) are in
 test_common.py.
 """
 
+import re
 import warnings
 
 import numpy as np
@@ -246,3 +247,342 @@ def test_fuzz_tables_give_rows_or_a_clear_error(X):
     X_new = sampler.sample(7, random_state=0)
     assert X_new.shape == (7, X.shape[1])
     assert np.isfinite(X_new).all()
+
+
+def _every_estimator():
+    from skflow import (
+        AutoSampler,
+        EntropicOTGenerator,
+        GaussianMixtureSampler,
+        ProximalMFGFlow,
+        SlicedWassersteinFlow,
+        SyntheticOverSampler,
+    )
+    from skflow.impute import GenerativeImputer
+
+    base = GaussianMixtureSampler()
+    return [
+        AutoencoderTransformer(),
+        TabularEncoder(),
+        LipschitzParticleSampler(),
+        SlicedWassersteinFlow(),
+        EntropicOTGenerator(),
+        ProximalMFGFlow(),
+        GaussianMixtureSampler(),
+        AutoSampler(),
+        ClassConditionalSampler(base),
+        SyntheticOverSampler(base),
+        GenerativeImputer(),
+    ]
+
+
+def _numeric_parameters(estimator):
+    # (name, constraints) of every parameter with a number range that is not
+    # also allowed to be a flag.
+    from sklearn.utils._param_validation import Interval
+
+    for name, constraints in estimator._parameter_constraints.items():
+        if constraints == "no_validation" or "boolean" in constraints:
+            continue
+        if any(isinstance(c, Interval) for c in constraints):
+            yield name, constraints
+
+
+@pytest.mark.parametrize(
+    "estimator", _every_estimator(), ids=lambda e: type(e).__name__
+)
+def test_bools_are_refused_where_numbers_belong(estimator):
+    # Python bools are Integral and Real: sklearn's own Interval accepts
+    # max_iter=True as 1. skflow's refuses it and says why.
+    from skflow._compat import Interval, InvalidParameterError
+
+    names = []
+    for name, constraints in _numeric_parameters(estimator):
+        # Every number range in skflow is the bool-refusing kind.
+        for constraint in constraints:
+            if type(constraint).__name__ == "Interval":
+                assert isinstance(constraint, Interval), (name, constraint)
+        for flag in (True, np.bool_(False)):
+            bad = clone(estimator).set_params(**{name: flag})
+            with pytest.raises(InvalidParameterError, match=rf"'{name}'.*not a bool"):
+                bad._validate_params()
+        names.append(name)
+    if hasattr(estimator, "n_jobs"):
+        assert "n_jobs" in names
+    clone(estimator)._validate_params()
+
+
+def _networks():
+    from skflow import EntropicOTGenerator, ProximalMFGFlow, SlicedWassersteinFlow
+
+    return [
+        AutoencoderTransformer(n_components=1, max_iter=2),
+        LipschitzParticleSampler(max_iter=2, n_particles=20),
+        SlicedWassersteinFlow(max_iter=2),
+        EntropicOTGenerator(max_iter=2),
+        ProximalMFGFlow(max_iter=2, n_steps=2),
+    ]
+
+
+@pytest.mark.parametrize(
+    "sizes, error, shown",
+    [
+        ((2.5,), TypeError, r"width 2\.5 is of type float"),
+        (("a",), TypeError, r"width 'a' is of type str"),
+        ((8, True), TypeError, r"width True is of type bool"),
+        ((8, 0), ValueError, r"width 0 is below 1"),
+        ((), ValueError, r"non-empty tuple of positive ints, got \(\)"),
+        ([], ValueError, r"non-empty tuple of positive ints, got \[\]"),
+    ],
+)
+@pytest.mark.parametrize("estimator", _networks(), ids=lambda e: type(e).__name__)
+def test_hidden_layer_sizes_are_positive_ints(estimator, sizes, error, shown):
+    # int() would truncate 2.5 to 2 and word 'a' as its own parse error.
+    bad = clone(estimator).set_params(hidden_layer_sizes=sizes)
+    with pytest.raises(error, match="hidden_layer_sizes must be .*" + shown):
+        bad.fit(_base_table(n=20, d=2))
+
+
+def test_hidden_layer_sizes_as_one_int_suggests_a_tuple():
+    from skflow._base import check_hidden_layer_sizes
+
+    with pytest.raises(TypeError, match=r"the int 16; .* pass \(16,\)"):
+        check_hidden_layer_sizes(16)
+    assert check_hidden_layer_sizes([np.int64(3), 4]) == (3, 4)
+
+
+def _sized(name, **params):
+    from skflow import EntropicOTGenerator, ProximalMFGFlow, SlicedWassersteinFlow
+
+    kinds = {
+        "autoencoder": AutoencoderTransformer(n_components=1, max_iter=2),
+        "lipschitz": LipschitzParticleSampler(max_iter=2, n_particles=20),
+        "sliced": SlicedWassersteinFlow(max_iter=2),
+        "entropic": EntropicOTGenerator(max_iter=2),
+        "proximal": ProximalMFGFlow(max_iter=2, n_steps=2),
+    }
+    return clone(kinds[name]).set_params(**params)
+
+
+HUGE = [
+    # (estimator, parameters, a fragment of the message naming the cause)
+    ("autoencoder", dict(hidden_layer_sizes=(10**9,)), r"layers \(2, 1000000000"),
+    ("autoencoder", dict(n_components=10**9), "n_components=1000000000"),
+    ("lipschitz", dict(n_particles=10**12), "n_particles=1000000000000"),
+    ("lipschitz", dict(hidden_layer_sizes=(10**9,)), r"\(2, 1000000000, 1\)"),
+    ("lipschitz", dict(max_iter=10**12), "max_iter=1000000000000"),
+    ("sliced", dict(batch_size=10**12), "1000000000000 rows"),
+    ("sliced", dict(n_projections=10**12), "n_projections=1000000000000"),
+    ("sliced", dict(hidden_layer_sizes=(10**9,)), "1000000000"),
+    ("entropic", dict(batch_size=10**12), "2000000000000 rows"),
+    ("entropic", dict(latent_dim=10**9), r"layers \(1000000000,"),
+    ("entropic", dict(max_iter=10**12), "max_iter=1000000000000"),
+    ("proximal", dict(batch_size=10**12), "1000000000000 rows"),
+    ("proximal", dict(hidden_layer_sizes=(10**9,)), "hidden_layer_sizes"),
+]
+
+
+@pytest.mark.parametrize(
+    "name, params, shown", HUGE, ids=[f"{n}-{next(iter(p))}" for n, p, _ in HUGE]
+)
+def test_sizes_beyond_memory_are_refused_before_allocating(name, params, shown):
+    # Not torch's "DefaultCPUAllocator: can't allocate memory": the size, the
+    # parameter and the remedy, before anything is allocated.
+    from skflow.exceptions import InsufficientMemoryError
+
+    with pytest.raises(InsufficientMemoryError, match=shown) as info:
+        _sized(name, **params).fit(_base_table(n=30, d=2))
+    assert isinstance(info.value, MemoryError)
+    assert re.search(
+        r"would need about [0-9.]+ .iB .*more than the .*; ", str(info.value)
+    )
+
+
+def test_large_but_harmless_values_still_fit():
+    # batch_size is capped by the rows where the batches are drawn from them;
+    # max_iter is a value, not an allocation, where no trace is kept per step.
+    X = _base_table(n=30, d=2)
+    _sized("autoencoder", batch_size=10**12).fit(X)
+    _sized("lipschitz", batch_size=10**12).fit(X)
+    _sized("sliced", max_iter=1, n_projections=10**4).fit(X)
+
+
+@pytest.mark.parametrize("estimator", SAMPLERS[:2], ids=_id)
+def test_sample_refuses_rows_beyond_memory(estimator, monkeypatch):
+    import skflow._validation
+    from skflow.exceptions import InsufficientMemoryError
+
+    fitted = clone(estimator).fit(_base_table(n=30, d=3))
+    with pytest.raises(InsufficientMemoryError, match="1000000000000 rows of 3"):
+        fitted.sample(10**12)
+    with pytest.raises(InsufficientMemoryError, match="fewer rows.*chunks"):
+        fitted.sample(10**12, conditions={0: 0.0})
+    # 2**31 rows fit on a large enough machine; on a 16 GiB one they do not.
+    monkeypatch.setattr(skflow._validation, "memory_limit", lambda device=None: 2**34)
+    with pytest.raises(InsufficientMemoryError, match="than the 16 GiB"):
+        fitted.sample(2**31)
+    assert fitted.sample(3).shape == (3, 3)
+
+
+def test_sliced_wasserstein_refuses_projections_beyond_memory():
+    from skflow.exceptions import InsufficientMemoryError
+
+    X = _base_table()
+    with pytest.raises(InsufficientMemoryError, match="n_projections=10{12}.*lower"):
+        skm.sliced_wasserstein(X, X + 1, n_projections=10**12)
+
+
+def _huge_ints():
+    X = _base_table().astype(object)
+    X[0, 0] = 10**400
+    return X
+
+
+def _frame(columns):
+    pd = pytest.importorskip("pandas")
+    return pd.DataFrame(_base_table(n=40), columns=columns)
+
+
+def _labels_with(missing):
+    y = np.array(["a", "b"] * 20, dtype=object)
+    y[[3, 7]] = missing
+    return y
+
+
+def _fitted():
+    from skflow import GaussianMixtureSampler
+
+    return GaussianMixtureSampler(max_components=1, random_state=0).fit(_base_table())
+
+
+def _gmm():
+    from skflow import GaussianMixtureSampler
+
+    return GaussianMixtureSampler(max_components=1, random_state=0)
+
+
+def _datetime_frame():
+    pd = pytest.importorskip("pandas")
+    return pd.DataFrame(
+        {"x": np.arange(40.0), "when": pd.date_range("2020-01-01", periods=40)}
+    )
+
+
+def _save(path):
+    import skflow
+
+    skflow.save(_fitted(), path)
+
+
+def _oversample(X):
+    pytest.importorskip("imblearn")
+    from skflow import SyntheticOverSampler
+
+    return SyntheticOverSampler(_gmm(), random_state=0).fit_resample(
+        X, np.array([0] * 30 + [1] * 10)
+    )
+
+
+# (call, error, a fragment of the message): errors that used to come from deep
+# inside a dependency (numpy, narwhals, torch's Adam, pathlib), each now in
+# skflow's words with the remedy.
+DEPENDENCY_ERRORS = {
+    "ints-beyond-float64-fit": (
+        lambda: _gmm().fit(_huge_ints()),
+        ValueError,
+        "too large for a float64.*rescale",
+    ),
+    "ints-beyond-float64-metric": (
+        lambda: skm.energy_distance(_huge_ints(), _base_table()),
+        ValueError,
+        "too large for a float64",
+    ),
+    "random_state=-1-sample": (
+        lambda: _fitted().sample(3, random_state=-1),
+        ValueError,
+        r"random_state must be an integer between 0 and 2\*\*32 - 1, a "
+        "RandomState instance or None, got -1",
+    ),
+    "random_state=2**40-metric": (
+        lambda: skm.sliced_wasserstein(
+            _base_table(), _base_table(), random_state=2**40
+        ),
+        ValueError,
+        r"random_state must be an integer between 0 and 2\*\*32 - 1",
+    ),
+    "random_state=True-sample": (
+        lambda: _fitted().sample(3, random_state=True),
+        ValueError,
+        "random_state must be an integer.*got True",
+    ),
+    "duplicated-columns-sampler": (
+        lambda: _gmm().fit(_frame(["a", "a", "b"])),
+        ValueError,
+        r"X has duplicated column names \['a'\]; rename them",
+    ),
+    "duplicated-columns-encoder": (
+        lambda: TabularEncoder().fit(_frame(["a", "b", "b"])),
+        ValueError,
+        r"X has duplicated column names \['b'\]; rename them",
+    ),
+    "duplicated-columns-metric": (
+        lambda: skm.mmd(_frame(["a", "a", "b"]), _frame(["a", "a", "b"])),
+        ValueError,
+        r"duplicated column names \['a'\]",
+    ),
+    "learning_rate=1e300": (
+        lambda: LipschitzParticleSampler(learning_rate=1e300).fit(_base_table()),
+        ValueError,
+        r"'learning_rate' .* in the range \(0.0, 10.0\]. Got 1e\+300",
+    ),
+    "datetime-into-autoencoder": (
+        lambda: AutoencoderTransformer(max_iter=2).fit(_datetime_frame()),
+        TypeError,
+        r"columns \['when'\] are not numeric \(datetime\).*TabularEncoder",
+    ),
+    "series-into-oversampler": (
+        lambda: _oversample(_frame(["a", "b", "c"])["a"]),
+        ValueError,
+        r"X must be 2-D.*1-D Series of shape \(40,\).*reshape\(-1, 1\)",
+    ),
+    "nan-labels": (
+        lambda: ClassConditionalSampler(_gmm()).fit(
+            _base_table(n=40), np.where(np.arange(40) == 5, np.nan, np.arange(40) % 2)
+        ),
+        ValueError,
+        r"y has 1 missing labels \(NaN or None\), at rows \[5\]; drop those rows",
+    ),
+    "none-labels": (
+        lambda: ClassConditionalSampler(_gmm()).fit(
+            _base_table(n=40), _labels_with(None)
+        ),
+        ValueError,
+        r"y has 2 missing labels .* \[3, 7\]",
+    ),
+    "save-to-a-missing-folder": (
+        lambda: _save("/nonexistent-skflow-folder/model.skflow"),
+        FileNotFoundError,
+        "the folder '/nonexistent-skflow-folder' does not exist; create it",
+    ),
+    "save-to-None": (
+        lambda: _save(None),
+        TypeError,
+        "path must be a str or path-like.*got None",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(DEPENDENCY_ERRORS))
+def test_dependency_errors_come_in_our_words(case):
+    call, error, shown = DEPENDENCY_ERRORS[case]
+    with pytest.raises(error, match=shown):
+        call()
+
+
+def test_save_to_a_folder_names_a_file_and_a_valid_path_still_saves(tmp_path):
+    import skflow
+
+    with pytest.raises(IsADirectoryError, match="is a folder; name the file"):
+        _save(tmp_path)
+    _save(tmp_path / "model.skflow")
+    assert skflow.load(tmp_path / "model.skflow").sample(2).shape == (2, 3)

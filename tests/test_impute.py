@@ -62,9 +62,7 @@ def test_new_rows_outside_the_fitted_range_or_levels_are_filled():
     )
     frame.loc[frame["group"] == "a", "x"] += 4.0
     imputer = GenerativeImputer(n_imputations=10, random_state=0).fit(frame)
-    new = pd.DataFrame(
-        {"group": ["unseen", None, "b"], "x": [np.nan, 40.0, np.nan]}
-    )
+    new = pd.DataFrame({"group": ["unseen", None, "b"], "x": [np.nan, 40.0, np.nan]})
     filled = imputer.transform(new)
     assert filled["group"].tolist()[::2] == ["unseen", "b"]
     assert filled["x"].iloc[1] == 40.0

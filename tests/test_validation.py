@@ -90,3 +90,54 @@ def test_check_bool_refuses_everything_else(value):
     for error in (TypeError, ValueError):
         with pytest.raises(error, match="standardize must be True or False, got"):
             check_bool(value, "standardize")
+
+
+def test_check_memory_names_the_largest_need_and_its_remedy():
+    from skflow._validation import check_memory
+    from skflow.exceptions import InsufficientMemoryError
+
+    needs = {"batch_size=10": (2**20, "lower batch_size."), "tiny": (1, "no.")}
+    check_memory("Model.fit", needs, limit=2**21)
+    with pytest.raises(
+        InsufficientMemoryError,
+        match=r"^Model.fit would need about 1 MiB of memory \(1 MiB of it for "
+        r"batch_size=10\), more than the 512 KiB of this machine; lower batch_size.$",
+    ):
+        check_memory("Model.fit", needs, limit=2**19)
+
+
+def test_memory_limit_falls_back_without_sysconf(monkeypatch):
+    import skflow._validation as validation
+
+    assert validation.memory_limit() > 2**26
+    monkeypatch.delattr(validation.os, "sysconf")
+    assert validation.memory_limit() == 2**40
+
+
+def test_sizes_are_counted_in_python_ints():
+    from skflow._validation import network_bytes, training_bytes
+
+    assert network_bytes((3, 4, 1), 8) == 8 * (4 * 4 + 5 * 1)
+    weights, batch = training_bytes((10**12, 10**12), 10**12, 8)
+    assert weights == 4 * 8 * (10**12 + 1) * 10**12 and batch > 2**64
+
+
+def test_skflow_interval_refuses_bools_and_says_so():
+    from numbers import Integral, Real
+
+    from sklearn.utils._param_validation import Interval as SklearnInterval
+
+    from skflow._compat import Interval, refusing_bools
+
+    counts = Interval(Integral, 1, None, closed="left")
+    assert counts.is_satisfied_by(3) and counts.is_satisfied_by(np.int64(3))
+    assert not counts.is_satisfied_by(True) and not counts.is_satisfied_by(np.bool_(1))
+    assert str(counts) == "an int (not a bool) in the range [1, inf)"
+    rates = Interval(Real, 0.0, 1.0, closed="right")
+    assert rates.is_satisfied_by(0.5) and not rates.is_satisfied_by(True)
+    # An inherited sklearn Interval (imbalanced-learn's) becomes ours.
+    (converted, other) = refusing_bools(
+        [SklearnInterval(Real, 0, 1, closed="right"), "auto"]
+    )
+    assert isinstance(converted, Interval) and other == "auto"
+    assert not converted.is_satisfied_by(True) and converted.is_satisfied_by(0.5)

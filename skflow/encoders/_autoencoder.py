@@ -17,14 +17,17 @@ from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import (
+    LEARNING_RATE_CONSTRAINT,
     N_JOBS_CONSTRAINT,
     TorchEstimatorMixin,
+    _non_numeric_columns,
     check_fit_numerics,
     check_hidden_layer_sizes,
     keeps_state_on_failure,
     warn_fit_interrupted,
 )
 from .._compat import Interval, StrOptions, _fit_context, validate_data
+from .._frames import column_kind
 from .._torch_utils import (
     draw_seed,
     iter_chunks,
@@ -34,6 +37,7 @@ from .._torch_utils import (
     to_numpy,
     to_tensor,
 )
+from .._validation import check_memory, training_bytes
 from .._warnings import warn
 from ._core import decode, encode, init_autoencoder, train_autoencoder
 
@@ -70,7 +74,7 @@ class AutoencoderTransformer(
         L2 penalty (weight decay) on the weights, as in scikit-learn's MLP.
 
     learning_rate : float, default=1e-3
-        Adam learning rate.
+        Adam learning rate, in (0, 10].
 
     batch_size : int, default=128
         Rows per Adam step (all rows if fewer).
@@ -210,7 +214,7 @@ class AutoencoderTransformer(
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": [tuple, list],
         "alpha": [Interval(Real, 0.0, None, closed="left")],
-        "learning_rate": [Interval(Real, 0.0, None, closed="neither")],
+        "learning_rate": LEARNING_RATE_CONSTRAINT,
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "early_stopping": ["boolean"],
@@ -281,6 +285,16 @@ class AutoencoderTransformer(
             The fitted transformer.
         """
         warm = self._continues_fit()
+        bad = _non_numeric_columns(X)
+        if bad:
+            # Not numpy's "DType ... could not be promoted by DateTime64DType".
+            kinds = sorted({column_kind(X[name].dtype) for name in bad})
+            raise TypeError(
+                f"{type(self).__name__} needs numeric features, but columns "
+                f"{bad} are not numeric ({', '.join(kinds)}). Encode them first: "
+                "make_pipeline(TabularEncoder(), AutoencoderTransformer()) "
+                "turns datetime, categorical and text columns into numbers."
+            )
         # A continuation keeps the first fit's columns and scaling: the
         # network lives in that space.
         X = validate_data(
@@ -292,6 +306,30 @@ class AutoencoderTransformer(
         return self._fit_on_device(
             lambda rng, device, dtype: self._train(X, hidden, rng, device, dtype),
             warm=warm,
+        )
+
+    def _check_memory(self, n_features, hidden, train, device) -> None:
+        """Refuse sizes that cannot fit before the first allocation."""
+        itemsize = train.element_size()
+        rows = min(int(self.batch_size), train.shape[0])
+        widths = (n_features, *hidden, int(self.n_components), *hidden[::-1])
+        widths = (*widths, n_features)
+        weights, batch = training_bytes(widths, rows, itemsize)
+        check_memory(
+            f"{type(self).__name__}.fit",
+            {
+                f"the encoder and decoder of hidden_layer_sizes="
+                f"{self.hidden_layer_sizes} and n_components={self.n_components}": (
+                    weights,
+                    "use narrower layers (e.g. hidden_layer_sizes=(64,)) or "
+                    "fewer n_components.",
+                ),
+                f"the activations of batches of {rows} rows through layers {widths}": (
+                    batch,
+                    "lower batch_size (e.g. 128), hidden_layer_sizes or n_components.",
+                ),
+            },
+            device=device,
         )
 
     def _train(self, X, hidden, rng, device, dtype) -> None:
@@ -322,6 +360,7 @@ class AutoencoderTransformer(
             parameters = fitted["encoder"] + fitted["decoder"]
             n_encoder = len(fitted["encoder"])
         else:
+            self._check_memory(X.shape[1], hidden, train, device)
             parameters, n_encoder = init_autoencoder(
                 X.shape[1], int(self.n_components), hidden, streams.init, device, dtype
             )

@@ -6,7 +6,6 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils import check_array
 from sklearn.utils.validation import check_is_fitted
 
 from .._base import keeps_state_on_failure
@@ -15,6 +14,7 @@ from .._compat import (
     StrOptions,
     _check_feature_names_in,
     _fit_context,
+    check_array,
     validate_data,
 )
 from .._frames import cast_numeric_column, column_kind, is_dataframe

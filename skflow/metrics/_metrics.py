@@ -28,13 +28,13 @@ from sklearn.base import clone, is_classifier
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.neighbors import NearestNeighbors
-from sklearn.utils import check_array
 
+from .._compat import check_array
 from .._frames import align_columns, encoded_if_mixed
 from .._pairwise import energy_distance_tensor, rbf_mmd_tensor
 from .._threads import openmp_threads
 from .._torch_utils import check_random_state
-from .._validation import check_bool, check_count, check_real
+from .._validation import check_bool, check_count, check_memory, check_real
 
 # Rows used to estimate the median pairwise distance (MMD bandwidth).
 _MEDIAN_HEURISTIC_ROWS = 1000
@@ -409,6 +409,16 @@ def sliced_wasserstein(X, Y, *, n_projections=200, p=2, random_state=None):
     X, Y = _rescaled(exponent, X, Y)
     norms = _scale_exponent(*(np.linalg.norm(A, axis=1) for A in (X, Y)))
     X, Y = _rescaled(norms, X, Y)
+    # The directions are drawn at once (twice: POT normalises a copy).
+    check_memory(
+        "sliced_wasserstein",
+        {
+            f"n_projections={n_projections} of {X.shape[1]} features": (
+                2 * n_projections * X.shape[1] * 8,
+                "lower n_projections (e.g. 200).",
+            )
+        },
+    )
     directions = ot.sliced.get_random_projections(
         X.shape[1], n_projections, check_random_state(random_state)
     )

@@ -7,7 +7,7 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 
-from .._base import BaseSampler, check_hidden_layer_sizes
+from .._base import LEARNING_RATE_CONSTRAINT, BaseSampler, check_hidden_layer_sizes
 from .._compat import Interval, StrOptions
 from .._conditional import latent_conditional_draw
 from .._docstrings import fill_sampler_docstring
@@ -20,6 +20,7 @@ from .._torch_utils import (
     to_numpy,
     to_tensor,
 )
+from .._validation import check_memory, training_bytes
 from ._core import (
     Generator,
     cost_scale,
@@ -114,7 +115,7 @@ class EntropicOTGenerator(BaseSampler):
         Newton step (``"semi-discrete"`` only).
 
     learning_rate : float, default=3e-3
-        Initial Adam learning rate of the generator.
+        Initial Adam learning rate of the generator, in (0, 10].
 
     batch_size : int, default=256
         Latent draws per dual step and per half of a generator step (a
@@ -222,7 +223,7 @@ class EntropicOTGenerator(BaseSampler):
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "n_dual_steps": [Interval(Integral, 1, None, closed="left")],
         "dual_step_size": [Interval(Real, 0.0, None, closed="neither")],
-        "learning_rate": [Interval(Real, 0.0, None, closed="neither")],
+        "learning_rate": LEARNING_RATE_CONSTRAINT,
         "batch_size": [Interval(Integral, 2, None, closed="left")],
     }
 
@@ -264,10 +265,44 @@ class EntropicOTGenerator(BaseSampler):
         self.verbose = verbose
 
     # ------------------------------------------------------------- fitting
+    def _check_memory(self, data, latent_dim, hidden) -> None:
+        """Refuse sizes that cannot fit before the first allocation."""
+        itemsize = data.element_size()
+        n_features = data.shape[1]
+        widths = (latent_dim, *hidden, n_features)
+        # Each step pushes 2 * batch_size noise rows through the generator.
+        rows = 2 * int(self.batch_size)
+        weights, batch = training_bytes(widths, rows, itemsize)
+        check_memory(
+            f"{type(self).__name__}.fit",
+            {
+                f"the generator of hidden_layer_sizes={self.hidden_layer_sizes}": (
+                    weights,
+                    "use narrower layers, e.g. hidden_layer_sizes=(64, 64).",
+                ),
+                f"latent_dim={self.latent_dim}": (
+                    4 * latent_dim * (n_features + 1) * itemsize,
+                    "lower latent_dim, or use latent_dim='auto'.",
+                ),
+                f"the activations of batches of {rows} rows through layers {widths}": (
+                    batch,
+                    "lower batch_size (e.g. 256), latent_dim or hidden_layer_sizes.",
+                ),
+                # Two traces of one number per iteration.
+                f"the traces of max_iter={self.max_iter} iterations": (
+                    2 * int(self.max_iter) * itemsize,
+                    "lower max_iter.",
+                ),
+            },
+            device=data.device,
+        )
+
     def _fit_scaled(self, data: torch.Tensor, rng: np.random.RandomState) -> None:
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         n_features = data.shape[1]
         latent_dim = n_features if self.latent_dim == "auto" else int(self.latent_dim)
+        if self._warm_tensors is None:
+            self._check_memory(data, latent_dim, hidden)
         streams = make_streams(draw_seed(rng), data.device)
         warm = self._warm_tensors
         psi_init = None

@@ -8,13 +8,14 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-from .._base import BaseSampler, check_hidden_layer_sizes
+from .._base import LEARNING_RATE_CONSTRAINT, BaseSampler, check_hidden_layer_sizes
 from .._compat import Interval, StrOptions
 from .._docstrings import fill_sampler_docstring
 from .._gaussian import draw_gaussian, gaussian_start
 from .._memorization import memorization_reference
 from .._nn import ACTIVATIONS, init_critic, unflatten_critic
 from .._torch_utils import draw_seed, make_streams, to_numpy, to_tensor
+from .._validation import check_memory, network_bytes, training_bytes
 from .._warnings import warn
 from ._core import (
     DIVERGENCES,
@@ -78,7 +79,7 @@ class LipschitzParticleSampler(BaseSampler):
         Critic activation; all four are 1-Lipschitz, as the bound requires.
 
     learning_rate : float, default=1e-3
-        Adam learning rate of the critic.
+        Adam learning rate of the critic, in (0, 10].
 
     batch_size : int, default=1024
         Particles and data rows per critic step (all of them when fewer).
@@ -203,7 +204,7 @@ class LipschitzParticleSampler(BaseSampler):
         "n_critic_steps": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": [tuple, list],
         "activation": [StrOptions(set(ACTIVATIONS))],
-        "learning_rate": [Interval(Real, 0.0, None, closed="neither")],
+        "learning_rate": LEARNING_RATE_CONSTRAINT,
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0.0, None, closed="left")],
         "early_stopping": ["boolean"],
@@ -259,6 +260,8 @@ class LipschitzParticleSampler(BaseSampler):
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         n_rows, n_features = data.shape
         device, dtype = data.device, data.dtype
+        if self._warm_tensors is None:
+            self._check_memory(n_rows, n_features, hidden, data)
         streams = make_streams(draw_seed(rng), device)
         warm = self._warm_tensors
         if warm is not None:
@@ -382,6 +385,41 @@ class LipschitzParticleSampler(BaseSampler):
                 f"{fitted.step_size} and activation={fitted.activation!r} "
                 "sample() replays; keep them, or set warm_start=False to refit."
             )
+
+    def _check_memory(self, n_rows, n_features, hidden, data) -> None:
+        """Refuse sizes that cannot fit before the first allocation."""
+        itemsize = data.element_size()
+        if self.n_particles != "auto" and isinstance(self.init, str):
+            n_particles = int(self.n_particles)
+        else:
+            n_particles = max(2 * n_rows, _AUTO_MIN_PARTICLES)
+        widths = (n_features, *hidden, 1)
+        # Mini-batches of particles and rows, each capped by its population.
+        rows = min(self.batch_size, n_particles) + min(self.batch_size, n_rows)
+        weights, batch = training_bytes(widths, rows, itemsize)
+        check_memory(
+            f"{type(self).__name__}.fit",
+            {
+                f"the critic of hidden_layer_sizes={self.hidden_layer_sizes}": (
+                    weights,
+                    "use narrower layers, e.g. hidden_layer_sizes=(64, 64).",
+                ),
+                f"the activations of batches of {rows} rows through layers {widths}": (
+                    batch,
+                    "lower batch_size (e.g. 1024) or narrow hidden_layer_sizes.",
+                ),
+                f"n_particles={n_particles}": (
+                    4 * n_particles * n_features * itemsize,
+                    "lower n_particles, or use n_particles='auto'.",
+                ),
+                # The critic of every iteration is kept to replay the flow.
+                f"the critics of max_iter={self.max_iter} iterations": (
+                    int(self.max_iter) * (network_bytes(widths, itemsize) + 16),
+                    "lower max_iter or narrow hidden_layer_sizes.",
+                ),
+            },
+            device=data.device,
+        )
 
     def _starting_particles(self, data, generator):
         """Starting particles and the Gaussian that seeds extra ones in sample."""

@@ -7,7 +7,12 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 
-from .._base import DEPRECATED, BaseSampler, check_hidden_layer_sizes
+from .._base import (
+    DEPRECATED,
+    LEARNING_RATE_CONSTRAINT,
+    BaseSampler,
+    check_hidden_layer_sizes,
+)
 from .._compat import Hidden, Interval, StrOptions
 from .._conditional import latent_conditional_draw
 from .._docstrings import fill_sampler_docstring
@@ -18,7 +23,7 @@ from .._torch_utils import (
     make_streams,
     to_numpy,
 )
-from .._validation import check_count
+from .._validation import check_count, check_memory, training_bytes
 from ..exceptions import NumericalInstabilityError
 from ._core import (
     GENERATORS,
@@ -97,10 +102,10 @@ class ProximalMFGFlow(BaseSampler):
         Critic ascent steps per generator step.
 
     learning_rate : float, default=2e-3
-        Adam learning rate of the generator.
+        Adam learning rate of the generator, in (0, 10].
 
     critic_learning_rate : float, default=1e-2
-        Adam learning rate of the critic.
+        Adam learning rate of the critic, in (0, 10].
 
     hidden_layer_sizes : tuple of int, default=(64, 64)
         Hidden widths of the generator network and of the critic.
@@ -211,8 +216,8 @@ class ProximalMFGFlow(BaseSampler):
         "divergence": [StrOptions({"kl", "alpha"})],
         "alpha": [Interval(Real, 1.0, None, closed="neither")],
         "n_critic_steps": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [Interval(Real, 0.0, None, closed="neither")],
-        "critic_learning_rate": [Interval(Real, 0.0, None, closed="neither")],
+        "learning_rate": LEARNING_RATE_CONSTRAINT,
+        "critic_learning_rate": LEARNING_RATE_CONSTRAINT,
         "hidden_layer_sizes": [tuple, list],
         "batch_size": [Interval(Integral, 2, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -299,11 +304,38 @@ class ProximalMFGFlow(BaseSampler):
                 "lipschitz_constant and kinetic_weight must be numbers, not NaN."
             )
 
+    def _check_memory(self, data, hidden) -> None:
+        """Refuse sizes that cannot fit before the first allocation."""
+        itemsize = data.element_size()
+        d = data.shape[1]
+        rows, n_steps = int(self.batch_size), int(self.n_steps)
+        # The field is applied at every time step with its graph kept for the
+        # backward pass; the critic sees the terminal points and a data batch.
+        field, path = training_bytes((d + 1, *hidden, d), rows * n_steps, itemsize)
+        critic, batch = training_bytes((d, *hidden, 1), 2 * rows, itemsize)
+        check_memory(
+            f"{type(self).__name__}.fit",
+            {
+                f"the field and critic of hidden_layer_sizes="
+                f"{self.hidden_layer_sizes}": (
+                    field + critic,
+                    "use narrower layers, e.g. hidden_layer_sizes=(64, 64).",
+                ),
+                f"the paths of batches of {rows} rows over n_steps={n_steps}": (
+                    path + batch + (n_steps + 1) * rows * d * itemsize,
+                    "lower batch_size (e.g. 256), n_steps or hidden_layer_sizes.",
+                ),
+            },
+            device=data.device,
+        )
+
     def _fit_scaled(self, data: torch.Tensor, rng: np.random.RandomState) -> None:
         self._check_parameter_combinations()
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         device, dtype = data.device, data.dtype
         n_features = data.shape[1]
+        if self._warm_tensors is None:
+            self._check_memory(data, hidden)
         warm = self._warm_tensors
         if warm is not None:
             mean, cholesky = warm["start"]["mean"], warm["start"]["cholesky"]

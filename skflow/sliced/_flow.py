@@ -8,7 +8,12 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-from .._base import BaseSampler, check_hidden_layer_sizes, keeps_state_on_failure
+from .._base import (
+    LEARNING_RATE_CONSTRAINT,
+    BaseSampler,
+    check_hidden_layer_sizes,
+    keeps_state_on_failure,
+)
 from .._compat import Interval, StrOptions, _fit_context
 from .._conditional import latent_conditional_draw
 from .._docstrings import fill_sampler_docstring
@@ -19,7 +24,7 @@ from .._torch_utils import (
     make_streams,
     to_numpy,
 )
-from .._validation import check_count
+from .._validation import check_count, check_memory, training_bytes
 from .._warnings import warn
 from ._core import (
     Model,
@@ -74,7 +79,7 @@ class SlicedWassersteinFlow(BaseSampler):
         Adam steps that solve each JKO step, warm-started from the last one.
 
     learning_rate : float, default=5e-3
-        Adam learning rate of the inner solver.
+        Adam learning rate of the inner solver, in (0, 10].
 
     n_projections : int, default=100
         Random directions per sliced-Wasserstein estimate, drawn afresh at every
@@ -165,7 +170,7 @@ class SlicedWassersteinFlow(BaseSampler):
         "step_size": [Interval(Real, 0.0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "n_inner_steps": [Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [Interval(Real, 0.0, None, closed="neither")],
+        "learning_rate": LEARNING_RATE_CONSTRAINT,
         "n_projections": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": [tuple, list],
         "n_layers": [Interval(Integral, 1, None, closed="left")],
@@ -387,6 +392,42 @@ class SlicedWassersteinFlow(BaseSampler):
             return int(self.n_particles)
         return min(max(2 * n_rows, _AUTO_MIN_PARTICLES), _AUTO_MAX_PARTICLES)
 
+    def _check_memory(self, kind, mean, hidden, n_particles, method) -> None:
+        """Refuse sizes that cannot fit before the first allocation."""
+        itemsize = mean.element_size()
+        d = mean.shape[0]
+        widths = (d, *hidden, d if kind == "generator" else 2 * d)
+        if kind == "particles":
+            rows, weights, batch = n_particles, 4 * n_particles * d * itemsize, 0
+        else:
+            rows = int(self.batch_size)
+            weights, batch = training_bytes(widths, rows, itemsize)
+            if kind == "normalizing_flow":
+                weights, batch = (n * int(self.n_layers) for n in (weights, batch))
+        n_projections = int(self.n_projections)
+        check_memory(
+            f"{type(self).__name__}.{method}",
+            {
+                f"the {kind} of hidden_layer_sizes={self.hidden_layer_sizes}"
+                + ("" if kind != "normalizing_flow" else f" x {self.n_layers}"): (
+                    weights,
+                    "use narrower layers (e.g. hidden_layer_sizes=(64, 64)), "
+                    "fewer n_layers, or fewer n_particles.",
+                ),
+                f"the activations of batches of {rows} rows through layers {widths}": (
+                    batch,
+                    "lower batch_size (e.g. 256) or narrow hidden_layer_sizes.",
+                ),
+                # The directions, and the model, anchor and data batches
+                # projected, sorted and differentiated along each of them.
+                f"batches of {rows} rows on n_projections={n_projections}": (
+                    n_projections * (d + 6 * rows) * itemsize,
+                    "lower n_projections (e.g. 50) or batch_size (e.g. 256).",
+                ),
+            },
+            device=mean.device,
+        )
+
     def _run(
         self,
         kind,
@@ -407,6 +448,7 @@ class SlicedWassersteinFlow(BaseSampler):
             model = Model(**warm["model"])
             kind = model.kind
         else:
+            self._check_memory(kind, mean, hidden, n_particles, method)
             model = init_model(
                 kind,
                 mean.shape[0],
