@@ -4,7 +4,7 @@ and gradient flows.
 ``fit(X)`` on real rows, ``sample(n)`` new ones.
 """
 
-from . import datasets, impute, metrics
+from . import datasets, impute, metrics, privacy
 from ._persistence import load, save
 from ._version import __version__
 from .augment import ClassConditionalSampler, SyntheticOverSampler
@@ -42,5 +42,6 @@ __all__ = [
     "load",
     "make_generative_pipeline",
     "metrics",
+    "privacy",
     "save",
 ]

@@ -14,6 +14,7 @@ A method implements two hooks on tensors in the scaled feature space:
 from __future__ import annotations
 
 import functools
+import inspect
 from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -48,6 +49,7 @@ from ._validation import check_count, check_memory
 from ._version import __version__
 from ._warnings import warn
 from .exceptions import NumericalInstabilityError, NumericalInstabilityWarning
+from .privacy import check_privacy, public_bounds
 
 # A column whose spread is below this fraction of its largest absolute value is
 # treated as constant: it is not modelled and is written back unchanged by ``sample``.
@@ -402,7 +404,18 @@ class TorchEstimatorMixin:
             if new not in state and old in state:
                 # Saved before the rename: the value moves to the new name.
                 state = {**state, new: state[old], old: DEPRECATED}
-        super().__setstate__(state)
+        # A parameter added since the file was written (``privacy``) takes its
+        # default, which is the behaviour the file was fitted with.
+        added = {
+            name: parameter.default
+            for name, parameter in inspect.signature(
+                type(self).__init__
+            ).parameters.items()
+            if name != "self"
+            and parameter.default is not inspect.Parameter.empty
+            and name not in state
+        }
+        super().__setstate__({**added, **state})
 
     @classmethod
     def _upgrade_state(cls, state: dict) -> dict:
@@ -515,6 +528,14 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
             The fitted sampler.
         """
         warm = self._continues_fit()
+        budget = check_privacy(getattr(self, "privacy", None), self)
+        if warm and budget is not None:
+            raise ValueError(
+                f"warm_start=True continues the last fit, but {type(self).__name__} "
+                "has a privacy budget: a continued fit would spend a second "
+                "budget on the same rows, and the guarantee would be their sum. "
+                "Set warm_start=False, or fit once with the whole budget."
+            )
         if warm and getattr(self, "_fitted_to_density", False):
             raise ValueError(
                 f"warm_start=True continues the last fit, but this "
@@ -528,7 +549,11 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
             scaled = self._scale(X)
         else:
             X = self._validate_fit_data(X)
-            scaled = self._fit_scaling(X)
+            scaled = (
+                self._fit_scaling(X)
+                if budget is None
+                else self._fit_public_scaling(X, budget)
+            )
         return self._fit_on_device(
             lambda rng, device, dtype: self._fit_scaled(
                 to_tensor(scaled, device, dtype), rng
@@ -778,6 +803,58 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
         self._varying = ~constant
         self._fitted_to_density = False
         return self._scale(X)
+
+    def _fit_public_scaling(self, X: np.ndarray, budget) -> np.ndarray:
+        """Clip and scale ``X`` by public bounds, for a private fit.
+
+        The bounds come from the budget or from the transformer before the
+        sampler in a :class:`~skflow.GenerativePipeline`, which must itself
+        have been fitted without the data (a :class:`~skflow.TabularEncoder`
+        with ``domains``). Clipping is per row, so it does not spend budget.
+        A column spread uniformly over its bounds gets unit variance.
+        """
+        transformers = getattr(self, "_input_transformers", None) or []
+        fitted_on_data = [
+            type(step).__name__
+            for step in transformers
+            if not getattr(step, "fits_without_data_", False)
+        ]
+        if fitted_on_data:
+            raise ValueError(
+                f"{type(self).__name__} has a privacy budget, but the steps "
+                f"{fitted_on_data} before it were fitted on the rows themselves "
+                "(categories, ranges, means), outside the budget: the pipeline "
+                "would not be private. Fit the encoder from public metadata, "
+                "TabularEncoder(domains={column: (low, high) or [levels]}), and "
+                "put no other data-fitted step before the sampler."
+            )
+        passed = (
+            getattr(transformers[-1], "output_bounds_", None) if transformers else None
+        )
+        low, high = public_bounds(budget, X.shape[1], passed)
+        X = np.clip(X, low, high)
+        self._center = (low + high) / 2
+        self._spread = (
+            np.ones_like(low)
+            if self._shared_input_scale
+            else (high - low) / np.sqrt(12.0)
+        )
+        self._low, self._high = low, high
+        self._varying = np.ones(X.shape[1], dtype=bool)
+        self._fitted_to_density = False
+        return self._scale(X)
+
+    def _record_privacy(self, plan, steps: int) -> None:
+        """``epsilon_`` and the rest after a private fit of ``steps`` noisy steps."""
+        self.epsilon_ = plan.spent(steps)
+        self.delta_ = plan.delta
+        self.noise_multiplier_ = plan.noise_multiplier
+        self.privacy_steps_ = int(steps)
+
+    def _forget_privacy(self) -> None:
+        """A fit without a budget: no ``epsilon_`` of an earlier private fit."""
+        for name in ("epsilon_", "delta_", "noise_multiplier_", "privacy_steps_"):
+            self.__dict__.pop(name, None)
 
     def _fit_identity_scaling(self, n_features: int) -> None:
         """No scaling: for models fitted without data (e.g. to a density)."""

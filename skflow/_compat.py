@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import (
     Hidden,
     InvalidParameterError,
     StrOptions,
+    validate_parameter_constraints,
 )
 from sklearn.utils._param_validation import Interval as _SklearnInterval
 from sklearn.utils.validation import _check_feature_names_in
@@ -126,4 +127,5 @@ __all__ = [
     "check_unique_columns",
     "refusing_bools",
     "validate_data",
+    "validate_parameter_constraints",
 ]

@@ -51,3 +51,35 @@ def critic_objective(
             - alpha_conjugate(phi_data - shift, alpha).mean()
         )
     return phi_particles.mean() - phi_data.mean()
+
+
+def kl_conjugate(y: torch.Tensor) -> torch.Tensor:
+    """Legendre conjugate of :math:`f(x) = x \\log x`: :math:`f^*(y) = e^{y-1}`."""
+    return torch.exp(y - 1.0)
+
+
+def uses_shift(divergence: str, private: bool) -> bool:
+    """Whether the critic objective trains the scalar ``shift`` (``nu``).
+
+    The alpha-divergence always does. KL does in a private fit only: its
+    Donsker-Varadhan form ``log E_Q[exp(phi)]`` is not a mean over rows, so
+    one row's gradient is not defined; the shifted form
+    ``nu + E_Q[exp(phi - nu - 1)]`` is, and has the same optimum in ``phi``.
+    """
+    return divergence == "alpha" or (private and divergence == "kl")
+
+
+def data_term(
+    phi_data: torch.Tensor, divergence: str, alpha: float, shift: torch.Tensor
+) -> torch.Tensor:
+    """Per-row values whose mean is the data part of a shifted objective.
+
+    The objective is ``E_P[phi] - shift - mean(data_term)`` for KL (shifted,
+    see :func:`uses_shift`) and alpha, ``E_P[phi] - mean(data_term)`` for
+    Wasserstein.
+    """
+    if divergence == "kl":
+        return kl_conjugate(phi_data - shift)
+    if divergence == "alpha":
+        return alpha_conjugate(phi_data - shift, alpha)
+    return phi_data

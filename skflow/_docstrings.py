@@ -52,15 +52,35 @@ n_features_in_ : int
         ``random_state``; reproducible from the constructor's ``random_state``."""
 
 
+PRIVACY_ATTRIBUTES = """\
+epsilon_ : float
+        The privacy budget spent, from Opacus's accountant: at most the
+        budget's ``epsilon``. Only after a fit with ``privacy``.
+
+    delta_ : float
+        The budget's ``delta``. Only after a fit with ``privacy``.
+
+    noise_multiplier_ : float
+        The noise's standard deviation over the clipping norm, calibrated
+        before the fit for ``max_iter * n_critic_steps`` noisy steps. Only
+        after a fit with ``privacy``.
+
+    privacy_steps_ : int
+        Noisy critic steps taken. Only after a fit with ``privacy``."""
+
+
 def fill_sampler_docstring(cls):
     """Insert the shared parameter and attribute text into ``cls.__doc__``.
 
-    The class docstring marks the spots with ``{sampler_parameters}`` and
-    ``{sampler_attributes}`` (plain ``str.replace``, so other braces in the
-    docstring, e.g. in math, are left alone).
+    The class docstring marks the spots with ``{sampler_parameters}``,
+    ``{sampler_attributes}`` and ``{privacy_attributes}`` (plain
+    ``str.replace``, so other braces in the docstring, e.g. in math, are left
+    alone).
     """
     if cls.__doc__:
-        cls.__doc__ = cls.__doc__.replace(
-            "{sampler_parameters}", SAMPLER_PARAMETERS
-        ).replace("{sampler_attributes}", SAMPLER_ATTRIBUTES)
+        cls.__doc__ = (
+            cls.__doc__.replace("{sampler_parameters}", SAMPLER_PARAMETERS)
+            .replace("{sampler_attributes}", SAMPLER_ATTRIBUTES)
+            .replace("{privacy_attributes}", PRIVACY_ATTRIBUTES)
+        )
     return cls

@@ -273,6 +273,7 @@ def _estimator_classes() -> dict[str, type]:
         ot,
         particles,
         pipeline,
+        privacy,
         proximal,
         sliced,
     )

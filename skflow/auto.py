@@ -42,6 +42,7 @@ from ._conditional import gaussian_mixture_conditional
 from ._docstrings import fill_sampler_docstring
 from ._frames import is_dataframe
 from ._torch_utils import check_random_state, draw_seed, to_tensor
+from .privacy import DifferentialPrivacy
 
 __all__ = ["AutoSampler"]
 
@@ -79,6 +80,12 @@ class GaussianMixtureSampler(BaseSampler):
         ``warm_start=True``, a refit runs EM from the fitted mixture instead,
         with the same number of components.
 
+    privacy : None, default=None
+        Not available for this family, which raises ValueError when it
+        is set: scikit-learn's EM computes the means and covariances
+        from the rows directly. LipschitzParticleSampler and
+        ProximalMFGFlow take a budget; see :ref:`privacy`.
+
     {sampler_parameters}
 
     Attributes
@@ -112,6 +119,11 @@ class GaussianMixtureSampler(BaseSampler):
     """
 
     _parameter_constraints: dict = {
+        "privacy": [
+            DifferentialPrivacy,
+            Interval(Real, 0.0, None, closed="neither"),
+            None,
+        ],
         **BaseSampler._parameter_constraints,
         "max_components": [Interval(Integral, 1, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
@@ -124,6 +136,7 @@ class GaussianMixtureSampler(BaseSampler):
         *,
         max_components=16,
         max_iter=100,
+        privacy=None,
         warm_start=False,
         device="auto",
         n_jobs=None,
@@ -133,6 +146,7 @@ class GaussianMixtureSampler(BaseSampler):
     ):
         self.max_components = max_components
         self.max_iter = max_iter
+        self.privacy = privacy
         self.warm_start = warm_start
         self.device = device
         self.n_jobs = n_jobs

@@ -148,8 +148,15 @@ class GenerativePipeline(Pipeline):
             if transformers
             else self._shared_input_scale
         )
-        if self._final_estimator not in (None, "passthrough"):
-            pass_input_scale(self._final_estimator, shared)
+        final = self._final_estimator
+        if final not in (None, "passthrough"):
+            pass_input_scale(final, shared)
+            # A private sampler checks that the steps before it were fitted
+            # without the rows and takes its public bounds from the last
+            # (skflow._base.BaseSampler._fit_public_scaling); only for the
+            # length of this fit, so nothing of it is saved with the model.
+            if hasattr(type(final), "_fit_public_scaling"):
+                final._input_transformers = transformers
         try:
             return super().fit(X, y, **params)
         except BaseException:
@@ -159,6 +166,9 @@ class GenerativePipeline(Pipeline):
             self.__dict__.clear()
             self.__dict__.update(own)
             raise
+        finally:
+            if final not in (None, "passthrough"):
+                final.__dict__.pop("_input_transformers", None)
 
     @available_if(_final_step_can_sample)
     def sample(

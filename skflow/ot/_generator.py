@@ -21,6 +21,7 @@ from .._torch_utils import (
     to_tensor,
 )
 from .._validation import check_memory, training_bytes
+from ..privacy import DifferentialPrivacy
 from ._core import (
     Generator,
     cost_scale,
@@ -122,6 +123,13 @@ class EntropicOTGenerator(BaseSampler):
         generator step draws two batches: the debiasing term compares them).
         The ``"sinkhorn"`` solver also draws this many training rows per step.
 
+    privacy : None, default=None
+        Not available for this family, which raises ValueError when it
+        is set: the semi-discrete dual keeps one weight per training
+        row, and the Sinkhorn loss couples every row of a batch
+        through the transport plan. LipschitzParticleSampler and
+        ProximalMFGFlow take a budget; see :ref:`privacy`.
+
     {sampler_parameters}
 
     Attributes
@@ -211,6 +219,11 @@ class EntropicOTGenerator(BaseSampler):
     """
 
     _parameter_constraints: dict = {
+        "privacy": [
+            DifferentialPrivacy,
+            Interval(Real, 0.0, None, closed="neither"),
+            None,
+        ],
         **BaseSampler._parameter_constraints,
         "solver": [StrOptions({"auto", *SOLVERS})],
         "reg": [Interval(Real, 0.0, None, closed="neither")],
@@ -240,6 +253,7 @@ class EntropicOTGenerator(BaseSampler):
         dual_step_size=0.5,
         learning_rate=3e-3,
         batch_size=256,
+        privacy=None,
         warm_start=False,
         device="auto",
         n_jobs=None,
@@ -257,6 +271,7 @@ class EntropicOTGenerator(BaseSampler):
         self.dual_step_size = dual_step_size
         self.learning_rate = learning_rate
         self.batch_size = batch_size
+        self.privacy = privacy
         self.warm_start = warm_start
         self.device = device
         self.n_jobs = n_jobs

@@ -26,7 +26,8 @@ from typing import NamedTuple
 import torch
 
 from .._conditional import ConditionalDraw, gaussian_mixture_conditional
-from .._divergences import alpha_conjugate, critic_objective  # noqa: F401
+from .._divergences import alpha_conjugate, critic_objective, uses_shift  # noqa: F401
+from .._dp import NoisyGradient, private_critic_step
 from .._gaussian import draw_gaussian
 from .._loop import LoopOutcome, TrainingStep, first_false, run_loop
 from .._memorization import median_nearest_distance
@@ -112,13 +113,15 @@ class _ParticleStep(TrainingStep):
     batch_size: int
     tol: float
     memorization_reference: tuple[torch.Tensor, torch.Tensor] | None
+    private: NoisyGradient | None = None
 
     def __post_init__(self):
         like = {"device": self.particles.device, "dtype": self.particles.dtype}
         self.particles = self.particles.clone()
         self.shift = torch.zeros((), **like, requires_grad=True)
         trained = [*self.weights, *self.biases]
-        trained += [self.shift] if self.divergence == "alpha" else []
+        if uses_shift(self.divergence, private=self.private is not None):
+            trained.append(self.shift)
         # beta1 = 0.5 is the usual choice for adversarial critics: the target moves.
         self.optimizers = [adam(trained, lr=self.learning_rate, betas=(0.5, 0.999))]
         self.in_place = [self.particles, *self.weights, *self.biases, self.shift]
@@ -130,8 +133,33 @@ class _ParticleStep(TrainingStep):
         self.kinetic_trace = torch.empty(self.max_iter, **like)
 
     def _critic_ascent(self) -> torch.Tensor:
-        """``n_critic_steps`` Adam ascent steps on mini-batches; the last objective."""
+        """``n_critic_steps`` Adam ascent steps on mini-batches; the last objective.
+
+        In a private fit the objective needs the data, so it is not recorded
+        (zero is returned); the steps are DP-SGD steps
+        (:func:`skflow._dp.private_critic_step`).
+        """
         (optimizer,) = self.optimizers
+        if self.private is not None:
+            for _ in range(self.n_critic_steps):
+                self.vectors = private_critic_step(
+                    lambda: lipschitz_critic(
+                        self.weights,
+                        self.biases,
+                        self.vectors,
+                        self.lipschitz_constant,
+                    ),
+                    self.shift,
+                    self.particles,
+                    self.data,
+                    self.private,
+                    optimizer,
+                    divergence=self.divergence,
+                    alpha=self.alpha,
+                    activation=self.activation,
+                    partners=self.streams.noise,
+                )
+            return self.shift.new_zeros(())
         for _ in range(self.n_critic_steps):
             critic, self.vectors = lipschitz_critic(
                 self.weights, self.biases, self.vectors, self.lipschitz_constant
@@ -226,6 +254,7 @@ def lipschitz_particle_flow(
     batch_size: int = 1024,
     tol: float = 0.0,
     memorization_reference: tuple[torch.Tensor, torch.Tensor] | None = None,
+    private: NoisyGradient | None = None,
     check_every: int = 10,
     max_recoveries: int = MAX_RECOVERIES,
     callback: Callable[[int, float, float], None] | None = None,
@@ -265,6 +294,11 @@ def lipschitz_particle_flow(
         ``spacing``, the median nearest-neighbour distance among the training
         rows. The flow's long-time limit is the empirical distribution itself;
         past that point particles start to copy training rows.
+    private : NoisyGradient or None
+        Make every critic step a DP-SGD step on the data term
+        (:func:`skflow._dp.private_critic_step`); the divergence estimate is
+        then not recorded (zeros). Pass ``max_recoveries=0`` with it: a
+        re-run window would spend the budget twice.
 
     Returns
     -------
@@ -288,6 +322,7 @@ def lipschitz_particle_flow(
         batch_size=batch_size,
         tol=tol,
         memorization_reference=memorization_reference,
+        private=private,
     )
     loop = run_loop(
         step, check_every=check_every, max_recoveries=max_recoveries, callback=callback

@@ -11,12 +11,15 @@ from sklearn.exceptions import ConvergenceWarning
 from .._base import LEARNING_RATE_CONSTRAINT, BaseSampler, check_hidden_layer_sizes
 from .._compat import Interval, StrOptions
 from .._docstrings import fill_sampler_docstring
+from .._dp import NoisyGradient, PrivacyPlan
 from .._gaussian import draw_gaussian, gaussian_start
 from .._memorization import memorization_reference
 from .._nn import ACTIVATIONS, init_critic, unflatten_critic
+from .._recovery import MAX_RECOVERIES
 from .._torch_utils import draw_seed, make_streams, to_numpy, to_tensor
 from .._validation import check_memory, network_bytes, training_bytes
 from .._warnings import warn
+from ..privacy import DifferentialPrivacy, check_privacy
 from ._core import (
     DIVERGENCES,
     ParticleModel,
@@ -104,6 +107,19 @@ class LipschitzParticleSampler(BaseSampler):
         shrunk) covariance, or an array in the original feature space (its
         Gaussian fit then seeds the extra particles made by ``sample``).
 
+    privacy : DifferentialPrivacy, float or None, default=None
+        Fit with differential privacy: a
+        :class:`~skflow.privacy.DifferentialPrivacy` budget, or a number as
+        its ``epsilon`` (``delta=1e-5``). Every critic step is then a DP-SGD
+        step (Poisson batches of about ``batch_size`` rows, per-row gradients
+        clipped, Gaussian noise, accounted by Opacus). The columns are scaled
+        by the budget's public ``bounds`` (or a ``TabularEncoder`` with
+        ``domains`` before the sampler), the particles start from a standard
+        Gaussian on that scale, ``early_stopping`` is off (it measures
+        distances to the training rows), and ``warm_start`` is refused.
+        ``divergence="kl"`` is trained in its shifted form, whose data term is
+        a mean over rows. See :ref:`privacy`.
+
     {sampler_parameters}
 
     Attributes
@@ -130,7 +146,10 @@ class LipschitzParticleSampler(BaseSampler):
     history_ : dict of list of float
         Per iteration: ``"divergence"`` (the critic's divergence estimate) and
         ``"kinetic_energy"`` (the regularised Fisher information
-        ``0.5 * mean |grad phi(Y)|^2``).
+        ``0.5 * mean |grad phi(Y)|^2``). A fit with ``privacy`` records the
+        kinetic energy only: the divergence estimate needs the data.
+
+    {privacy_attributes}
 
     {sampler_attributes}
 
@@ -209,6 +228,11 @@ class LipschitzParticleSampler(BaseSampler):
         "tol": [Interval(Real, 0.0, None, closed="left")],
         "early_stopping": ["boolean"],
         "init": [StrOptions({"gaussian"}), "array-like"],
+        "privacy": [
+            DifferentialPrivacy,
+            Interval(Real, 0.0, None, closed="neither"),
+            None,
+        ],
     }
 
     def __init__(
@@ -228,6 +252,7 @@ class LipschitzParticleSampler(BaseSampler):
         tol=1e-4,
         early_stopping=True,
         init="gaussian",
+        privacy=None,
         warm_start=False,
         device="auto",
         n_jobs=None,
@@ -249,6 +274,7 @@ class LipschitzParticleSampler(BaseSampler):
         self.tol = tol
         self.early_stopping = early_stopping
         self.init = init
+        self.privacy = privacy
         self.warm_start = warm_start
         self.device = device
         self.n_jobs = n_jobs
@@ -263,6 +289,18 @@ class LipschitzParticleSampler(BaseSampler):
         if self._warm_tensors is None:
             self._check_memory(n_rows, n_features, hidden, data)
         streams = make_streams(draw_seed(rng), device)
+        budget = check_privacy(self.privacy, self)
+        private = None
+        if budget is not None:
+            plan = PrivacyPlan(
+                budget,
+                n_rows,
+                min(int(self.batch_size), n_rows),
+                int(self.max_iter) * int(self.n_critic_steps),
+            )
+            private = NoisyGradient(
+                plan, streams.noise, streams.batches, draw_seed(rng)
+            )
         warm = self._warm_tensors
         if warm is not None:
             fitted = ParticleModel(**warm["model"])
@@ -281,7 +319,7 @@ class LipschitzParticleSampler(BaseSampler):
             )
         else:
             start, start_mean, start_cholesky = self._starting_particles(
-                data, streams.init
+                data, streams.init, private=private is not None
             )
         self.n_particles_ = start.shape[0]
         if self.n_particles_ == n_rows:
@@ -317,9 +355,12 @@ class LipschitzParticleSampler(BaseSampler):
                 tol=float(self.tol),
                 memorization_reference=(
                     memorization_reference(data, streams.batches)
-                    if self.early_stopping
+                    if self.early_stopping and private is None
                     else None
                 ),
+                private=private,
+                # A rolled-back window re-run would spend the budget twice.
+                max_recoveries=MAX_RECOVERIES if private is None else 0,
                 callback=report,
             )
         self._check_numerics(
@@ -344,17 +385,19 @@ class LipschitzParticleSampler(BaseSampler):
                 step_size=float(self.step_size),
             )._asdict()
         }
-        self._record_outcome(result)
+        self._record_outcome(result, private=private is not None)
+        if private is None:
+            self._forget_privacy()
+        else:
+            self._record_privacy(private.plan, private.steps)
 
-    def _record_outcome(self, result) -> None:
+    def _record_outcome(self, result, private=False) -> None:
         """History, stop reason and particles of a finished flow; its warnings."""
-        self._record_fit(
-            result.loop.n_iter,
-            {
-                "divergence": to_numpy(result.divergence).tolist(),
-                "kinetic_energy": to_numpy(result.kinetic_energy).tolist(),
-            },
-        )
+        history = {"kinetic_energy": to_numpy(result.kinetic_energy).tolist()}
+        if not private:
+            # A private fit does not estimate the divergence: it needs the data.
+            history = {"divergence": to_numpy(result.divergence).tolist(), **history}
+        self._record_fit(result.loop.n_iter, history)
         self.stop_reason_ = (
             "interrupted"
             if result.loop.interrupted
@@ -421,8 +464,12 @@ class LipschitzParticleSampler(BaseSampler):
             device=data.device,
         )
 
-    def _starting_particles(self, data, generator):
-        """Starting particles and the Gaussian that seeds extra ones in sample."""
+    def _starting_particles(self, data, generator, private=False):
+        """Starting particles and the Gaussian that seeds extra ones in sample.
+
+        A private fit starts from the standard Gaussian of the public scale:
+        the data's Gaussian is a statistic of the rows.
+        """
         if isinstance(self.init, str):
             n_rows = data.shape[0]
             if self.n_particles == "auto":
@@ -431,7 +478,12 @@ class LipschitzParticleSampler(BaseSampler):
                 )
             else:
                 n_particles = int(self.n_particles)
-            mean, cholesky = gaussian_start(data)
+            if private:
+                n_features = data.shape[1]
+                mean = data.new_zeros(n_features)
+                cholesky = torch.eye(n_features, device=data.device, dtype=data.dtype)
+            else:
+                mean, cholesky = gaussian_start(data)
             return draw_gaussian(n_particles, mean, cholesky, generator), mean, cholesky
         init = np.asarray(self.init, dtype=np.float64)
         if init.ndim != 2 or init.shape[1] != self.n_features_in_:

@@ -36,7 +36,8 @@ from typing import NamedTuple
 
 import torch
 
-from .._divergences import critic_objective
+from .._divergences import critic_objective, uses_shift
+from .._dp import NoisyGradient, private_critic_step
 from .._gaussian import draw_gaussian
 from .._loop import LoopOutcome, TrainingStep, first_false, run_loop
 from .._nn import Critic, critic_forward, init_mlp, lipschitz_critic, mlp_forward
@@ -315,12 +316,13 @@ class _ProximalStep(TrainingStep):
     critic_learning_rate: float
     batch_size: int
     max_iter: int
+    private: NoisyGradient | None = None
 
     def __post_init__(self):
         like = {"device": self.data.device, "dtype": self.data.dtype}
         self.shift = torch.zeros((), **like, requires_grad=True)
         critic_parameters = [*self.weights, *self.biases]
-        if self.divergence == "alpha":
+        if uses_shift(self.divergence, private=self.private is not None):
             critic_parameters.append(self.shift)
         # beta1 = 0.5 is the usual choice for adversarial training: the target
         # moves.
@@ -347,7 +349,33 @@ class _ProximalStep(TrainingStep):
         return velocity(self.field, x, t, create_graph=True)
 
     def _critic_ascent(self) -> torch.Tensor:
-        """``n_critic_steps`` ascent steps against fresh data; the last objective."""
+        """``n_critic_steps`` ascent steps against fresh data; the last objective.
+
+        In a private fit these are DP-SGD steps
+        (:func:`skflow._dp.private_critic_step`) and the objective, which
+        needs the data, is not recorded (zero is returned).
+        """
+        if self.private is not None:
+            for _ in range(self.n_critic_steps):
+                self.vectors = private_critic_step(
+                    lambda: _critic(
+                        self.weights,
+                        self.biases,
+                        self.vectors,
+                        self.lipschitz_constant,
+                        update=True,
+                    ),
+                    self.shift,
+                    self.terminal,
+                    self.data,
+                    self.private,
+                    self.critic_optimizer,
+                    divergence=self.divergence,
+                    alpha=self.alpha,
+                    activation=CRITIC_ACTIVATION,
+                    partners=self.streams.noise,
+                )
+            return self.shift.new_zeros(())
         for _ in range(self.n_critic_steps):
             critic, self.vectors = _critic(
                 self.weights,
@@ -475,6 +503,7 @@ def proximal_flow(
     critic_learning_rate: float = 1e-3,
     batch_size: int = 256,
     max_iter: int = 1000,
+    private: NoisyGradient | None = None,
     check_every: int = 25,
     max_recoveries: int = MAX_RECOVERIES,
     callback: Callable[[int, float, float], None] | None = None,
@@ -503,6 +532,11 @@ def proximal_flow(
     streams : RandomStreams
         The fit's random streams: start points and HJ-residual times from
         ``streams.noise``, data batches from ``streams.batches``.
+    private : NoisyGradient or None
+        Make every critic step a DP-SGD step on the data term; the critic
+        loss and terminal divergence are then not recorded (zeros). Pass
+        ``max_recoveries=0`` with it: a re-run window would spend the budget
+        twice.
     check_every : int
         Host synchronisation period: every ``check_every`` iterations the
         finiteness test and ``callback(iteration, generator_loss,
@@ -534,6 +568,7 @@ def proximal_flow(
         critic_learning_rate=critic_learning_rate,
         batch_size=batch_size,
         max_iter=max_iter,
+        private=private,
     )
     loop = run_loop(
         step, check_every=check_every, max_recoveries=max_recoveries, callback=callback

@@ -16,8 +16,10 @@ from .._base import (
 from .._compat import Hidden, Interval, StrOptions
 from .._conditional import latent_conditional_draw
 from .._docstrings import fill_sampler_docstring
+from .._dp import NoisyGradient, PrivacyPlan
 from .._gaussian import gaussian_start
 from .._nn import init_critic
+from .._recovery import MAX_RECOVERIES
 from .._torch_utils import (
     draw_seed,
     make_streams,
@@ -25,6 +27,7 @@ from .._torch_utils import (
 )
 from .._validation import check_count, check_memory, training_bytes
 from ..exceptions import NumericalInstabilityError
+from ..privacy import DifferentialPrivacy, check_privacy
 from ._core import (
     GENERATORS,
     HISTORY_KEYS,
@@ -38,6 +41,9 @@ from ._core import (
 )
 
 STARTS = ("gaussian", "normal")
+
+# History entries computed from the data; a private fit leaves them out.
+_DATA_HISTORY_KEYS = ("critic_loss", "terminal_divergence")
 
 # Rows integrated at once by ``sample``: bounds its memory.
 _SAMPLE_CHUNK_ROWS = 65536
@@ -122,6 +128,20 @@ class ProximalMFGFlow(BaseSampler):
         the flow only transports what a Gaussian misses, or ``N(0, I)`` as in
         [1]_.
 
+    privacy : DifferentialPrivacy, float or None, default=None
+        Fit with differential privacy: a
+        :class:`~skflow.privacy.DifferentialPrivacy` budget, or a number as
+        its ``epsilon`` (``delta=1e-5``). Every critic step is then a DP-SGD
+        step (Poisson batches of about ``batch_size`` rows, per-row gradients
+        clipped, Gaussian noise, accounted by Opacus); the generator learns
+        from the private critic only. The columns are scaled by the budget's
+        public ``bounds`` (or a ``TabularEncoder`` with ``domains`` before the
+        sampler), the flow starts from ``N(0, I)`` on that scale whatever
+        ``init`` says (the data's Gaussian is a statistic of the rows), and
+        ``warm_start`` is refused. ``divergence="kl"`` is trained in its
+        shifted form, whose data term is a mean over rows. See
+        :ref:`privacy`.
+
     {sampler_parameters}
 
     generator : {"velocity", "potential"}
@@ -148,7 +168,10 @@ class ProximalMFGFlow(BaseSampler):
         ``"terminal_divergence"`` (the critic objective, a lower bound on the
         Lipschitz-regularised divergence of ``x(T)`` to the data) and
         ``"hj_residual"`` (mean squared Hamilton-Jacobi residual on 64 path
-        points; see Notes).
+        points; see Notes). A fit with ``privacy`` leaves out
+        ``"critic_loss"`` and ``"terminal_divergence"``: they need the data.
+
+    {privacy_attributes}
 
     {sampler_attributes}
 
@@ -222,6 +245,11 @@ class ProximalMFGFlow(BaseSampler):
         "batch_size": [Interval(Integral, 2, None, closed="left")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "init": [StrOptions(set(STARTS))],
+        "privacy": [
+            DifferentialPrivacy,
+            Interval(Real, 0.0, None, closed="neither"),
+            None,
+        ],
         # The spellings before 0.1, deprecated (see _renamed_parameters).
         "generator": [StrOptions(set(GENERATORS)), Hidden(StrOptions({DEPRECATED}))],
         "n_time_steps": [
@@ -255,6 +283,7 @@ class ProximalMFGFlow(BaseSampler):
         batch_size=512,
         max_iter=1000,
         init="gaussian",
+        privacy=None,
         warm_start=False,
         device="auto",
         n_jobs=None,
@@ -280,6 +309,7 @@ class ProximalMFGFlow(BaseSampler):
         self.batch_size = batch_size
         self.max_iter = max_iter
         self.init = init
+        self.privacy = privacy
         self.warm_start = warm_start
         self.device = device
         self.n_jobs = n_jobs
@@ -337,14 +367,28 @@ class ProximalMFGFlow(BaseSampler):
         if self._warm_tensors is None:
             self._check_memory(data, hidden)
         warm = self._warm_tensors
+        budget = check_privacy(self.privacy, self)
         if warm is not None:
             mean, cholesky = warm["start"]["mean"], warm["start"]["cholesky"]
-        elif self._param("init") == "gaussian":
+        elif self._param("init") == "gaussian" and budget is None:
             mean, cholesky = gaussian_start(data)
         else:
+            # N(0, I); in a private fit always: the data's Gaussian is a
+            # statistic of the rows.
             mean = torch.zeros(n_features, device=device, dtype=dtype)
             cholesky = torch.eye(n_features, device=device, dtype=dtype)
         streams = make_streams(draw_seed(rng), device)
+        private = None
+        if budget is not None:
+            plan = PrivacyPlan(
+                budget,
+                data.shape[0],
+                min(int(self.batch_size), data.shape[0]),
+                int(self.max_iter) * int(self.n_critic_steps),
+            )
+            private = NoisyGradient(
+                plan, streams.noise, streams.batches, draw_seed(rng)
+            )
         if warm is not None:
             # Continue from the fitted (averaged) generator and the last critic;
             # the architecture and kinetic weight are the fitted ones.
@@ -393,6 +437,9 @@ class ProximalMFGFlow(BaseSampler):
                 critic_learning_rate=float(self.critic_learning_rate),
                 batch_size=int(self.batch_size),
                 max_iter=int(self.max_iter),
+                private=private,
+                # A rolled-back window re-run would spend the budget twice.
+                max_recoveries=MAX_RECOVERIES if private is None else 0,
                 callback=report,
             )
         self._check_numerics(
@@ -419,8 +466,14 @@ class ProximalMFGFlow(BaseSampler):
             {
                 key: values[:, column].tolist()
                 for column, key in enumerate(HISTORY_KEYS)
+                # A private fit does not estimate what needs the data.
+                if private is None or key not in _DATA_HISTORY_KEYS
             },
         )
+        if private is None:
+            self._forget_privacy()
+        else:
+            self._record_privacy(private.plan, private.steps)
         self._warn_if_interrupted(result.loop.interrupted)
 
     # ------------------------------------------------------------ sampling

@@ -26,6 +26,7 @@ from .._torch_utils import (
 )
 from .._validation import check_count, check_memory, training_bytes
 from .._warnings import warn
+from ..privacy import DifferentialPrivacy
 from ._core import (
     Model,
     data_functional,
@@ -103,6 +104,14 @@ class SlicedWassersteinFlow(BaseSampler):
         Number of points for ``parameterization="particles"``: twice the rows,
         between 1000 and 20000, for ``"auto"``.
 
+    privacy : None, default=None
+        Not available for this family, which raises ValueError when it
+        is set: its sliced-Wasserstein loss sorts each data batch
+        against the generated one, so no gradient belongs to one row
+        and per-row clipping cannot bound a row's influence.
+        LipschitzParticleSampler and ProximalMFGFlow take a budget;
+        see :ref:`privacy`.
+
     {sampler_parameters}
 
     Attributes
@@ -165,6 +174,11 @@ class SlicedWassersteinFlow(BaseSampler):
     """
 
     _parameter_constraints: dict = {
+        "privacy": [
+            DifferentialPrivacy,
+            Interval(Real, 0.0, None, closed="neither"),
+            None,
+        ],
         **BaseSampler._parameter_constraints,
         "parameterization": [StrOptions(set(PARAMETERIZATIONS))],
         "step_size": [Interval(Real, 0.0, None, closed="neither")],
@@ -196,6 +210,7 @@ class SlicedWassersteinFlow(BaseSampler):
         batch_size=512,
         entropy_weight=0.0,
         n_particles="auto",
+        privacy=None,
         warm_start=False,
         device="auto",
         n_jobs=None,
@@ -214,6 +229,7 @@ class SlicedWassersteinFlow(BaseSampler):
         self.batch_size = batch_size
         self.entropy_weight = entropy_weight
         self.n_particles = n_particles
+        self.privacy = privacy
         self.warm_start = warm_start
         self.device = device
         self.n_jobs = n_jobs
