@@ -357,6 +357,70 @@ def tabular_argn(train, n_rows, seed):
     return model.fit(train).sample(n_samples=n_rows)
 
 
+def public_domains(train):
+    """Every column's domain, taken as public metadata for the private methods.
+
+    The train split's own range (numbers, dates) and levels (categories), with
+    missing declared where the column has any: what a data owner would write
+    down from the table's documentation. A benchmark shortcut, stated as such
+    in the output: a real private release must take them from what is known
+    without the rows.
+    """
+    domains = {}
+    for name in train.columns:
+        values = train[name]
+        kind = _kind(values.dtype)
+        if kind in ("text", "bool"):
+            domain = {"levels": sorted(values.dropna().unique().tolist(), key=str)}
+        else:
+            domain = {"range": (values.min(), values.max())}
+        if values.isna().any():
+            domain["missing"] = True
+        domains[name] = domain
+    return domains
+
+
+def _skflow_private(family, epsilon):
+    def fit_sample(train, n_rows, seed):
+        import skflow
+        from skflow.privacy import DifferentialPrivacy
+
+        privacy = DifferentialPrivacy(epsilon, delta=1e-5)
+        if family == "proximal":
+            sampler = skflow.ProximalMFGFlow(
+                privacy=privacy, max_iter=300, batch_size=256, random_state=seed
+            )
+        else:
+            sampler = skflow.LipschitzParticleSampler(
+                privacy=privacy, max_iter=200, batch_size=256, random_state=seed
+            )
+        encoder = skflow.TabularEncoder(domains=public_domains(train))
+        model = skflow.make_generative_pipeline(encoder, sampler).fit(train)
+        print(f"    epsilon_ {model[-1].epsilon_:.3f}", file=sys.stderr, flush=True)
+        return model.sample(n_rows, random_state=seed)
+
+    return fit_sample
+
+
+def _tabular_argn_private(epsilon):
+    def fit_sample(train, n_rows, seed):
+        from mostlyai.engine import TabularARGN
+
+        minutes = max(1.0, (TIMEOUTS["tabularargn"] - 120) / 60)
+        # value_protection=False: the value ranges are public, as for skflow
+        # (see public_domains), so the whole budget goes to training.
+        model = TabularARGN(
+            max_training_time=minutes,
+            device="cpu",
+            random_state=seed,
+            value_protection=False,
+            differential_privacy={"max_epsilon": epsilon, "delta": 1e-5},
+        )
+        return model.fit(train).sample(n_samples=n_rows)
+
+    return fit_sample
+
+
 def forestflow(train, n_rows, seed):
     """ForestFlow on a numeric matrix: dates as seconds, categories as codes."""
     from ForestDiffusion import ForestDiffusionModel
@@ -438,6 +502,8 @@ class Method:
     slow: bool = False
     peer: bool = True
     note: str = ""
+    # Differentially private: run by bench_privacy.py, not by default here.
+    private: bool = False
 
 
 METHODS = {
@@ -489,6 +555,28 @@ METHODS = {
     ),
     "train copy": Method(train_copy, peer=False, note="the train rows (reference)"),
 }
+# Differentially private methods (benchmarks/bench_privacy.py --part dp); not
+# run by default here. Domains are public metadata (public_domains).
+PRIVATE_EPSILONS = (1, 3, 10)
+for _epsilon in PRIVATE_EPSILONS:
+    for _family in ("lipschitz", "proximal"):
+        METHODS[f"skflow {_family} dp{_epsilon}"] = Method(
+            _skflow_private(_family, _epsilon),
+            ("skflow",),
+            peer=False,
+            slow=True,
+            private=True,
+            note=f"TabularEncoder(domains) + {_family} sampler, "
+            f"DifferentialPrivacy({_epsilon}, delta=1e-5)",
+        )
+    METHODS[f"tabularargn dp{_epsilon}"] = Method(
+        _tabular_argn_private(_epsilon),
+        ("mostlyai.engine",),
+        slow=True,
+        private=True,
+        note=f"mostlyai-engine, differential_privacy max_epsilon={_epsilon}, "
+        "delta=1e-5, value_protection=False",
+    )
 
 # Seconds per (method, table, seed) before the child is killed.
 TIMEOUTS = {name: 600 for name in METHODS}
@@ -1139,7 +1227,7 @@ def main(argv=None):
         f"'skflow fit-sample' (default: {AUTO_BUDGET_S:g})",
     )
     args = parser.parse_args(argv)
-    methods = args.methods or list(METHODS)
+    methods = args.methods or [m for m in METHODS if not METHODS[m].private]
     if args.quick:
         args.seeds = args.seeds[:1]
         args.max_rows = min(args.max_rows, 1000)
