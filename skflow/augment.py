@@ -37,6 +37,7 @@ from ._compat import (
 )
 from ._frames import cast_numeric_column, column_kind
 from ._torch_utils import check_random_state, draw_seed
+from .privacy import refuse_private
 
 __all__ = ["ClassConditionalSampler", "SyntheticOverSampler"]
 
@@ -341,6 +342,11 @@ class ClassConditionalSampler(BaseEstimator):
         self : object
             The fitted estimator.
         """
+        refuse_private(
+            self.sampler,
+            "ClassConditionalSampler",
+            "the class proportions it samples are counted from the labels",
+        )
         _check_no_missing_labels(y)
         # dtype=None / no finiteness check: the inner sampler validates values
         # (it may be a pipeline that encodes non-numeric columns).

@@ -42,7 +42,7 @@ from ._conditional import gaussian_mixture_conditional
 from ._docstrings import fill_sampler_docstring
 from ._frames import is_dataframe
 from ._torch_utils import check_random_state, draw_seed, to_tensor
-from .privacy import DifferentialPrivacy
+from .privacy import DifferentialPrivacy, refuse_private
 
 __all__ = ["AutoSampler"]
 
@@ -624,9 +624,16 @@ class AutoSampler(BaseEstimator):
                     f"X has {len(rows)} rows but y has {len(y)} labels; pass one "
                     "label per row."
                 )
+        candidates = expand_candidates(self.candidates)
+        for _, est, _ in candidates:
+            refuse_private(
+                est,
+                "AutoSampler",
+                "its race chooses a candidate by scores on held-out rows",
+            )
         entrants = [
             (name, _wrap(est, frame=frame, labelled=labelled), params)
-            for name, est, params in expand_candidates(self.candidates)
+            for name, est, params in candidates
         ]
         rng = check_random_state(self.random_state)
         scorer = _Scorer(rows, y, self.scoring, shared_scale=self._shared_input_scale)

@@ -185,6 +185,23 @@ _WHY_NOT_PRIVATE = {
 }
 
 
+def has_privacy(estimator) -> bool:
+    """Whether ``estimator``, or the last step of a pipeline, has a budget."""
+    while hasattr(estimator, "steps"):
+        estimator = estimator.steps[-1][1]
+    return getattr(estimator, "privacy", None) is not None
+
+
+def refuse_private(estimator, owner: str, why: str) -> None:
+    """Raise when a meta-estimator would spend data outside a sampler's budget."""
+    if has_privacy(estimator):
+        raise ValueError(
+            f"{owner} cannot keep a private sampler's guarantee: {why}, outside "
+            "the budget. Fit the private sampler on its own (or in a "
+            "GenerativePipeline behind TabularEncoder(domains=...))."
+        )
+
+
 def public_bounds(privacy: DifferentialPrivacy, n_features: int, passed=None):
     """The bounds ``(low, high)`` of the columns, arrays of ``n_features``.
 

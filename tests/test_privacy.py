@@ -305,3 +305,14 @@ def test_pipeline_refuses_an_encoder_fitted_on_the_rows():
     with pytest.raises(ValueError, match="domains"):
         pipeline.fit(frame)
     assert not hasattr(pipeline.steps[-1][1], "_input_transformers")
+
+
+def test_meta_estimators_refuse_a_private_sampler():
+    from skflow import AutoSampler, ClassConditionalSampler
+
+    X = _gaussian_rows(60)
+    private = LipschitzParticleSampler(privacy=1.0)
+    with pytest.raises(ValueError, match="class proportions"):
+        ClassConditionalSampler(private).fit(X, np.arange(60) % 2)
+    with pytest.raises(ValueError, match="race"):
+        AutoSampler(candidates=[private]).fit(X)
