@@ -512,8 +512,8 @@ class CategoricalColumn(BaseEstimator):
             labels.append("infrequent")
         if self.has_missing_:
             labels.append("missing")
-        if len(labels) == 2:
-            return [f"{name}_{labels[1]}"]
+        # One name per indicator: the block keeps both indicators of two
+        # levels (``width_``), unlike the compact state block of a number.
         return [f"{name}_{label}" for label in labels]
 
 
