@@ -279,6 +279,10 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
     def fit(self, X, y=None):
         """Learn each column's codec from the rows of ``X``.
 
+        With ``domains``, build each codec from its declared domain instead:
+        only the column names and dtypes of ``X`` are read (the rows may be
+        none), and the values are checked by :meth:`transform`.
+
         Parameters
         ----------
         X : DataFrame or array-like of shape (n_samples, n_features)
