@@ -5,7 +5,8 @@ trusted files only. :func:`save` writes a zip archive that holds no code at all:
 
 * ``manifest.json``: the estimator as a JSON tree: parameters and fitted
   attributes as JSON values, with tagged objects for what JSON lacks (tuples,
-  numpy dtypes, random states, nested estimators by class name);
+  numpy dtypes, random states, dates and durations, nested estimators by
+  class name);
 * ``arrays.npz``: numeric numpy arrays, read back with ``allow_pickle=False``;
 * ``tensors.pt``: torch tensors, read back with ``torch.load(weights_only=True)``;
 * ``checksums.json``: SHA-256 of the three members, so a truncated or corrupted
@@ -89,6 +90,12 @@ class _Writer:
             return obj
         if type(obj) is float:
             return {"__float__": repr(obj)} if not np.isfinite(obj) else obj
+        if isinstance(obj, (np.datetime64, np.timedelta64)):
+            # Integer counts of the unit: exact, and NaT stays NaT.
+            return {"__datetime64__": obj.dtype.str, "value": int(obj.view("i8"))}
+        time = self._encode_pandas_time(obj)
+        if time is not None:
+            return time
         if isinstance(obj, np.generic):
             return {
                 "__scalar__": obj.dtype.str,
@@ -165,6 +172,24 @@ class _Writer:
             f"{where}) without pickle; use joblib.dump for trusted storage."
         )
 
+    @staticmethod
+    def _encode_pandas_time(obj):
+        """A pandas Timestamp or Timedelta (e.g. a bound of a TabularEncoder's
+        ``domains``) as its count of units, its unit and its time zone."""
+        pd = sys.modules.get("pandas")
+        if pd is None:
+            return None
+        if isinstance(obj, pd.Timestamp) and not pd.isna(obj):
+            # asm8 is the UTC time of an aware Timestamp, in its unit.
+            return {
+                "__timestamp__": int(obj.asm8.view("i8")),
+                "unit": obj.unit,
+                "tz": None if obj.tz is None else str(obj.tz),
+            }
+        if isinstance(obj, pd.Timedelta) and not pd.isna(obj):
+            return {"__timedelta__": int(obj.asm8.view("i8")), "unit": obj.unit}
+        return None
+
     def _encode_pandas_dtype(self, obj, where: str):
         try:
             import pandas as pd
@@ -214,6 +239,21 @@ class _Reader:
             if value["dtype"] != "object":
                 array = array.astype(value["dtype"])
             return array.reshape(value["shape"])
+        if "__datetime64__" in value:
+            return np.array(value["value"], dtype=np.int64).view(
+                np.dtype(value["__datetime64__"])
+            )[()]
+        if "__timestamp__" in value:
+            import pandas as pd
+
+            stamp = pd.Timestamp(np.datetime64(value["__timestamp__"], value["unit"]))
+            if value["tz"] is not None:
+                stamp = stamp.tz_localize("UTC").tz_convert(value["tz"])
+            return stamp
+        if "__timedelta__" in value:
+            import pandas as pd
+
+            return pd.Timedelta(np.timedelta64(value["__timedelta__"], value["unit"]))
         if "__dtype__" in value:
             return np.dtype(value["__dtype__"])
         if "__type__" in value:

@@ -463,6 +463,35 @@ def test_mixed_type_pipeline_with_autoencoder_round_trip(tmp_path):
     )
 
 
+def test_dates_and_durations_round_trip_with_unit_and_time_zone(tmp_path):
+    # Parameters may hold pandas and numpy times (the bounds of a
+    # TabularEncoder's domains): they come back of the same type, value, unit
+    # and time zone.
+    import pandas as pd
+    from sklearn.preprocessing import FunctionTransformer
+
+    values = [
+        pd.Timestamp("2020-03-04 05:06:07.123456789"),
+        pd.Timestamp("2020-01-01").as_unit("s"),
+        pd.Timestamp("2020-03-29 03:30", tz="Europe/Oslo"),
+        pd.Timestamp("2020-01-01 10:00", tz="+05:30"),
+        pd.Timedelta("1 days 3ns"),
+        pd.Timedelta("2h").as_unit("s"),
+        np.datetime64("2020-01-01", "D"),
+        np.datetime64("NaT"),
+        np.timedelta64(5, "ms"),
+    ]
+    est = FunctionTransformer(kw_args={"times": tuple(values)})
+    skflow.save(est, tmp_path / "t.skflow")
+    restored = skflow.load(tmp_path / "t.skflow").kw_args["times"]
+    for value, back in zip(values, restored, strict=True):
+        assert type(back) is type(value)
+        assert back == value or (pd.isna(value) and pd.isna(back))
+        assert getattr(back, "unit", None) == getattr(value, "unit", None)
+        assert str(getattr(back, "tz", None)) == str(getattr(value, "tz", None))
+        assert getattr(back, "dtype", None) == getattr(value, "dtype", None)
+
+
 # Files written by skflow 0.1.0.dev0 (tests/data/legacy/make_files.py), whose
 # fitted models were flat ``parameter_{i}`` dicts with side tuples.
 LEGACY = Path(__file__).parent / "data" / "legacy"

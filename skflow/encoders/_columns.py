@@ -22,6 +22,13 @@ Indicator blocks are centred on the level frequencies and scaled so the block's
 total variance is 1 (see :func:`indicator_scale`): every column contributes the
 same variance to the geometry the samplers see, whatever its number of levels.
 
+Each codec can also be set from a declared domain instead of the rows
+(``fit_domain``, for ``TabularEncoder(domains=...)``): a linear map of the
+declared range, uniform level frequencies, no point masses. Every column then
+has total variance 1 when its values are spread uniformly over its domain, the
+data-free counterpart of the rule above, and ``encoded_bounds`` gives the
+range of each encoded column.
+
 The codecs are :class:`~sklearn.base.BaseEstimator` subclasses only so that
 ``skflow.save`` can store them (it rebuilds skflow estimators from their data);
 they have no parameters of their own and are not meant for direct use.
@@ -166,6 +173,9 @@ class NumericColumn(BaseEstimator):
 
     # Codecs saved before the phase existed have none.
     period_ = None
+    # Set by fit_domain: values beyond the declared range are clipped onto it
+    # when encoded. Codecs fitted on rows leave values as they are.
+    clips_input_ = False
 
     def fit(
         self, values: np.ndarray, *, clip: bool = True, grid_origin=None, period=None
@@ -231,6 +241,50 @@ class NumericColumn(BaseEstimator):
             1,
         )
         return self
+
+    def fit_domain(
+        self, low: float, high: float, *, missing: bool, step=None, clip=True
+    ):
+        """Set the codec from a declared range ``[low, high]``, reading no data.
+
+        The value is mapped linearly onto ``[-sqrt(3), sqrt(3)]``, the
+        interval of a unit-variance uniform, and values beyond the range are
+        clipped onto it when encoded. ``missing`` adds the state block (value,
+        missing) with both states equally likely, each part then carrying half
+        of the variance as in :meth:`fit`. ``step`` is the decoding grid
+        ``(step, decimals)`` (whole numbers for an integer dtype), measured
+        from zero. No point masses, quantile map or phase: choosing them reads
+        the rows.
+        """
+        self.clip = clip
+        self.clips_input_ = True
+        self.masses_ = np.zeros(0)
+        self.has_value_ = True
+        self.has_missing_ = bool(missing)
+        n_states = 1 + int(self.has_missing_)
+        self.state_frequencies_ = np.full(n_states, 1.0 / n_states)
+        self.origin_ = 0.0
+        self.step_ = step
+        self.low_, self.high_ = float(low), float(high)
+        self.transform_ = "linear"
+        self.mean_ = (self.low_ + self.high_) / 2
+        # A uniform on [low, high] has standard deviation (high - low) / sqrt(12).
+        self.std_ = (self.high_ - self.low_) / np.sqrt(12.0)
+        self.fill_mean_, self.fill_std_ = 0.0, 1.0
+        self.period_ = None
+        weight = np.sqrt(0.5) if self.has_missing_ else 1.0
+        self.state_weight_ = self.value_weight_ = weight
+        self.state_width_ = _level_width(n_states, compact=True) if missing else 0
+        self.width_ = self.state_width_ + 1
+        return self
+
+    def encoded_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The least and greatest value of each encoded column, for a codec
+        set by :meth:`fit_domain` (the encoding of the range's ends and of a
+        missing value: it is monotone in the value, and clipped)."""
+        probe = [self.low_, self.high_] + ([np.nan] if self.has_missing_ else [])
+        block = self.encode(np.asarray(probe))
+        return block.min(axis=0), block.max(axis=0)
 
     def _choose_period(self, rest: np.ndarray, period) -> float | None:
         if period is None or rest.size == 0 or np.ptp(rest) < MIN_PERIODS * period:
@@ -317,6 +371,9 @@ class NumericColumn(BaseEstimator):
     # ---------------------------------------------------------- encode / decode
     def encode(self, values: np.ndarray) -> np.ndarray:
         values = np.asarray(values, dtype=np.float64)
+        if self.clips_input_:
+            # Per row, so it reads nothing of the other rows (NaN stays NaN).
+            values = np.clip(values, self.low_, self.high_)
         parts = []
         if self.state_width_:
             states = _encode_levels(
@@ -465,6 +522,29 @@ class CategoricalColumn(BaseEstimator):
         self.width_ = _level_width(len(self.frequencies_))
         return self
 
+    def fit_domain(self, levels: np.ndarray, *, missing: bool):
+        """Set the codec from declared ``levels`` (an object array), reading no
+        data: every level gets an indicator, in the declared order, centred on
+        uniform frequencies (missing as one more level when ``missing``). No
+        pooling: which levels are rare is a statistic of the rows. A single
+        level that cannot be missing is a constant: it takes no column."""
+        self.levels_ = levels
+        self.pooled_ = np.zeros(0, dtype=object)
+        self.pooled_weights_ = np.zeros(0)
+        self.has_missing_ = bool(missing)
+        n_levels = len(levels) + int(self.has_missing_)
+        self.frequencies_ = np.full(n_levels, 1.0 / n_levels)
+        self.width_ = _level_width(n_levels) if n_levels > 1 else 0
+        self.missing_marker_ = None
+        return self
+
+    def encoded_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The least and greatest value of each encoded column: every level's
+        indicator block, and missing's."""
+        n = self.n_levels_
+        block = _encode_levels(np.arange(n), self.frequencies_)[:, : self.width_]
+        return block.min(axis=0), block.max(axis=0)
+
     @property
     def n_levels_(self) -> int:
         return len(self.frequencies_)
@@ -483,10 +563,17 @@ class CategoricalColumn(BaseEstimator):
         return codes
 
     def encode(self, values: np.ndarray, missing: np.ndarray) -> np.ndarray:
+        if self.width_ == 0:
+            return np.zeros((len(values), 0))
         return _encode_levels(self._codes(values, missing), self.frequencies_)
 
     def decode(self, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The decoded values (object array) and the mask of missing rows."""
+        if self.width_ == 0:
+            # A constant column (one declared level, never missing).
+            return np.repeat(self.levels_[:1], len(block)), np.zeros(
+                len(block), dtype=bool
+            )
         codes = _decode_levels(block, self.frequencies_)
         out = np.empty(len(codes), dtype=object)
         is_level = codes < len(self.levels_)
@@ -507,13 +594,15 @@ class CategoricalColumn(BaseEstimator):
         return out, missing
 
     def feature_names(self, name: str) -> list[str]:
+        if self.width_ == 0:
+            return []
         labels = [str(level) for level in self.levels_]
         if self.pooled_.size:
             labels.append("infrequent")
         if self.has_missing_:
             labels.append("missing")
-        if len(labels) == 2:
-            return [f"{name}_{labels[1]}"]
+        # One name per indicator: the block keeps both indicators of two
+        # levels (``width_``), unlike the compact state block of a number.
         return [f"{name}_{label}" for label in labels]
 
 
@@ -526,6 +615,17 @@ class BooleanColumn(BaseEstimator):
         self.std_ = float(values.std()) or 1.0
         self.width_ = 1
         return self
+
+    def fit_domain(self):
+        """Set the codec without data: both values equally likely, so False and
+        True encode as -1 and 1."""
+        self.mean_, self.std_ = 0.5, 0.5
+        self.width_ = 1
+        return self
+
+    def encoded_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """The encodings of False and True."""
+        return self.encode(np.zeros(1))[0], self.encode(np.ones(1))[0]
 
     def encode(self, values: np.ndarray) -> np.ndarray:
         return ((np.asarray(values, dtype=np.float64) - self.mean_) / self.std_)[

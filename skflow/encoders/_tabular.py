@@ -31,6 +31,7 @@ from ._columns import (
     _round_to_step,
     indicator_scale,
 )
+from ._domains import UNIT_NANOSECONDS, parse_domains, time_unit
 
 _MISSING_HINT = (
     "Leave missing='model' (the default) to model them: they come back at "
@@ -73,6 +74,11 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
     this makes every sampler work on a table as it comes:
     ``make_generative_pipeline(TabularEncoder(), sampler)``.
 
+    With ``domains``, the encoder is fitted from public metadata alone (each
+    column's range or levels) and reads nothing but the column names and
+    dtypes of ``X``: the mode a differentially private sampler needs in front
+    of it.
+
     Read more in the :ref:`User Guide <pipelines>`.
 
     Parameters
@@ -103,7 +109,24 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         overlaps theirs (``"a <= b"``), and categorical columns determined by
         another one that repeats its levels (``"store_id -> store_name"``). A
         list declares them instead (checked on ``fit``); None finds none.
-        Derived columns are not encoded: decoding computes them.
+        Derived columns are not encoded: decoding computes them. With
+        ``domains``, ``"auto"`` finds none and a list is refused: both would
+        read the rows.
+
+    domains : dict or None, default=None
+        Fit from public metadata instead of the rows: a dict giving every
+        column (by name; by position for an array) its domain. ``(low,
+        high)`` for a number, date or duration column (dates as strings or
+        Timestamps, durations as strings or Timedeltas; naive bounds of a
+        time-zone-aware column are read in its zone); a list of levels for a
+        categorical, text or boolean column; ``{"range": (low, high),
+        "missing": True}`` or ``{"levels": [...], "missing": True}`` for a
+        column that may be missing (only those get a missing state, whether
+        or not the rows have missing values). ``fit`` then reads only the
+        column names and dtypes of ``X``; ``transform`` clips numbers, dates
+        and durations onto their range, and refuses a missing value in a
+        column not declared missing and a level not declared. None (the
+        default) learns every codec from the rows. See Notes.
 
     Attributes
     ----------
@@ -122,6 +145,18 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
 
     relations_ : list of str
         The relations kept, as strings (see ``relations``).
+
+    fits_without_data_ : bool
+        True when the encoder was fitted from ``domains``: its state then
+        depends on the schema of ``X`` and the domains only, never on the
+        rows, so a differentially private sampler after it spends no privacy
+        budget on the encoding. False when fitted on the rows.
+
+    output_bounds_ : tuple of two ndarray of shape (n_features_out,)
+        Only when fitted from ``domains``: the least and the greatest value of
+        each encoded column (the encodings of the ends of each range and of
+        each level), between which every row of ``transform`` lies. The
+        public bounds a private sampler needs.
 
     n_features_in_ : int
         Number of columns seen during ``fit``.
@@ -167,6 +202,28 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
     only hashes of the real ones). A table with fewer than 10 rows warns: a
     sampler can then do little more than copy it.
 
+    **Fitting from domains.** A differential-privacy guarantee covers only what
+    is computed from the rows under its budget, so an encoder in front of a
+    private sampler must learn nothing from them: not the levels, means,
+    spreads, ranges, precision, point masses, quantiles, seasons, keys,
+    relations, nor even which columns have missing values. With ``domains``
+    every column contributes total variance 1 when its values are spread
+    uniformly over its declared domain, the data-free counterpart of the rule
+    above: a range ``[low, high]`` maps linearly onto ``[-sqrt(3), sqrt(3)]``
+    (clipped beyond it), and the ``m`` declared levels (missing counting as
+    one) are centred on frequencies ``1 / m``. A number that may be missing
+    gives half of its variance to a state column (missing or not) and half to
+    its value. Booleans declared ``[False, True]`` become one column, -1 or 1.
+    Decoding rounds integer columns, keeps dates and durations at their
+    dtype's resolution (not at a grid found in the rows) and reflects numbers
+    into the declared range (``clip``); every declared level keeps its
+    indicator (``max_categories`` does not pool them: which levels are rare
+    is a fact about the rows); a single level that cannot be missing is a
+    constant and takes no column. The refinements that read the rows (point
+    masses, quantile maps, phases in the year, row keys, relations) are off:
+    a sampler sees a plainer space, and ``fit`` of the same schema and domains
+    gives the same encoder whatever the rows, even none.
+
     Examples
     --------
     >>> import pandas as pd
@@ -178,6 +235,15 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
     (3, 4)
     >>> enc.inverse_transform(enc.transform(df)).equals(df)
     True
+
+    From public domains only (``fit`` reads the column names and dtypes):
+
+    >>> public = TabularEncoder(domains={"age": (0, 120), "smoker": [False, True],
+    ...                                  "city": ["Lima", "Oslo", "Rome"]})
+    >>> public.fit(df.iloc[:0]).transform(df).shape
+    (3, 5)
+    >>> public.fits_without_data_, public.output_bounds_[0].shape
+    (True, (5,))
     """
 
     # The encoded columns are on one shared scale, weighed on purpose: a
@@ -190,20 +256,32 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         "max_categories": [Interval(Integral, 2, None, closed="left")],
         "clip": ["boolean"],
         "relations": [StrOptions({"auto"}), list, None],
+        "domains": [dict, None],
     }
 
     def __init__(
-        self, *, missing="model", max_categories=30, clip=True, relations="auto"
+        self,
+        *,
+        missing="model",
+        max_categories=30,
+        clip=True,
+        relations="auto",
+        domains=None,
     ):
         self.missing = missing
         self.max_categories = max_categories
         self.clip = clip
         self.relations = relations
+        self.domains = domains
 
     @_fit_context(prefer_skip_nested_validation=True)
     @keeps_state_on_failure
     def fit(self, X, y=None):
         """Learn each column's codec from the rows of ``X``.
+
+        With ``domains``, build each codec from its declared domain instead:
+        only the column names and dtypes of ``X`` are read (the rows may be
+        none), and the values are checked by :meth:`transform`.
 
         Parameters
         ----------
@@ -220,6 +298,10 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         self : object
             The fitted encoder.
         """
+        # The bounds of an earlier fit from domains do not describe this one.
+        self.__dict__.pop("output_bounds_", None)
+        if self.domains is not None:
+            return self._fit_domains(X)
         columns = self._columns_of(X, reset=True)
         if len(next(iter(columns.values()))) < 1:
             raise ValueError("X has no rows; TabularEncoder needs at least one.")
@@ -249,6 +331,75 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
                 "Every column of X is a row key (unique consecutive integers): "
                 "there is nothing to model. Add the other columns."
             )
+        self.fits_without_data_ = False
+        return self
+
+    def _fit_domains(self, X):
+        """Build every codec from ``self.domains`` and the schema of ``X``.
+
+        Only the column names and dtypes of ``X`` are read (its shape, for an
+        array): nothing here depends on the values in the rows.
+        """
+        columns = self._columns_of(X, reset=True, min_rows=0)
+        if not columns:
+            raise ValueError("X has no columns; TabularEncoder needs at least one.")
+        if self.relations not in ("auto", None):
+            raise ValueError(
+                "TabularEncoder(domains=...) keeps no relations between columns: "
+                "checking a declared relation reads the rows. Leave relations at "
+                "'auto' (which finds none when domains is given) or set it to None."
+            )
+        names = list(columns)
+        dtypes = self._dtypes if self._columns is not None else [None] * len(names)
+        declared = parse_domains(self.domains, names, dtypes)
+        if self.missing == "error":
+            optional = [name for name, domain in declared.items() if domain.missing]
+            if optional:
+                raise ValueError(
+                    f"domains declares that the columns {optional[:10]} may be "
+                    "missing, but missing='error' refuses missing values. Set "
+                    "missing='model' or declare them without 'missing'."
+                )
+        self.column_kinds_, self.codecs_, self.categories_ = {}, {}, {}
+        self._key_starts = {}
+        for name, domain in declared.items():
+            self.column_kinds_[name] = domain.kind
+            if domain.levels is None:
+                codec = NumericColumn().fit_domain(
+                    domain.low,
+                    domain.high,
+                    missing=domain.missing,
+                    step=domain.step,
+                    clip=self.clip,
+                )
+            elif (
+                domain.kind == "bool"
+                and not domain.missing
+                and set(domain.levels) == {False, True}
+            ):
+                codec = BooleanColumn().fit_domain()
+            else:
+                codec = CategoricalColumn().fit_domain(
+                    domain.levels, missing=domain.missing
+                )
+                self.categories_[name] = codec.levels_
+            self.codecs_[name] = codec
+        self.relations_, self._derived, self._lookups = [], [], {}
+        self._derived_steps = {}
+        widths = [self._width(name) for name in self.codecs_]
+        self._offsets = np.concatenate([[0], np.cumsum(widths)]).astype(np.intp)
+        self._n_features_out = int(self._offsets[-1])
+        if self._n_features_out == 0:
+            raise ValueError(
+                "Every column in domains has a single level and cannot be missing: "
+                "the table is constant, there is nothing to model. Declare more "
+                "levels, or add the columns that vary."
+            )
+        lows, highs = zip(
+            *(codec.encoded_bounds() for codec in self.codecs_.values()), strict=True
+        )
+        self.output_bounds_ = (np.concatenate(lows), np.concatenate(highs))
+        self.fits_without_data_ = True
         return self
 
     def transform(self, X):
@@ -267,6 +418,8 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         columns = self._columns_of(X, reset=False)
         self._check_values(columns)
+        if getattr(self, "fits_without_data_", False):
+            self._check_declared(columns)
         blocks = [self._encode(name, values) for name, values in columns.items()]
         n_rows = len(next(iter(columns.values())))
         blocks = [block for block in blocks if block.shape[1]]
@@ -343,7 +496,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         return np.asarray(out, dtype=object)
 
     # ------------------------------------------------------------- internals
-    def _columns_of(self, X, *, reset: bool) -> dict:
+    def _columns_of(self, X, *, reset: bool, min_rows: int = 1) -> dict:
         """The columns of ``X`` by name (by index for arrays), validated."""
         if is_dataframe(X):
             validate_data(self, X, reset=reset, skip_check_array=True)
@@ -385,7 +538,12 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             )
         try:
             X = validate_data(
-                self, X, dtype=np.float64, reset=reset, ensure_all_finite=False
+                self,
+                X,
+                dtype=np.float64,
+                reset=reset,
+                ensure_all_finite=False,
+                ensure_min_samples=min_rows,
             )
         except ValueError as exc:
             if "convert" in str(exc):
@@ -442,6 +600,41 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             raise ValueError(
                 f"X has infinite values (inf) in columns {infinite}; replace them "
                 "with finite numbers (or NaN, to model them as missing) or drop "
+                "those rows."
+            )
+
+    def _check_declared(self, columns: dict) -> None:
+        """Rows of an encoder fitted from domains stay inside them: missing
+        values only where declared, categorical values among the levels."""
+        import pandas as pd
+
+        undeclared = []
+        for name, values in columns.items():
+            codec = self.codecs_[name]
+            if isinstance(values, np.ndarray):
+                is_missing = np.isnan(values)
+            else:
+                is_missing = _missing_mask(values)
+            if is_missing.any() and not getattr(codec, "has_missing_", False):
+                undeclared.append(name)
+            if isinstance(codec, CategoricalColumn):
+                # The distinct values only: hashed in pandas, not a loop over rows.
+                distinct = pd.unique(values[~is_missing].to_numpy(dtype=object))
+                outside = pd.Index(codec.levels_).get_indexer(distinct) < 0
+                if outside.any():
+                    raise ValueError(
+                        f"Column {name!r} has values outside its declared levels "
+                        f"(e.g. {list(distinct[outside][:5])}); add them to "
+                        f"domains[{name!r}] and refit, or map them to a declared "
+                        "level first."
+                    )
+        if undeclared:
+            raise ValueError(
+                f"X has missing values in the columns {undeclared[:10]}, which "
+                "domains does not declare as possibly missing (whether a column "
+                "has missing values is itself a fact about the rows). Declare "
+                "them, e.g. {'range': (low, high), 'missing': True} or "
+                "{'levels': [...], 'missing': True}, and refit; or fill or drop "
                 "those rows."
             )
 
@@ -844,6 +1037,12 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             nanoseconds = whole.astype(np.int64) * 1_000_000_000 + np.rint(
                 (seconds - whole) * _NANOSECONDS
             ).astype(np.int64)
+            # To the nearest unit of a coarser dtype: the conversion below
+            # truncates, and a time on a whole second that float seconds put
+            # a few nanoseconds before it would lose that second.
+            size = UNIT_NANOSECONDS.get(time_unit(dtype), 1)
+            if size > 1:
+                nanoseconds = (nanoseconds + size // 2) // size * size
             if kind == "datetime":
                 series = pd.Series(nanoseconds.view("datetime64[ns]"))
                 tz = getattr(dtype, "tz", None)

@@ -73,6 +73,16 @@ def test_output_width_layout_and_names():
     assert names[-3:] == ["code_10", "code_20", "code_30"]
 
 
+def test_two_level_categorical_names_every_indicator():
+    # A categorical block keeps both indicators of two levels: one name each,
+    # so the names match the encoded columns.
+    df = pd.DataFrame({"c": ["a", "b", "a", "b"] * 5, "x": np.arange(20.0)})
+    encoder = TabularEncoder().fit(df)
+    names = list(encoder.get_feature_names_out())
+    assert names == ["c_a", "c_b", "x"]
+    assert len(names) == encoder.transform(df).shape[1]
+
+
 def test_scaling_gives_each_column_unit_total_variance():
     df = mixed_frame(n=500)
     encoder = TabularEncoder().fit(df)
