@@ -20,13 +20,14 @@ from typing import NamedTuple
 import numpy as np
 
 from .._frames import column_kind
+from ._columns import _recorded_step
 
 # The kinds whose domain is a range (a date or duration as seconds).
 RANGE_KINDS = ("float", "int", "datetime", "timedelta")
 # The kinds whose domain is a list of levels.
 LEVEL_KINDS = ("category", "bool")
 # The keys of the dict form of a domain.
-_DICT_KEYS = {"range", "levels", "missing"}
+_DICT_KEYS = {"range", "levels", "missing", "step"}
 # Nanoseconds per unit of the time resolutions pandas supports.
 UNIT_NANOSECONDS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 # The decoding grid of each resolution, as (step in seconds, decimals); None
@@ -35,7 +36,8 @@ _UNIT_STEPS = {"s": (1.0, 0), "ms": (1e-3, 3), "us": (1e-6, 6), "ns": None}
 _FORMS = (
     "(low, high) for a number, date or duration; a list of levels for a "
     "category or boolean; or a dict {'range': (low, high), 'missing': True} "
-    "or {'levels': [...], 'missing': True} for a column that may be missing"
+    "or {'levels': [...], 'missing': True} for a column that may be missing "
+    "(and {'range': (low, high), 'step': 0.5} for a number recorded on a grid)"
 )
 
 
@@ -111,7 +113,16 @@ def _parse_one(name, spec, dtype) -> Domain:
                 f"Column {name!r} is {_describe(kind, dtype)}: its domain needs "
                 f"{key!r}, got the keys {sorted(map(str, spec))}."
             )
+        declared_step = spec.get("step")
+        if declared_step is not None and kind not in ("float", "int"):
+            raise ValueError(
+                f"Column {name!r} is {_describe(kind, dtype)}: 'step' is for "
+                "numeric columns (dates and durations decode at their dtype's "
+                "resolution)."
+            )
         spec = spec[key]
+    else:
+        declared_step = None
     if missing and not _holds_missing(dtype):
         raise ValueError(
             f"domains declares that column {name!r} may be missing, but its dtype "
@@ -120,6 +131,8 @@ def _parse_one(name, spec, dtype) -> Domain:
         )
     if kind in RANGE_KINDS:
         low, high, step = _parse_range(name, spec, kind, dtype)
+        if declared_step is not None:
+            step = _parse_step(name, declared_step, kind, low, high)
         return Domain(kind, low, high, None, missing, step)
     levels = _parse_levels(name, spec, kind, dtype)
     return Domain(kind, None, None, levels, missing, None)
@@ -204,6 +217,37 @@ def _parse_range(name, spec, kind, dtype):
             )
         return low, high, (1.0, 0)
     return low, high, None
+
+
+def _parse_step(name, step, kind, low, high) -> tuple[float, int]:
+    """A declared grid ``step`` (values decode to multiples of it, counted
+    from zero) as ``(step, decimals)``."""
+    if isinstance(step, (bool, np.bool_)) or not isinstance(step, Real):
+        raise TypeError(
+            f"domains[{name!r}]['step'] must be a positive number, got {step!r}."
+        )
+    step = float(step)
+    if not (np.isfinite(step) and step > 0):
+        raise ValueError(
+            f"domains[{name!r}]['step'] must be a positive number, got {step!r}."
+        )
+    if kind == "int" and not step.is_integer():
+        raise ValueError(
+            f"Column {name!r} has an integer dtype: its step must be a whole "
+            f"number, got {step!r}."
+        )
+    grid = _recorded_step(np.array([step]))
+    if grid is None:
+        raise ValueError(
+            f"domains[{name!r}]['step'] = {step!r} has more decimals than the "
+            "encoder rounds to; give a step such as 0.01 or 0.5."
+        )
+    if step > high - low:
+        raise ValueError(
+            f"domains[{name!r}]['step'] = {step!r} is wider than its range "
+            f"({low!r}, {high!r}); give a smaller step or a wider range."
+        )
+    return step, grid[1]
 
 
 def time_unit(dtype) -> str:

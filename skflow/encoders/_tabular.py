@@ -122,7 +122,10 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         categorical, text or boolean column; ``{"range": (low, high),
         "missing": True}`` or ``{"levels": [...], "missing": True}`` for a
         column that may be missing (only those get a missing state, whether
-        or not the rows have missing values). ``fit`` then reads only the
+        or not the rows have missing values); ``{"range": (low, high),
+        "step": 0.5}`` for a number recorded on a grid (multiples of the
+        step, counted from zero; whole numbers for an integer dtype without
+        one). ``fit`` then reads only the
         column names and dtypes of ``X``; ``transform`` clips numbers, dates
         and durations onto their range, and refuses a missing value in a
         column not declared missing and a level not declared. None (the

@@ -412,7 +412,8 @@ def test_the_error_table_starts_from_a_valid_encoder():
         (_with(c="ab"), TypeError, "list of levels"),
         (_with(c=["a", None]), ValueError, "missing value.*'missing': True"),
         (_with(c={"levels": ["a"], "range": (0, 1)}), ValueError, "not 'range'"),
-        (_with(c={"levels": ["a"], "step": 1}), ValueError, "does not take"),
+        (_with(c={"levels": ["a"], "step": 1}), ValueError, "numeric columns"),
+        (_with(c={"levels": ["a"], "steps": 1}), ValueError, "does not take"),
         (_with(c={"missing": True}), ValueError, "needs 'levels'"),
         (_with(c={"range": (0, 1)}), ValueError, "takes 'levels', not 'range'"),
         (_with(x={"levels": ["a"]}), ValueError, "takes 'range', not 'levels'"),
@@ -470,3 +471,61 @@ def test_a_level_outside_the_domain_is_refused_at_transform():
 def test_a_constant_table_has_nothing_to_model():
     with pytest.raises(ValueError, match="nothing to model"):
         TabularEncoder(domains={"c": ["a"]}).fit(pd.DataFrame({"c": ["a"]}))
+
+
+def test_declared_step_puts_decoded_numbers_on_its_grid():
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(
+        {
+            "rating": rng.randint(1, 6, 80).astype(float),
+            "hours": rng.randint(0, 21, 80) * 0.5,
+            "count": rng.randint(0, 50, 80),
+        }
+    )
+    encoder = TabularEncoder(
+        domains={
+            "rating": {"range": (1, 5), "step": 1},
+            "hours": {"range": (0, 10), "step": 0.5},
+            "count": {"range": (0, 100), "step": 5},
+        }
+    ).fit(frame)
+    noisy = encoder.transform(frame) + rng.normal(size=(80, 3)) * 0.3
+    decoded = encoder.inverse_transform(noisy)
+    np.testing.assert_array_equal(decoded["rating"] % 1, 0)
+    np.testing.assert_array_equal(decoded["hours"] % 0.5, 0)
+    np.testing.assert_array_equal(decoded["count"] % 5, 0)
+    assert decoded["rating"].between(1, 5).all()
+    # Without a step, a float column decodes off any grid.
+    plain = TabularEncoder(
+        domains={"rating": (1, 5), "hours": (0, 10), "count": (0, 100)}
+    )
+    plain_decoded = plain.fit(frame).inverse_transform(noisy)
+    assert (plain_decoded["rating"] % 1 != 0).any()
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ({"range": (0, 10), "step": 0}, "positive"),
+        ({"range": (0, 10), "step": "1"}, "positive number"),
+        ({"range": (0, 10), "step": 20}, "wider than its range"),
+    ],
+)
+def test_bad_steps_are_refused(spec, message):
+    frame = pd.DataFrame({"x": [1.0, 2.0]})
+    with pytest.raises((TypeError, ValueError), match=message):
+        TabularEncoder(domains={"x": spec}).fit(frame)
+
+
+def test_integer_step_must_be_whole_and_dates_take_none():
+    frame = pd.DataFrame(
+        {"n": [1, 2], "d": pd.to_datetime(["2020-01-01", "2020-02-01"])}
+    )
+    with pytest.raises(ValueError, match="whole number"):
+        TabularEncoder(
+            domains={"n": {"range": (0, 9), "step": 0.5}, "d": ("2020", "2021")}
+        ).fit(frame)
+    with pytest.raises(ValueError, match="numeric columns"):
+        TabularEncoder(
+            domains={"n": (0, 9), "d": {"range": ("2020", "2021"), "step": 1}}
+        ).fit(frame)
