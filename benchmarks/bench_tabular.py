@@ -357,11 +357,17 @@ def tabular_argn(train, n_rows, seed):
     return model.fit(train).sample(n_samples=n_rows)
 
 
+def _recorded_step(values):
+    from skflow.encoders._columns import _recorded_step as recorded_step
+
+    return recorded_step(values)
+
+
 def public_domains(train):
     """Every column's domain, taken as public metadata for the private methods.
 
-    The train split's own range (numbers, dates) and levels (categories), with
-    missing declared where the column has any: what a data owner would write
+    The train split's own range (numbers, dates), recording grid (floats) and
+    levels (categories), with missing declared where the column has any: what a data owner would write
     down from the table's documentation. A benchmark shortcut, stated as such
     in the output: a real private release must take them from what is known
     without the rows.
@@ -374,6 +380,9 @@ def public_domains(train):
             domain = {"levels": sorted(values.dropna().unique().tolist(), key=str)}
         else:
             domain = {"range": (values.min(), values.max())}
+            grid = _recorded_step(values.to_numpy(dtype=float)) if kind == "float" else None
+            if grid is not None:
+                domain["step"] = grid[0]
         if values.isna().any():
             domain["missing"] = True
         domains[name] = domain

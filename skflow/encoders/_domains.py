@@ -89,6 +89,7 @@ def parse_domains(domains: dict, names: list, dtypes: list) -> dict:
 def _parse_one(name, spec, dtype) -> Domain:
     kind = "float" if dtype is None else column_kind(dtype)
     missing = False
+    numeric_levels = False
     if isinstance(spec, dict):
         extra = sorted(map(str, set(spec) - _DICT_KEYS))
         if extra:
@@ -103,6 +104,10 @@ def _parse_one(name, spec, dtype) -> Domain:
             )
         missing = bool(missing)
         key, other = ("range", "levels") if kind in RANGE_KINDS else ("levels", "range")
+        if kind in ("float", "int") and "levels" in spec and "range" not in spec:
+            # A number with a few declared values (a rating scale, codes).
+            key, other = "levels", "range"
+            numeric_levels = True
         if other in spec:
             raise ValueError(
                 f"Column {name!r} is {_describe(kind, dtype)}: its domain takes "
@@ -129,6 +134,14 @@ def _parse_one(name, spec, dtype) -> Domain:
             f"{dtype} cannot hold missing values; declare it without 'missing' or "
             "convert the column to a nullable dtype (e.g. 'Int64', 'boolean')."
         )
+    if numeric_levels:
+        if declared_step is not None:
+            raise ValueError(
+                f"domains[{name!r}] gives both levels and a step; the levels "
+                "already are the values the column decodes to."
+            )
+        levels = _parse_numeric_levels(name, spec, kind, dtype)
+        return Domain(kind, None, None, levels, missing, None)
     if kind in RANGE_KINDS:
         low, high, step = _parse_range(name, spec, kind, dtype)
         if declared_step is not None:
@@ -166,7 +179,8 @@ def _parse_range(name, spec, kind, dtype):
     if not _is_sequence(spec) or len(spec) != 2:
         hint = (
             " To treat its values as levels, convert the column to a category "
-            "first (X[col].astype('category'))."
+            "first (X[col].astype('category')), or declare "
+            "{'levels': [...]} for it."
             if kind in ("float", "int") and _is_sequence(spec)
             else ""
         )
@@ -217,6 +231,41 @@ def _parse_range(name, spec, kind, dtype):
             )
         return low, high, (1.0, 0)
     return low, high, None
+
+
+def _parse_numeric_levels(name, spec, kind, dtype) -> np.ndarray:
+    """The declared values of a numeric column, as floats (whole numbers for
+    an integer dtype), in the order given."""
+    if not _is_sequence(spec) or len(spec) == 0:
+        raise TypeError(
+            f"domains[{name!r}]['levels'] must be a non-empty list of the "
+            f"column's possible values, got {_short(spec)}."
+        )
+    bad = [
+        v for v in spec if isinstance(v, (bool, np.bool_)) or not isinstance(v, Real)
+    ]
+    if bad:
+        raise TypeError(
+            f"Column {name!r} is {_describe(kind, dtype)}: its levels must be "
+            f"numbers, got {bad[0]!r}."
+        )
+    values = np.asarray(spec, dtype=np.float64)
+    if not np.isfinite(values).all():
+        raise ValueError(
+            f"The levels of domains[{name!r}] must be finite numbers; declare a "
+            "missing value with 'missing': True."
+        )
+    if kind == "int" and not np.all(values == np.round(values)):
+        raise ValueError(
+            f"Column {name!r} has an integer dtype: its levels must be whole numbers."
+        )
+    if np.unique(values).size != values.size:
+        raise ValueError(
+            f"domains[{name!r}] lists a level more than once; list each once."
+        )
+    levels = np.empty(values.size, dtype=object)
+    levels[:] = [int(v) if kind == "int" else float(v) for v in values]
+    return levels
 
 
 def _parse_step(name, step, kind, low, high) -> tuple[float, int]:

@@ -125,7 +125,9 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         or not the rows have missing values); ``{"range": (low, high),
         "step": 0.5}`` for a number recorded on a grid (multiples of the
         step, counted from zero; whole numbers for an integer dtype without
-        one). ``fit`` then reads only the
+        one); ``{"levels": [1, 2, 3]}`` for a number with a few declared
+        values (one-hot, decoded to those values in the column's dtype).
+        ``fit`` then reads only the
         column names and dtypes of ``X``; ``transform`` clips numbers, dates
         and durations onto their range, and refuses a missing value in a
         column not declared missing and a level not declared. None (the

@@ -416,7 +416,11 @@ def test_the_error_table_starts_from_a_valid_encoder():
         (_with(c={"levels": ["a"], "steps": 1}), ValueError, "does not take"),
         (_with(c={"missing": True}), ValueError, "needs 'levels'"),
         (_with(c={"range": (0, 1)}), ValueError, "takes 'levels', not 'range'"),
-        (_with(x={"levels": ["a"]}), ValueError, "takes 'range', not 'levels'"),
+        (
+            _with(x={"levels": [1], "range": (0, 1)}),
+            ValueError,
+            "takes 'range', not 'levels'",
+        ),
         (_with(c={"levels": ["a"], "missing": "yes"}), TypeError, "True or False"),
         (_with(k=["a", "z"]), ValueError, r"\['z'\], which are not categories"),
         (_with(b=[0, 1]), TypeError, "True and/or False"),
@@ -529,3 +533,53 @@ def test_integer_step_must_be_whole_and_dates_take_none():
         TabularEncoder(
             domains={"n": (0, 9), "d": {"range": ("2020", "2021"), "step": 1}}
         ).fit(frame)
+
+
+def test_numeric_levels_decode_to_the_declared_values_in_the_dtype():
+    rng = np.random.RandomState(0)
+    frame = pd.DataFrame(
+        {
+            "age": rng.choice([17.5, 22.0, 27.0, 32.0], 120),
+            "score": rng.choice([1, 3, 5], 120),
+        }
+    )
+    frame.loc[[3, 7], "age"] = np.nan
+    encoder = TabularEncoder(
+        domains={
+            "age": {"levels": [17.5, 22, 27, 32], "missing": True},
+            "score": {"levels": [1, 3, 5]},
+        }
+    ).fit(frame)
+    # One-hot blocks: 4 levels + missing, and 3 levels.
+    assert encoder.transform(frame).shape == (120, 8)
+    noisy = encoder.transform(frame) + rng.normal(size=(120, 8)) * 0.2
+    decoded = encoder.inverse_transform(noisy)
+    assert decoded["age"].dtype == np.float64
+    assert decoded["score"].dtype == frame["score"].dtype
+    assert set(decoded["age"].dropna()) <= {17.5, 22.0, 27.0, 32.0}
+    assert set(decoded["score"]) <= {1, 3, 5}
+    clean = encoder.inverse_transform(encoder.transform(frame))
+    pd.testing.assert_frame_equal(clean, frame)
+    low, high = encoder.output_bounds_
+    assert low.shape == high.shape == (8,)
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ({"levels": []}, "non-empty"),
+        ({"levels": ["a", 2]}, "must be numbers"),
+        ({"levels": [1, 1]}, "more than once"),
+        ({"levels": [1, 2], "step": 1}, "both levels and a step"),
+    ],
+)
+def test_bad_numeric_levels_are_refused(spec, message):
+    frame = pd.DataFrame({"x": [1.0, 2.0]})
+    with pytest.raises((TypeError, ValueError), match=message):
+        TabularEncoder(domains={"x": spec}).fit(frame)
+
+
+def test_integer_levels_must_be_whole():
+    frame = pd.DataFrame({"n": [1, 2]})
+    with pytest.raises(ValueError, match="whole"):
+        TabularEncoder(domains={"n": {"levels": [1, 1.5]}}).fit(frame)
