@@ -367,7 +367,8 @@ def public_domains(train):
     """Every column's domain, taken as public metadata for the private methods.
 
     The train split's own range (numbers, dates), recording grid (floats) and
-    levels (categories), with missing declared where the column has any: what a data owner would write
+    levels (categories, and numbers with at most ``DISCRETE_LEVELS`` values),
+    with missing declared where the column has any: what a data owner would write
     down from the table's documentation. A benchmark shortcut, stated as such
     in the output: a real private release must take them from what is known
     without the rows.
@@ -378,6 +379,9 @@ def public_domains(train):
         kind = _kind(values.dtype)
         if kind in ("text", "bool"):
             domain = {"levels": sorted(values.dropna().unique().tolist(), key=str)}
+        elif kind in ("int", "float") and values.nunique() <= DISCRETE_LEVELS:
+            # A code or scale: its values, as a codebook would list them.
+            domain = {"levels": sorted(values.dropna().unique().tolist())}
         else:
             domain = {"range": (values.min(), values.max())}
             grid = _recorded_step(values.to_numpy(dtype=float)) if kind == "float" else None
