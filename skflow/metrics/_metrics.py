@@ -869,7 +869,13 @@ def sample_report(
     }
 
 
-def _standardized(X_train, X_test, X_synth):
+def _standardized(
+    X_train,
+    X_test,
+    X_synth,
+    names=("X_train", "X_test", "X_synth"),
+    remedy="pass standardize=False or scale the sets yourself.",
+):
     """Every set minus the training mean, over the training standard deviation.
 
     Per column, on the rows divided by the power of two of the training rows'
@@ -888,7 +894,7 @@ def _standardized(X_train, X_test, X_synth):
     widest[constant] = 1.0
     spread = (deviation / widest).std(axis=0) * widest
     standardized = []
-    for name, A in (("X_train", X_train), ("X_test", X_test), ("X_synth", X_synth)):
+    for name, A in zip(names, (X_train, X_test, X_synth)):
         with np.errstate(all="ignore"):
             Z = (np.ldexp(A, -exponent) - center) / spread
             Z[:, constant] = A[:, constant] - X_train[0, constant]
@@ -896,8 +902,7 @@ def _standardized(X_train, X_test, X_synth):
             raise ValueError(
                 f"{name} standardised with the training rows' mean and standard "
                 "deviation exceeds float64's range (some values lie beyond 1e308 "
-                "training standard deviations from the mean); pass "
-                "standardize=False or scale the sets yourself."
+                f"training standard deviations from the mean); {remedy}"
             )
         standardized.append(Z)
     return standardized
