@@ -180,7 +180,7 @@ def privacy_report(
       ``0.87 * sqrt(2 / m)`` (0.03 for 2,000 rows per group, 0.1 for 150);
       read it against that. For a test of one record's membership, an
       ``(epsilon, delta)``-differentially private generator bounds it by
-      ``(e^epsilon - 1 + 2 delta) / (e^epsilon + 1)``.
+      ``(e^epsilon - 1 + 2 delta) / (e^epsilon + 1)`` [6]_.
     * Singling out (after the singling-out attack of [3]_, with balls instead
       of column predicates): each synthetic row ``s`` is the guess "exactly
       one person lies within ``r`` of ``s``". The radius ``r`` is the
@@ -220,6 +220,8 @@ def privacy_report(
     .. [5] D. Chen, N. Yu, Y. Zhang and M. Fritz, "GAN-Leaks: a taxonomy of
        membership inference attacks against generative models", ACM CCS 2020.
        arXiv:1909.03935.
+    .. [6] P. Kairouz, S. Oh and P. Viswanath, "The composition theorem for
+       differential privacy", ICML 2015. arXiv:1311.0776.
 
     Examples
     --------
