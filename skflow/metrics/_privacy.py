@@ -36,7 +36,7 @@ _MIN_ROWS = 4
 _ROUNDING = 1e-6
 # Values of these kinds are guessed exactly by the attribute attack; the other
 # kinds (numbers, dates, durations) within ``numeric_tolerance``.
-_EXACT_KINDS = frozenset({"category", "bool", "key"})
+_EXACT_KINDS = frozenset({"category", "bool"})
 
 
 def privacy_report(
