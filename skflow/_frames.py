@@ -80,6 +80,24 @@ def align_columns(X, Y):
     return Y[x_names]
 
 
+def mixed_encoder(reference):
+    """A TabularEncoder fitted on ``reference``, or None when it needs none.
+
+    None for an array and for a DataFrame of complete numbers (int, float and
+    bool columns without missing values), which the metrics take as they are.
+    """
+    if not is_dataframe(reference):
+        return None
+    numeric = all(
+        column_kind(dtype) in ("float", "int", "bool") for dtype in reference.dtypes
+    )
+    if numeric and not reference.isna().any().any():
+        return None
+    from .encoders import TabularEncoder
+
+    return TabularEncoder().fit(reference)
+
+
 def encoded_if_mixed(reference, *others):
     """The tables as they are, or encoded by a TabularEncoder fitted on
     ``reference`` when it is a DataFrame that is not all complete numbers.
@@ -88,16 +106,9 @@ def encoded_if_mixed(reference, *others):
     encoded column names (None when nothing was encoded). Lets the metrics and
     plots take a mixed table as it is.
     """
-    if not is_dataframe(reference):
+    encoder = mixed_encoder(reference)
+    if encoder is None:
         return (reference, *others, None)
-    numeric = all(
-        column_kind(dtype) in ("float", "int", "bool") for dtype in reference.dtypes
-    )
-    if numeric and not reference.isna().any().any():
-        return (reference, *others, None)
-    from .encoders import TabularEncoder
-
-    encoder = TabularEncoder().fit(reference)
     encoded = [
         encoder.transform(align_columns(reference, table))
         for table in (reference, *others)

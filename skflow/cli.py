@@ -325,6 +325,9 @@ _MIN_REPORT_ROWS = 5
 # More synthetic rows equal to input rows than this share: the output would
 # be a copy of the data, refused unless --allow-copies.
 _MAX_COPY_SHARE = 0.5
+# privacy_report's keys in the summary, and the fewest rows it takes per set.
+_PRIVACY_KEYS = ("mia_distance_auc", "mia_density_auc", "near_copy_share")
+_MIN_PRIVACY_ROWS = 4
 # The delimiters a CSV's first characters are searched for, in csv.Sniffer.
 _SEPARATORS = ",;\t|"
 _SNIFF_CHARS = 8192
@@ -891,8 +894,9 @@ def _check_copies(share: float, n_rows: int, allow: bool) -> str:
 
 
 def _quality_report(model, train, test, features, seed: int) -> dict:
-    """sample_report in the encoded space, plus the column fidelity."""
-    from .metrics import sample_report
+    """sample_report in the encoded space, the column fidelity and the
+    membership and near-copy risks of privacy_report."""
+    from .metrics import privacy_report, sample_report
 
     encoder = model[0]
     report = sample_report(
@@ -902,6 +906,11 @@ def _quality_report(model, train, test, features, seed: int) -> dict:
         random_state=seed,
     )
     report.update(_fidelity_of_columns(train, features))
+    # On the tables as read (exact values, the audit's own encoding); it
+    # needs a few rows in each set.
+    if min(len(train), len(test), len(features)) >= _MIN_PRIVACY_ROWS:
+        audit = privacy_report(train, test, features, random_state=seed)
+        report.update({key: audit[key] for key in _PRIVACY_KEYS})
     return report
 
 
@@ -916,6 +925,15 @@ def _log_report(report: dict, method: str, log) -> None:
         "column's missing rates, category_tv the mean total-variation "
         "distance of the category frequencies (both best at 0)."
     )
+    if "mia_distance_auc" in report:
+        log(
+            "Privacy (skflow.metrics.privacy_report, the held-out rows as the "
+            "control): mia_distance_auc and mia_density_auc are how well an "
+            "attacker with the synthetic rows tells training rows from held-out "
+            "ones (0.5: not at all, 1: always); near_copy_share is the share of "
+            "synthetic rows closer to a training row than all but 5% of the "
+            "held-out rows are (about 0.05 without copying)."
+        )
 
 
 def run_fit_sample(args) -> int:

@@ -119,6 +119,10 @@ def test_fit_sample_models_missing_values(tmp_path, capsys):
     assert synthetic["colour"].dropna().isin(["r", "g"]).all()
     printed = capsys.readouterr().out
     assert "missing_rate_error" in printed and "category_tv" in printed
+    # The membership and near-copy risks of privacy_report, explained.
+    for key in ("mia_distance_auc", "mia_density_auc", "near_copy_share"):
+        assert key in printed
+    assert "skflow.metrics.privacy_report" in printed
 
 
 def test_fit_sample_with_target_keeps_classes(mixed_csv, tmp_path):

@@ -1,4 +1,4 @@
-"""Sample-quality metrics for generated rows: numpy in, float out."""
+"""Sample-quality and privacy metrics for generated rows: numpy in, float out."""
 
 from ._metrics import (
     c2st_auc,
@@ -10,6 +10,7 @@ from ._metrics import (
     sliced_wasserstein,
     wasserstein1,
 )
+from ._privacy import privacy_report
 
 __all__ = [
     "c2st_auc",
@@ -17,6 +18,7 @@ __all__ = [
     "dcr",
     "energy_distance",
     "mmd",
+    "privacy_report",
     "sample_report",
     "sliced_wasserstein",
     "wasserstein1",

@@ -765,7 +765,14 @@ def dcr(X_train, X_synth, X_holdout, *, quantile=0.5, metric="euclidean"):
 
 
 def sample_report(
-    X_train, X_test, X_synth, *, standardize=True, max_samples=2000, random_state=0
+    X_train,
+    X_test,
+    X_synth,
+    *,
+    standardize=True,
+    max_samples=2000,
+    privacy=False,
+    random_state=0,
 ):
     """Every skflow metric for one synthetic set, against held-out rows.
 
@@ -799,6 +806,11 @@ def sample_report(
         generated rows, and ``dcr`` measures at most this many generated and
         held-out rows against *all* training rows (so a copied training row is
         still found). ``None`` uses every row.
+    privacy : bool, default=False
+        Also run :func:`privacy_report` (membership, singling-out and copy
+        risks; ``X_test`` is its control group) with the same
+        ``max_samples`` (then at least 4) and ``random_state``, and add its
+        keys prefixed with ``privacy_``.
     random_state : int, RandomState instance or None, default=0
         Seeds the subsets, the projection directions and the classifier, so
         that the report is reproducible.
@@ -808,13 +820,16 @@ def sample_report(
     report : dict of str to float
         ``energy_distance``, ``mmd``, ``sliced_wasserstein``, ``wasserstein1``
         (lower is better), ``coverage`` (higher is better), ``c2st_auc``
-        (0.5 is best) and ``dcr`` (about 1 or more: no memorisation).
+        (0.5 is best) and ``dcr`` (about 1 or more: no memorisation); with
+        ``privacy=True`` also ``privacy_mia_distance_auc`` and the other keys
+        of :func:`privacy_report`.
 
     See Also
     --------
     energy_distance : Distance between the samples over all pairs of rows.
     c2st_auc : Whether a classifier tells the samples apart.
     dcr : Whether generated rows copy training rows.
+    privacy_report : Membership, singling-out and attribute-inference risks.
 
     Examples
     --------
@@ -828,6 +843,7 @@ def sample_report(
      'sliced_wasserstein', 'wasserstein1']
     """
     standardize = check_bool(standardize, "standardize")
+    privacy = check_bool(privacy, "privacy")
     max_samples = check_count(
         max_samples,
         "max_samples",
@@ -835,6 +851,9 @@ def sample_report(
         allow_none=True,
         remedy="coverage needs at least two held-out rows in its subset.",
     )
+    # The audit compares raw values (exact copies), so it gets the sets as
+    # passed; it encodes them itself.
+    raw = (X_train, X_test, X_synth)
     X_train, X_test, X_synth, _ = encoded_if_mixed(X_train, X_test, X_synth)
     # Both pairs are checked against the training rows as passed (a DataFrame
     # keeps its names for the second check too).
@@ -852,7 +871,7 @@ def sample_report(
     test_rows = _subsample(X_test, max_samples, rng)
     synth_rows = _subsample(X_synth, max_samples, rng)
     n_neighbors = min(5, test_rows.shape[0] - 1)
-    return {
+    report = {
         "energy_distance": energy_distance(
             X_test, X_synth, max_samples=max_samples, random_state=seeds[0]
         ),
@@ -867,9 +886,21 @@ def sample_report(
         "c2st_auc": c2st_auc(X_test, X_synth, cv=cv, random_state=seeds[4]),
         "dcr": dcr(X_train, synth_rows, test_rows),
     }
+    if privacy:
+        from ._privacy import privacy_report
+
+        audit = privacy_report(*raw, max_samples=max_samples, random_state=random_state)
+        report.update({f"privacy_{key}": value for key, value in audit.items()})
+    return report
 
 
-def _standardized(X_train, X_test, X_synth):
+def _standardized(
+    X_train,
+    X_test,
+    X_synth,
+    names=("X_train", "X_test", "X_synth"),
+    remedy="pass standardize=False or scale the sets yourself.",
+):
     """Every set minus the training mean, over the training standard deviation.
 
     Per column, on the rows divided by the power of two of the training rows'
@@ -888,7 +919,7 @@ def _standardized(X_train, X_test, X_synth):
     widest[constant] = 1.0
     spread = (deviation / widest).std(axis=0) * widest
     standardized = []
-    for name, A in (("X_train", X_train), ("X_test", X_test), ("X_synth", X_synth)):
+    for name, A in zip(names, (X_train, X_test, X_synth)):
         with np.errstate(all="ignore"):
             Z = (np.ldexp(A, -exponent) - center) / spread
             Z[:, constant] = A[:, constant] - X_train[0, constant]
@@ -896,8 +927,7 @@ def _standardized(X_train, X_test, X_synth):
             raise ValueError(
                 f"{name} standardised with the training rows' mean and standard "
                 "deviation exceeds float64's range (some values lie beyond 1e308 "
-                "training standard deviations from the mean); pass "
-                "standardize=False or scale the sets yourself."
+                f"training standard deviations from the mean); {remedy}"
             )
         standardized.append(Z)
     return standardized
