@@ -43,11 +43,24 @@ Parts (``--part``); each prints its own tables:
 Target (issue 16): skflow's default at most 0.55 membership AUC while the
 copy baseline is near 1. The summary says, per table, whether it is met.
 
+``dp``
+    The differentially private samplers (``LipschitzParticleSampler`` and
+    ``ProximalMFGFlow`` with ``privacy=DifferentialPrivacy(epsilon, 1e-5)``
+    behind ``TabularEncoder(domains=...)``) at epsilon 1, 3 and 10, beside
+    mostlyai-engine's TabularARGN trained with its DP option at the same
+    budgets and skflow's non-private default, through ``bench_tabular.py``'s
+    runner and metrics (C2ST, pairs, TSTR, DCR; 50/50 train/holdout). The
+    domains are taken as public metadata for every private method. Run it in
+    the peers' environment (see ``bench_tabular.py``) for TabularARGN.
+    Target (issue 16): better C2ST and TSTR than TabularARGN at each epsilon.
+
 Run::
 
     PYTHONPATH=. python benchmarks/bench_privacy.py --part audit
     PYTHONPATH=. python benchmarks/bench_privacy.py --tables cars \\
         --methods skflow "train copy" --seeds 0
+    PYTHONPATH=.:benchmarks .venv-tabular/bin/python benchmarks/bench_privacy.py \\
+        --part dp --seeds 0 1
 """
 
 from __future__ import annotations
@@ -234,7 +247,36 @@ def print_summary(results, args):
         print(line + (": met" if met else ": NOT met"))
 
 
-PARTS = {"audit": run_audit}
+# The tables of the dp part: bench_tabular's, large enough for DP-SGD to learn
+# something (noise per step falls with the expected batch).
+DP_TABLES = ("gbsg2", "seattle_weather", "fair")
+
+
+def run_dp(args):
+    """Private skflow samplers beside TabularARGN's DP training (``--part dp``).
+
+    bench_tabular's runner does the work: each (method, table, seed) in its
+    own child process with a timeout, the same 50/50 split and the same
+    metrics (C2ST, pairs, TSTR, DCR, validity, seconds). The private methods
+    get every column's domain as public metadata (bench_tabular's
+    ``public_domains``: the train split's ranges, grids and levels); so does
+    TabularARGN, whose ``value_protection`` is off, so that the whole budget
+    of both goes to training.
+    """
+    tables = [t for t in args.tables if t in bench_tabular.TABLES] or list(DP_TABLES)
+    methods = ["skflow"]
+    for epsilon in args.epsilons:
+        methods += [
+            f"skflow lipschitz dp{epsilon}",
+            f"skflow proximal dp{epsilon}",
+            f"tabularargn dp{epsilon}",
+        ]
+    argv = ["--tables", *tables, "--methods", *methods, "--no-syntheval"]
+    argv += ["--seeds", *map(str, args.seeds), "--max-rows", str(args.max_rows)]
+    bench_tabular.main(argv)
+
+
+PARTS = {"audit": run_audit, "dp": run_dp}
 
 
 def main(argv=None):
@@ -250,7 +292,17 @@ def main(argv=None):
     )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     parser.add_argument("--max-rows", type=int, default=3000)
+    parser.add_argument(
+        "--epsilons",
+        nargs="+",
+        type=int,
+        default=list(bench_tabular.PRIVATE_EPSILONS),
+        choices=bench_tabular.PRIVATE_EPSILONS,
+        help="the dp part's budgets (delta 1e-5)",
+    )
     args = parser.parse_args(argv)
+    if args.part == "dp" and "--tables" not in (argv or sys.argv):
+        args.tables = list(DP_TABLES)
     warnings.simplefilter("ignore")  # the encoders' and peers' warnings
     import skflow
 

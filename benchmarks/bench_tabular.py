@@ -384,7 +384,11 @@ def public_domains(train):
             domain = {"levels": sorted(values.dropna().unique().tolist())}
         else:
             domain = {"range": (values.min(), values.max())}
-            grid = _recorded_step(values.to_numpy(dtype=float)) if kind == "float" else None
+            grid = (
+                _recorded_step(values.to_numpy(dtype=float))
+                if kind == "float"
+                else None
+            )
             if grid is not None:
                 domain["step"] = grid[0]
         if values.isna().any():
