@@ -1,0 +1,202 @@
+"""Generating rows on a Dask cluster.
+
+:func:`sample_dataframe` turns a fitted sampler into a lazy
+:class:`dask.dataframe.DataFrame` of as many rows as asked for, drawn partition
+by partition on the workers and written out with Dask's own writers
+(``.to_parquet()``). Dask schedules, moves and writes; skflow only says what
+each partition holds.
+
+This module needs the ``dask`` extra (``pip install skflow[dask]``: Dask's
+DataFrame and distributed scheduler, pandas and pyarrow); ``import skflow``
+does not import it. Read more in the :ref:`User Guide <scaling>`.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+try:
+    import dask
+    import dask.dataframe as dd
+except ImportError as exc:  # dask is an optional extra
+    raise ImportError(
+        "skflow.dask needs Dask's DataFrame (with pandas and pyarrow): "
+        "pip install skflow[dask]"
+    ) from exc
+
+from ._partitions import (
+    PROBE_ROWS,
+    check_n_rows,
+    choose_npartitions,
+    draw_partition,
+    partition_seeds,
+    partition_sizes,
+    partition_starts,
+    probe,
+    seed_sequence,
+)
+
+__all__ = ["sample_dataframe"]
+
+
+def _current_client():
+    """The distributed ``Client`` in use, or None (no cluster, or no
+    distributed installed: Dask's local schedulers run the graph then)."""
+    try:
+        from distributed import default_client
+    except ImportError:
+        return None
+    try:
+        return default_client()
+    except ValueError:  # "No clients found"
+        return None
+
+
+def sample_dataframe(
+    estimator,
+    n_rows,
+    *,
+    npartitions=None,
+    random_state=None,
+    client=None,
+    target_name="target",
+):
+    """Generate ``n_rows`` rows as a Dask DataFrame, partition by partition.
+
+    Each partition is drawn on a worker by ``estimator.sample(k,
+    random_state=seed)``, with ``seed`` taken from its own child of one
+    :class:`numpy.random.SeedSequence`, so the rows are the same whatever the
+    number of workers, their threads, or the order the partitions run in. The
+    fitted model travels to each worker once, not with every task. Nothing is
+    drawn until the result is computed or written (``.to_parquet(path)``).
+
+    Parameters
+    ----------
+    estimator : fitted sampler
+        Any fitted estimator with ``sample``: a skflow sampler, a
+        ``GenerativePipeline`` (a ``TabularEncoder`` pipeline gives back the
+        table's columns and dtypes), a ``ClassConditionalSampler`` (its labels
+        become the column ``target_name``), a ``GroupedSampler``, or
+        scikit-learn's ``GaussianMixture`` and ``KernelDensity``.
+
+    n_rows : int
+        Number of rows to generate.
+
+    npartitions : int or None, default=None
+        Number of partitions; their sizes differ by at most one row. None
+        sizes them at about 64 MiB each, measured on a few rows drawn first (a
+        number that depends on the model and ``n_rows`` only). The rows depend
+        on ``npartitions``: keep it to reproduce a draw.
+
+    random_state : int, numpy.random.SeedSequence, RandomState or None, \
+default=None
+        Seeds the partitions. An int or a SeedSequence gives the same rows on
+        every call; a ``RandomState`` gives one draw of it; None fresh rows
+        from the operating system's entropy.
+
+    client : distributed.Client or None, default=None
+        The cluster to scatter the model to. None uses the client in use (the
+        last one created) if there is one; without any, the model is one task
+        of the graph, so the result computes with any Dask scheduler.
+
+    target_name : str, default="target"
+        Name of the label column for a model whose ``sample`` returns labels
+        (``ClassConditionalSampler``).
+
+    Returns
+    -------
+    frame : dask.dataframe.DataFrame
+        ``n_rows`` rows in ``npartitions`` partitions, with a global integer
+        index ``0 .. n_rows - 1`` (known divisions). Its columns are those the
+        model was fitted with (``x0``, ``x1``, ... for a model fitted on an
+        array) with the dtypes its ``sample`` returns.
+
+    Raises
+    ------
+    ValueError
+        If ``n_rows`` or ``npartitions`` is not a positive integer, or
+        ``npartitions > n_rows``.
+
+    See Also
+    --------
+    skflow.GroupedSampler : One model per group, fitted over a cluster.
+
+    Notes
+    -----
+    Partition ``k`` holds rows ``start_k .. start_k + size_k - 1`` and is
+    drawn with the ``k``-th spawned child of
+    ``SeedSequence(random_state)``; ``fit-sample --output rows.parquet`` on
+    the command line draws the same partitions in one process.
+
+    The model is shipped once per worker: with a distributed client it is
+    scattered to every worker (``client.scatter(estimator, broadcast=True)``)
+    and each task refers to that copy; without one it is a single task that
+    every partition depends on, which Dask's schedulers compute once and share.
+    Memory on a worker is the model plus the partitions it holds at once
+    (about 64 MiB each by default, one or two per thread while writing), so it
+    does not grow with ``n_rows``.
+
+    Bit-identical rows also need the same number of torch threads per draw
+    (see "Do threads change the rows?" in the performance guide). Dask's
+    worker processes run with ``OMP_NUM_THREADS=1``, which skflow's thread
+    policy follows; for in-process workers set ``SKFLOW_NUM_THREADS=1`` or
+    give the sampler a fixed ``n_jobs``.
+
+    A result built with a client needs that client alive to be computed.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skflow import SlicedWassersteinFlow
+    >>> from skflow.dask import sample_dataframe
+    >>> X = np.random.RandomState(0).normal(size=(100, 2))
+    >>> sampler = SlicedWassersteinFlow(
+    ...     max_iter=2, hidden_layer_sizes=(8,), device="cpu", random_state=0
+    ... ).fit(X)
+    >>> frame = sample_dataframe(sampler, 1000, npartitions=4, random_state=0)
+    >>> frame.npartitions, list(frame.columns)
+    (4, ['x0', 'x1'])
+    >>> frame.compute(scheduler="sync").shape
+    (1000, 2)
+    """
+    n_rows = check_n_rows(n_rows)
+    meta, names, bytes_per_row = probe(estimator, min(n_rows, PROBE_ROWS), target_name)
+    npartitions = choose_npartitions(n_rows, npartitions, bytes_per_row)
+    sizes = partition_sizes(n_rows, npartitions)
+    starts = partition_starts(sizes)
+    sizes = sizes.tolist()
+    seeds = partition_seeds(seed_sequence(random_state), npartitions)
+    divisions = (*starts, n_rows - 1)
+    if client is None:
+        client = _current_client()
+    # The dtypes are the model's own: no conversion of text columns to
+    # pyarrow strings on the way (dask's "dataframe.convert-string").
+    with dask.config.set({"dataframe.convert-string": False}):
+        if client is not None:
+            model = client.scatter(estimator, broadcast=True, hash=False)
+            return dd.from_map(
+                draw_partition,
+                sizes,
+                seeds,
+                starts,
+                args=[model, names, target_name, meta],
+                meta=meta,
+                divisions=divisions,
+                label="skflow-sample",
+            )
+        name = f"skflow-sample-{uuid.uuid4().hex}"
+        model = dask.delayed(estimator, name=f"{name}-model", traverse=False)
+        parts = [
+            dask.delayed(draw_partition)(
+                size,
+                seed,
+                start,
+                model,
+                names,
+                target_name,
+                meta,
+                dask_key_name=(name, k),
+            )
+            for k, (size, seed, start) in enumerate(zip(sizes, seeds, starts))
+        ]
+        return dd.from_delayed(parts, meta=meta, divisions=divisions, verify_meta=False)
