@@ -269,6 +269,7 @@ def _estimator_classes() -> dict[str, type]:
         augment,
         auto,
         encoders,
+        grouped,
         impute,
         ot,
         particles,
