@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import uuid
 
+import numpy as np
+
 try:
     import dask
     import dask.dataframe as dd
@@ -36,7 +38,7 @@ from ._partitions import (
     seed_sequence,
 )
 
-__all__ = ["sample_dataframe"]
+__all__ = ["sample_dataframe", "subsample"]
 
 
 def _current_client():
@@ -200,3 +202,113 @@ default=None
             for k, (size, seed, start) in enumerate(zip(sizes, seeds, starts))
         ]
         return dd.from_delayed(parts, meta=meta, divisions=divisions, verify_meta=False)
+
+
+def _take(part, n_rows: int, seed: int):
+    """``n_rows`` rows of the pandas frame ``part``, uniformly without
+    replacement, in their order."""
+    if n_rows == 0:
+        return part.iloc[:0]
+    rng = np.random.default_rng(seed)
+    chosen = np.sort(rng.choice(len(part), size=n_rows, replace=False))
+    return part.iloc[chosen]
+
+
+def subsample(data, n_rows, *, random_state=None, columns=None):
+    """A uniform random sample of the rows of a Dask DataFrame or Parquet dataset.
+
+    Every set of ``n_rows`` rows is equally likely, as with
+    ``frame.sample(n=n_rows)`` on the whole table, but only one partition at
+    a time is in a worker's memory: the number of rows taken from each
+    partition is one multivariate hypergeometric draw over the partition
+    lengths, and each partition gives its share in one task. The result is a
+    pandas DataFrame in memory, ready for ``fit``.
+
+    Parameters
+    ----------
+    data : dask.dataframe.DataFrame or str or path-like
+        The rows, or the path of a Parquet dataset (a file or a folder, local
+        or remote) read with :func:`dask.dataframe.read_parquet`.
+
+    n_rows : int
+        Number of rows to take; at most the number of rows of ``data``.
+
+    random_state : int, numpy.random.SeedSequence, RandomState or None, \
+default=None
+        Seeds the draw: an int or a SeedSequence gives the same rows on every
+        call (for the same partitioning), None fresh rows.
+
+    columns : list or None, default=None
+        Read only these columns (from a Parquet dataset, the others are never
+        loaded).
+
+    Returns
+    -------
+    rows : pandas.DataFrame of shape (n_rows, n_columns)
+        The sampled rows, partition by partition, in their original order and
+        with their original index.
+
+    Raises
+    ------
+    ValueError
+        If ``n_rows`` is not a positive integer or exceeds the number of rows.
+
+    See Also
+    --------
+    sample_dataframe : Generate rows partition by partition.
+
+    Notes
+    -----
+    This is the out-of-core recipe for skflow's samplers: a minibatch fit
+    never uses more rows than its batch budget (``SlicedWassersteinFlow``:
+    ``max_iter * n_inner_steps * batch_size``; ``ProximalMFGFlow`` and
+    ``EntropicOTGenerator(solver="sinkhorn")``: ``max_iter * batch_size``), so
+    a uniform sample of that many rows is as much data as one fit can see.
+    ``LipschitzParticleSampler`` and the semi-discrete ``EntropicOTGenerator``
+    hold every data row at once (a critic evaluated on all of them, a dual
+    weight per row): fit them on a subsample of the size memory allows. Cost:
+    one pass to count the rows of each partition and one to take them.
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd
+    >>> import pandas as pd
+    >>> from skflow.dask import subsample
+    >>> frame = dd.from_pandas(pd.DataFrame({"x": range(1000)}), npartitions=4)
+    >>> rows = subsample(frame, 10, random_state=0)
+    >>> rows.shape, rows["x"].is_unique
+    ((10, 1), True)
+    """
+    n_rows = check_n_rows(n_rows)
+    if not hasattr(data, "npartitions"):
+        data = dd.read_parquet(data, columns=columns)
+    elif columns is not None:
+        data = data[list(columns)]
+    root = seed_sequence(random_state)
+    # The partitions as one fixed list: Dask may fuse or split the partitions
+    # of a Parquet dataset differently for each expression it optimises, so the
+    # lengths and the takes must come from the same ones.
+    partitions = data.to_delayed()
+    lengths = np.asarray(
+        dask.compute(*[dask.delayed(len)(part) for part in partitions]),
+        dtype=np.int64,
+    )
+    total = int(lengths.sum())
+    if n_rows > total:
+        raise ValueError(
+            f"n_rows={n_rows} is more than the {total} rows of the data; ask for "
+            "at most that many (or fit on all of them)."
+        )
+    counter, *children = root.spawn(1 + len(lengths))
+    counts = np.random.default_rng(counter).multivariate_hypergeometric(
+        lengths, n_rows, method="marginals"
+    )
+    seeds = [int(child.generate_state(1)[0]) for child in children]
+    parts = [
+        dask.delayed(_take)(part, int(count), seed)
+        for part, count, seed in zip(partitions, counts, seeds)
+        if count > 0
+    ]
+    import pandas as pd
+
+    return pd.concat(dask.compute(*parts), axis=0)

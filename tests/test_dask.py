@@ -289,3 +289,23 @@ def test_dask_is_optional():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert "pip install skflow[dask]" in done.stdout
+
+
+def test_subsample_is_uniform_over_unequal_partitions(tmp_path):
+    from skflow.dask import subsample
+
+    table = pd.DataFrame({"x": np.arange(20_000), "y": np.arange(20_000) % 7})
+    frame = dask.dataframe.from_pandas(table, npartitions=1).repartition(
+        divisions=[0, 2_000, 5_000, 19_999]
+    )
+    rows = subsample(frame, 5_000, random_state=0)
+    assert rows.shape == (5_000, 2) and rows["x"].is_unique
+    # Shares of 10%, 15% and 75%: hypergeometric spread of about 18 rows.
+    counts = np.histogram(rows["x"], bins=[0, 2_000, 5_000, 20_000])[0]
+    np.testing.assert_allclose(counts, [500, 750, 3_750], atol=90)
+    pd.testing.assert_frame_equal(rows, subsample(frame, 5_000, random_state=0))
+    frame.to_parquet(tmp_path / "rows")
+    again = subsample(tmp_path / "rows", 5_000, random_state=0, columns=["x"])
+    assert again["x"].tolist() == rows["x"].tolist()
+    with pytest.raises(ValueError, match="more than the 20000 rows"):
+        subsample(frame, 20_001)
