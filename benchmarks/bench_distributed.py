@@ -18,15 +18,16 @@ fresh ``LocalCluster`` of worker processes with one thread each, on loopback:
    generation for each ``--memory-rows`` (up to 10^8), reduced on the
    workers to one hash per partition instead of written, so that the disk is
    not the bottleneck: peak memory per worker must not grow with ``n``.
-3. **Fit from Parquet.** The 10^7-row dataset written in step 1 is the
-   training set of a new fit: ``skflow.dask.subsample`` draws a uniform
-   sample of the fit's batch budget (``max_iter * n_inner_steps *
-   batch_size`` rows, all the rows a minibatch fit can see) partition by
-   partition, and the flow is fitted on it. Each fit runs in a child process
-   so that its peak memory is its own. Quality: energy distance between 5,000
-   rows of the fit and 5,000 held-out rows of the truth, over three seeds,
-   against the same fit on an in-memory sample of the same size drawn from the
-   truth.
+3. **Fit from Parquet.** The Parquet datasets written in step 1 (10^6 and
+   10^7 rows) are the training sets of new fits of 24 JKO steps:
+   ``skflow.dask.fit_partitions`` streams the partitions (24 of them at 10^7
+   rows: one step on each), and ``skflow.dask.subsample`` draws a uniform
+   sample of the fit's batch budget (``24 * n_inner_steps * batch_size`` rows,
+   all the rows such a fit sees) for an ordinary fit. Each fit runs in a child
+   process so that its peak memory is its own. Quality: energy distance
+   between 5,000 rows of the fit and 5,000 held-out rows of the truth, over
+   three seeds, against the same fit on an in-memory sample of the same size
+   drawn from the truth.
 
 How to run
 ----------
@@ -54,6 +55,8 @@ import warnings
 
 N_FEATURES = 20
 FIT_PARAMS = {"max_iter": 30, "random_state": 0, "device": "cpu"}
+# JKO steps of the fits of step 3 (a partition of the 10^7-row dataset each).
+FIT_STEPS = 24
 HELD_OUT = 5_000
 
 
@@ -153,45 +156,54 @@ def digests(path: str) -> list[int]:
     return frame.map_partitions(_digest, meta=("digest", "uint64")).compute().tolist()
 
 
-def fit_child(source: str, seed: int, model_path: str) -> dict:
-    """Step 3 in a child: subsample (from Parquet, or from the truth in
-    memory), fit, score against held-out rows of the truth."""
+def fit_child(mode: str, source: str, seed: int, model_path: str) -> dict:
+    """Step 3 in a child: fit from Parquet (``"stream"``: fit_partitions;
+    ``"subsample"``: subsample then fit) or from the truth in memory, with
+    ``FIT_STEPS`` JKO steps in all; score against held-out rows of the truth."""
     import joblib
 
     from skflow import SlicedWassersteinFlow
     from skflow.metrics import energy_distance
 
     truth = joblib.load(model_path)
-    estimator = SlicedWassersteinFlow(**{**FIT_PARAMS, "random_state": seed})
-    budget = estimator.max_iter * estimator.n_inner_steps * estimator.batch_size
+    params = {**FIT_PARAMS, "random_state": seed, "max_iter": FIT_STEPS}
+    estimator = SlicedWassersteinFlow(**params)
+    budget = FIT_STEPS * estimator.n_inner_steps * estimator.batch_size
     start = time.perf_counter()
-    workers = None
-    if source == "memory":
-        rows = truth.sample(budget, random_state=1000 + seed)
-    else:
-        from skflow.dask import subsample
-
-        cluster, client = _cluster(2)
-        try:
-            rows = subsample(source, budget, random_state=seed).to_numpy()
-            workers = _worker_peaks(client)
-        finally:
-            client.close()
-            cluster.close()
-    read = time.perf_counter() - start
+    workers, read = None, 0.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        estimator.fit(rows)
+        if mode == "memory":
+            estimator.fit(truth.sample(budget, random_state=1000 + seed))
+        else:
+            import dask.dataframe as dd
+
+            from skflow.dask import fit_partitions, subsample
+
+            cluster, client = _cluster(2)
+            try:
+                if mode == "stream":
+                    frame = dd.read_parquet(source)
+                    per_partition = max(1, FIT_STEPS // len(frame.to_delayed()))
+                    estimator.set_params(max_iter=per_partition)
+                    fit_partitions(estimator, frame, random_state=seed)
+                else:
+                    rows = subsample(source, budget, random_state=seed).to_numpy()
+                    read = time.perf_counter() - start
+                    estimator.fit(rows)
+                workers = _worker_peaks(client)
+            finally:
+                client.close()
+                cluster.close()
     held_out = truth.sample(HELD_OUT, random_state=99)
     distance = energy_distance(
         estimator.sample(HELD_OUT, random_state=7), held_out, random_state=0
     )
     return {
-        "source": source,
-        "seed": seed,
-        "budget": budget,
+        "steps": estimator.n_iter_,
+        "rows_seen": estimator.n_iter_ * estimator.n_inner_steps * estimator.batch_size,
         "read_s": read,
-        "fit_s": time.perf_counter() - start - read,
+        "total_s": time.perf_counter() - start,
         "energy": float(distance),
         "client_mib": _peak_mib(),
         "workers_mib": workers,
@@ -222,11 +234,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-fit", action="store_true")
     parser.add_argument("--out", default="/tmp/skflow-bench-distributed")
     parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        source, seed, model_path = args.child
-        print(json.dumps(fit_child(source, int(seed), model_path)))
+        mode, source, seed, model_path = args.child
+        print(json.dumps(fit_child(mode, source, int(seed), model_path)))
         return
 
     os.makedirs(args.out, exist_ok=True)
@@ -282,33 +294,36 @@ def main(argv: list[str] | None = None) -> None:
         largest = max(n for n, _ in written)
         sources = sorted({written[n, min(args.workers)] for n, _ in written})
         print(
-            "\n3. fit on a subsample of the batch budget: from Parquet "
-            "(skflow.dask.subsample, 2 workers) and in memory"
+            f"\n3. fits of {FIT_STEPS} JKO steps from Parquet (2 workers): "
+            "streamed (fit_partitions) or subsampled (subsample + fit); and in "
+            "memory"
         )
         header = (
-            f"{'source':>24} {'seed':>4} {'rows':>8} {'read s':>7} {'fit s':>6} "
-            f"{'energy':>8} {'MiB client':>10} {'MiB/worker':>10}"
+            f"{'data':>18} {'mode':>9} {'seed':>4} {'steps':>5} {'rows seen':>9} "
+            f"{'read s':>6} {'total s':>7} {'energy':>7} {'MiB client':>10} "
+            f"{'MiB/worker':>10}"
         )
         print(header + "\n" + "-" * len(header))
         energies = {}
-        for source in [*sources, "memory"]:
+        cases = [(mode, path) for path in sources for mode in ("stream", "subsample")]
+        for mode, source in [*cases, ("memory", "-")]:
             for seed in range(args.fit_seeds):
-                cell = _in_child(source, str(seed), model_path)
-                energies.setdefault(source, []).append(cell["energy"])
-                label = os.path.basename(source)
+                cell = _in_child(mode, source, str(seed), model_path)
+                label = os.path.basename(source) if source != "-" else "truth"
+                energies.setdefault((label, mode), []).append(cell["energy"])
                 print(
-                    f"{label:>24} {seed:>4} {cell['budget']:>8,} "
-                    f"{cell['read_s']:>7.1f} {cell['fit_s']:>6.1f} "
-                    f"{cell['energy']:>8.4f} {cell['client_mib']:>10.0f} "
+                    f"{label:>18} {mode:>9} {seed:>4} {cell['steps']:>5} "
+                    f"{cell['rows_seen']:>9,} {cell['read_s']:>6.1f} "
+                    f"{cell['total_s']:>7.1f} {cell['energy']:>7.4f} "
+                    f"{cell['client_mib']:>10.0f} "
                     f"{_mib(cell['workers_mib'] or []):>10}",
                     flush=True,
                 )
-        for source, values in energies.items():
+        for (label, mode), values in energies.items():
             spread = statistics.stdev(values) if len(values) > 1 else float("nan")
             print(
-                f"energy distance, {os.path.basename(source)}: "
-                f"{statistics.mean(values):.4f} +- {spread:.4f} "
-                f"(mean +- sd over {len(values)} seeds)"
+                f"energy distance, {label} {mode}: {statistics.mean(values):.4f} "
+                f"+- {spread:.4f} (mean +- sd over {len(values)} seeds)"
             )
         print(
             f"(the {largest:,}-row dataset is {largest * N_FEATURES * 8 / 2**30:.1f} "

@@ -38,7 +38,7 @@ from ._partitions import (
     seed_sequence,
 )
 
-__all__ = ["sample_dataframe", "subsample"]
+__all__ = ["fit_partitions", "sample_dataframe", "subsample"]
 
 
 def _current_client():
@@ -312,3 +312,142 @@ default=None
     import pandas as pd
 
     return pd.concat(dask.compute(*parts), axis=0)
+
+
+def _check_streamable(estimator) -> None:
+    """Refuse samplers that cannot be fitted one partition after another."""
+    name = type(estimator).__name__
+    hint = (
+        "fit it on skflow.dask.subsample(data, n_rows) instead, with as many "
+        "rows as memory allows."
+    )
+    if name == "SlicedWassersteinFlow" and estimator.parameterization == "particles":
+        raise ValueError(
+            "SlicedWassersteinFlow(parameterization='particles') moves one set of "
+            "particles fitted to all rows at once; it cannot stream partitions: " + hint
+        )
+    if name == "EntropicOTGenerator" and estimator.solver != "sinkhorn":
+        raise ValueError(
+            f"EntropicOTGenerator(solver={estimator.solver!r}) streams only with "
+            "solver='sinkhorn' (minibatch Sinkhorn); the semi-discrete solver "
+            "keeps one dual weight per row of all the data. Pass "
+            "solver='sinkhorn', or " + hint
+        )
+    if name not in ("SlicedWassersteinFlow", "ProximalMFGFlow", "EntropicOTGenerator"):
+        raise ValueError(
+            f"fit_partitions streams the minibatch samplers SlicedWassersteinFlow, "
+            f"ProximalMFGFlow and EntropicOTGenerator(solver='sinkhorn'); {name} "
+            "is not one of them (LipschitzParticleSampler's critic sees every row "
+            "at every iteration): " + hint
+        )
+
+
+def fit_partitions(estimator, data, *, columns=None, random_state=None):
+    """Fit a minibatch sampler on a dataset larger than memory, partition by
+    partition.
+
+    The first partition is an ordinary ``fit``; every later one continues it
+    (``warm_start``): the model, the first partition's scaling and the seed
+    stream carry over, and ``max_iter`` more iterations run on that partition's
+    rows. Only one partition is in memory at a time, on the worker that reads
+    it and then in this process, whatever the size of the dataset. The
+    partitions are visited once, in a random order.
+
+    Parameters
+    ----------
+    estimator : SlicedWassersteinFlow, ProximalMFGFlow or EntropicOTGenerator
+        An unfitted (or to be refitted) minibatch sampler: a
+        ``SlicedWassersteinFlow`` with the generator or normalizing-flow
+        parameterization, a ``ProximalMFGFlow``, or an ``EntropicOTGenerator``
+        with ``solver="sinkhorn"``. Its ``max_iter`` is the number of
+        iterations per partition. It is fitted in place.
+
+    data : dask.dataframe.DataFrame or str or path-like
+        Numeric rows, or the path of a Parquet dataset read with
+        :func:`dask.dataframe.read_parquet`.
+
+    columns : list or None, default=None
+        Fit only these columns (from a Parquet dataset, the others are never
+        read).
+
+    random_state : int, numpy.random.SeedSequence, RandomState or None, \
+default=None
+        Seeds the order of the partitions. With an int, and the estimator's
+        own ``random_state`` an int, the fit repeats exactly.
+
+    Returns
+    -------
+    estimator : estimator
+        The fitted ``estimator``; ``n_iter_`` counts the iterations of every
+        partition and ``history_`` holds them all, in order.
+
+    Raises
+    ------
+    ValueError
+        If ``estimator`` is not a minibatch sampler (particle samplers need all
+        rows at once: fit them on :func:`subsample`).
+
+    See Also
+    --------
+    subsample : A uniform sample of the rows, for an ordinary fit.
+
+    Notes
+    -----
+    This is the protocol of dask-ml's ``Incremental`` wrapper (one
+    ``partial_fit`` per block), written with skflow's ``warm_start``. Each
+    partition's rows stand for the whole dataset while it is fitted, so the
+    partitions must be samples of the same distribution: shuffle a dataset
+    that is sorted or grouped (``frame.shuffle(...)``) before writing it. The
+    scaling is fitted on the first partition visited. A partition's stop at
+    ``max_iter`` is expected: only the last partition's
+    ``ConvergenceWarning`` is shown. Ctrl-C stops after the partition being
+    fitted, keeping the model fitted so far (with the sampler's warning).
+
+    Cost: reading every partition once, and ``npartitions * max_iter``
+    iterations; memory: the model and one partition.
+
+    Examples
+    --------
+    >>> import dask.dataframe as dd
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from skflow import SlicedWassersteinFlow
+    >>> from skflow.dask import fit_partitions
+    >>> rows = pd.DataFrame(np.random.RandomState(0).normal(size=(600, 2)))
+    >>> frame = dd.from_pandas(rows, npartitions=3)
+    >>> flow = SlicedWassersteinFlow(
+    ...     max_iter=2, hidden_layer_sizes=(8,), device="cpu", random_state=0
+    ... )
+    >>> flow = fit_partitions(flow, frame, random_state=0)
+    >>> flow.n_iter_, flow.sample(4).shape
+    (6, (4, 2))
+    """
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    from .augment import _fit_interrupted_warnings, _show_held
+
+    _check_streamable(estimator)
+    if not hasattr(data, "npartitions"):
+        data = dd.read_parquet(data, columns=columns)
+    elif columns is not None:
+        data = data[list(columns)]
+    partitions = data.to_delayed()
+    rng = np.random.default_rng(seed_sequence(random_state))
+    order = rng.permutation(len(partitions))
+    warm_start = estimator.warm_start
+    try:
+        for position, k in enumerate(order):
+            block = partitions[k].compute()
+            estimator.set_params(warm_start=position > 0)
+            with warnings.catch_warnings(), _fit_interrupted_warnings() as held:
+                if position < len(order) - 1:
+                    warnings.simplefilter("ignore", ConvergenceWarning)
+                estimator.fit(block)
+            if held:
+                _show_held(held)
+                break
+    finally:
+        estimator.set_params(warm_start=warm_start)
+    return estimator

@@ -27,6 +27,10 @@ import dask  # noqa: E402
 
 from skflow import (  # noqa: E402
     ClassConditionalSampler,
+    EntropicOTGenerator,
+    LipschitzParticleSampler,
+    ProximalMFGFlow,
+    SlicedWassersteinFlow,
     TabularEncoder,
     make_generative_pipeline,
 )
@@ -309,3 +313,74 @@ def test_subsample_is_uniform_over_unequal_partitions(tmp_path):
     assert again["x"].tolist() == rows["x"].tolist()
     with pytest.raises(ValueError, match="more than the 20000 rows"):
         subsample(frame, 20_001)
+
+
+def _blocks_frame(n_rows=1_500, npartitions=3):
+    rng = np.random.RandomState(0)
+    rows = pd.DataFrame(
+        {"a": rng.normal(size=n_rows) * 100.0, "b": rng.exponential(size=n_rows)}
+    )
+    return rows, dask.dataframe.from_pandas(rows, npartitions=npartitions)
+
+
+def test_fit_partitions_is_a_warm_started_fit_per_partition(tmp_path):
+    from skflow.dask import fit_partitions
+
+    rows, frame = _blocks_frame()
+    streamed = fit_partitions(fast_flow(), frame, random_state=0)
+    assert streamed.n_iter_ == 3 * fast_flow().max_iter
+    assert len(streamed.history_["objective"]) == streamed.n_iter_
+    assert streamed.warm_start is False
+    # The documented protocol by hand: the same order, fit then warm fits.
+    order = np.random.default_rng(np.random.SeedSequence(0)).permutation(3)
+    blocks = frame.to_delayed()
+    by_hand = fast_flow()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for position, k in enumerate(order):
+            by_hand.set_params(warm_start=position > 0).fit(blocks[k].compute())
+    pd.testing.assert_frame_equal(
+        streamed.sample(20, random_state=1), by_hand.sample(20, random_state=1)
+    )
+    frame.to_parquet(tmp_path / "rows")
+    again = fit_partitions(fast_flow(), tmp_path / "rows", random_state=0)
+    assert list(again.feature_names_in_) == ["a", "b"]
+    assert again.n_iter_ == streamed.n_iter_
+
+
+@pytest.mark.parametrize(
+    "estimator",
+    [
+        ProximalMFGFlow(max_iter=2, hidden_layer_sizes=(8,), device="cpu"),
+        EntropicOTGenerator(
+            solver="sinkhorn", max_iter=2, hidden_layer_sizes=(8,), device="cpu"
+        ),
+    ],
+    ids=["proximal", "sinkhorn"],
+)
+def test_fit_partitions_streams_the_other_minibatch_samplers(estimator):
+    from skflow.dask import fit_partitions
+
+    _, frame = _blocks_frame(n_rows=600)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = fit_partitions(estimator, frame, random_state=0)
+    assert fitted.n_iter_ == 6 and fitted.sample(5).shape == (5, 2)
+
+
+@pytest.mark.parametrize(
+    "estimator, match",
+    [
+        (SlicedWassersteinFlow(parameterization="particles"), "parameterization"),
+        (EntropicOTGenerator(), "solver='sinkhorn'"),
+        (LipschitzParticleSampler(), "every row"),
+    ],
+    ids=["particles", "semi-discrete", "lipschitz"],
+)
+def test_fit_partitions_refuses_samplers_that_need_every_row(estimator, match):
+    from skflow.dask import fit_partitions
+
+    _, frame = _blocks_frame(n_rows=60)
+    with pytest.raises(ValueError, match=match) as error:
+        fit_partitions(estimator, frame)
+    assert "skflow.dask.subsample" in str(error.value)
