@@ -24,6 +24,7 @@ pd = pytest.importorskip("pandas")
 pytest.importorskip("pyarrow")
 distributed = pytest.importorskip("dask.distributed")
 import dask  # noqa: E402
+import torch  # noqa: E402
 
 from skflow import (  # noqa: E402
     ClassConditionalSampler,
@@ -323,64 +324,82 @@ def _blocks_frame(n_rows=1_500, npartitions=3):
     return rows, dask.dataframe.from_pandas(rows, npartitions=npartitions)
 
 
-def test_fit_partitions_is_a_warm_started_fit_per_partition(tmp_path):
-    from skflow.dask import fit_partitions
+def test_fit_partitions_streams_every_row_once_a_pass():
+    from skflow.dask import _PartitionStream
 
-    rows, frame = _blocks_frame()
-    streamed = fit_partitions(fast_flow(), frame, random_state=0)
-    assert streamed.n_iter_ == 3 * fast_flow().max_iter
-    assert len(streamed.history_["objective"]) == streamed.n_iter_
-    assert streamed.warm_start is False
-    # The documented protocol by hand: the same order, fit then warm fits.
-    order = np.random.default_rng(np.random.SeedSequence(0)).permutation(3)
-    blocks = frame.to_delayed()
-    by_hand = fast_flow()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        for position, k in enumerate(order):
-            by_hand.set_params(warm_start=position > 0).fit(blocks[k].compute())
-    pd.testing.assert_frame_equal(
-        streamed.sample(20, random_state=1), by_hand.sample(20, random_state=1)
+    # 10 partitions of 30 rows, served 64 at a time: a pass is 300 rows, so
+    # the first 4 batches hold 256 distinct rows, and 5 batches start pass 2.
+    table = pd.DataFrame({"a": np.arange(300.0), "b": np.zeros(300)})
+    frame = dask.dataframe.from_pandas(table, npartitions=10)
+
+    class Identity:
+        # What the stream asks of the estimator: validated and scaled rows.
+        def _validate_data_against_fit(self, block):
+            return block.to_numpy()
+
+        def _scale(self, rows):
+            return rows
+
+    rng = np.random.default_rng(0)
+    stream = _PartitionStream(frame.to_delayed(), rng, client=None)
+    first = stream.read().to_numpy()
+    next_batch = stream.batches(Identity(), first, 64, torch.device("cpu"), None)
+    served = np.concatenate([next_batch().numpy()[:, 0] for _ in range(4)])
+    assert len(np.unique(served)) == 256
+    assert stream.n_read == 9  # the first partition, then 8 more as needed
+    next_batch()
+    assert stream.n_read == 11  # the 10th, and the first of the next pass
+
+
+def test_fit_partitions_fits_a_flow_from_parquet(tmp_path, cluster):
+    rng = np.random.RandomState(0)
+    table = pd.DataFrame(
+        {"a": rng.normal(size=3000) * 100.0, "b": rng.exponential(size=3000)}
     )
-    frame.to_parquet(tmp_path / "rows")
-    again = fit_partitions(fast_flow(), tmp_path / "rows", random_state=0)
-    assert list(again.feature_names_in_) == ["a", "b"]
-    assert again.n_iter_ == streamed.n_iter_
+    dask.dataframe.from_pandas(table, npartitions=6).to_parquet(tmp_path / "rows")
+
+    def fitted(random_state):
+        return _quiet_fit_partitions(fast_flow(), tmp_path / "rows", random_state)
+
+    flow = fitted(0)
+    assert flow.n_iter_ == fast_flow().max_iter
+    assert list(flow.feature_names_in_) == ["a", "b"]
+    rows = flow.sample(2000, random_state=1)
+    assert list(rows.columns) == ["a", "b"]
+    # Scaled back to the data's units (the first partition's scaling).
+    assert 50 < rows["a"].std() < 200
+    first = flow.sample(20, random_state=1)
+    pd.testing.assert_frame_equal(fitted(0).sample(20, random_state=1), first)
+    assert not fitted(1).sample(20, random_state=1).equals(first)
+    # On a cluster the next partition is read on a worker meanwhile: same fit.
+    cluster(2)
+    pd.testing.assert_frame_equal(fitted(0).sample(20, random_state=1), first)
 
 
-@pytest.mark.parametrize(
-    "estimator",
-    [
-        ProximalMFGFlow(max_iter=2, hidden_layer_sizes=(8,), device="cpu"),
-        EntropicOTGenerator(
-            solver="sinkhorn", max_iter=2, hidden_layer_sizes=(8,), device="cpu"
-        ),
-    ],
-    ids=["proximal", "sinkhorn"],
-)
-def test_fit_partitions_streams_the_other_minibatch_samplers(estimator):
+def _quiet_fit_partitions(estimator, data, random_state):
     from skflow.dask import fit_partitions
 
-    _, frame = _blocks_frame(n_rows=600)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        fitted = fit_partitions(estimator, frame, random_state=0)
-    assert fitted.n_iter_ == 6 and fitted.sample(5).shape == (5, 2)
+        return fit_partitions(estimator, data, random_state=random_state)
 
 
 @pytest.mark.parametrize(
     "estimator, match",
     [
         (SlicedWassersteinFlow(parameterization="particles"), "parameterization"),
-        (EntropicOTGenerator(), "solver='sinkhorn'"),
-        (LipschitzParticleSampler(), "every row"),
+        (ProximalMFGFlow(), "SlicedWassersteinFlow only"),
+        (EntropicOTGenerator(solver="sinkhorn"), "SlicedWassersteinFlow only"),
+        (LipschitzParticleSampler(), "every row at once"),
     ],
-    ids=["particles", "semi-discrete", "lipschitz"],
+    ids=["particles", "proximal", "sinkhorn", "lipschitz"],
 )
-def test_fit_partitions_refuses_samplers_that_need_every_row(estimator, match):
+def test_fit_partitions_refuses_what_it_cannot_stream(estimator, match):
     from skflow.dask import fit_partitions
 
-    _, frame = _blocks_frame(n_rows=60)
+    frame = dask.dataframe.from_pandas(
+        pd.DataFrame({"a": np.arange(60.0), "b": np.arange(60.0) ** 2}), npartitions=2
+    )
     with pytest.raises(ValueError, match=match) as error:
         fit_partitions(estimator, frame)
     assert "skflow.dask.subsample" in str(error.value)
