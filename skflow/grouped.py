@@ -47,6 +47,27 @@ _GROUP_REMEDY = (
 )
 
 
+def _members(codes: np.ndarray, n_groups: int) -> list:
+    """Row positions of each group ``0 .. n_groups - 1`` of ``codes``, in
+    order: one stable sort instead of a scan of the rows per group."""
+    order = np.argsort(codes, kind="stable")
+    bounds = np.cumsum(np.bincount(codes, minlength=n_groups))[:-1]
+    return np.split(order, bounds)
+
+
+def _missing_mask(column: np.ndarray) -> np.ndarray:
+    """Whether each value is missing (NaN, None, NaT, pd.NA)."""
+    if column.dtype.kind in "biu":
+        return np.zeros(len(column), dtype=bool)
+    if column.dtype.kind in "fc":
+        return np.isnan(column)
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is a test dependency
+        return np.array([_is_missing(value) for value in column], dtype=bool)
+    return np.asarray(pd.isna(column), dtype=bool)
+
+
 def _shown(label):
     """A group's key for messages: its value, or the tuple of its values."""
     values = tuple(v.item() if isinstance(v, np.generic) else v for v in label)
@@ -319,9 +340,10 @@ class GroupedSampler(BaseEstimator):
         rng = check_random_state(seed_source)
         seeds = [draw_seed(rng) for _ in range(len(counts) + 1)]
         rest_rows = rows.iloc[:, rest] if frame else rows[:, rest]
+        members = _members(group_index, len(counts))
         tasks = []
         for k in np.flatnonzero(keep & ~small):
-            index = np.flatnonzero(group_index == k)
+            index = members[k]
             subset = rest_rows.iloc[index] if frame else rest_rows[index]
             tasks.append(
                 (self._clone(seeds[k]), subset, _shown(all_groups[k]), len(index))
@@ -410,8 +432,7 @@ class GroupedSampler(BaseEstimator):
         # on the seed stream and on how many rows it is asked for.
         seeds = [draw_seed(rng) for _ in range(n_groups + 1)]
         parts, positions = [], []
-        for k in range(n_groups):
-            where = np.flatnonzero(codes == k)
+        for k, where in enumerate(_members(codes, n_groups)):
             if len(where):
                 model = self.estimators_[k]
                 if model is None:
@@ -462,9 +483,14 @@ class GroupedSampler(BaseEstimator):
             else rows[:, self._rest_positions]
         )
         total = 0.0
-        for k in np.unique(codes):
-            index = np.flatnonzero(codes == k)
-            model = self.estimators_[k] if k >= 0 else None
+        # Rows of unseen groups (code -1) are the last entry of the split.
+        members = _members(
+            np.where(codes < 0, len(self.groups_), codes), len(self.groups_) + 1
+        )
+        for k, index in enumerate(members):
+            if not len(index):
+                continue
+            model = self.estimators_[k] if k < len(self.groups_) else None
             if model is None:
                 model = self.pooled_estimator_
             subset = rest.iloc[index] if frame else rest[index]
@@ -528,7 +554,7 @@ class GroupedSampler(BaseEstimator):
             column = np.asarray(
                 column.to_numpy() if hasattr(column, "to_numpy") else column
             )
-            missing = np.flatnonzero([_is_missing(v) for v in column])
+            missing = np.flatnonzero(_missing_mask(column))
             if missing.size:
                 shown = missing[:5].tolist() + (["..."] if missing.size > 5 else [])
                 raise ValueError(
