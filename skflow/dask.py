@@ -144,7 +144,9 @@ default=None
     policy follows; for in-process workers set ``SKFLOW_NUM_THREADS=1`` or
     give the sampler a fixed ``n_jobs``.
 
-    A result built with a client needs that client alive to be computed.
+    A result built with a client refers to the model scattered to that
+    cluster: compute it there (not with ``scheduler="sync"``), while the
+    client is open.
 
     Examples
     --------
