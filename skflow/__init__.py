@@ -15,6 +15,7 @@ from .exceptions import (
     NumericalInstabilityError,
     NumericalInstabilityWarning,
 )
+from .grouped import GroupedSampler
 from .ot import EntropicOTGenerator
 from .particles import LipschitzParticleSampler
 from .pipeline import GenerativePipeline, make_generative_pipeline
@@ -29,6 +30,7 @@ __all__ = [
     "EntropicOTGenerator",
     "GaussianMixtureSampler",
     "GenerativePipeline",
+    "GroupedSampler",
     "LipschitzParticleSampler",
     "NumericalInstabilityError",
     "NumericalInstabilityWarning",

@@ -309,6 +309,7 @@ def _estimator_classes() -> dict[str, type]:
         augment,
         auto,
         encoders,
+        grouped,
         impute,
         ot,
         particles,

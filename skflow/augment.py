@@ -61,22 +61,29 @@ def largest_remainder_counts(n_samples: int, weights: np.ndarray) -> np.ndarray:
     return counts
 
 
-def _fit_one(estimator, X, label, n_rows):
-    """Fit one class's clone; name the class in any error (runs in a worker)."""
+_CLASS_REMEDY = (
+    "Drop or merge this class, or collect more rows of it (with "
+    "SyntheticOverSampler, leave it out of sampling_strategy)."
+)
+
+
+def _fit_one(estimator, X, label, n_rows, unit="class", remedy=_CLASS_REMEDY):
+    """Fit one class's clone; name the class in any error (runs in a worker).
+
+    ``unit`` names what the rows are ("class", "group") and ``remedy`` what to
+    do when they cannot be fitted.
+    """
     try:
         return estimator.fit(X)
     except Exception as exc:
         label = label.item() if isinstance(label, np.generic) else label
         message = (
-            f"Fitting {type(estimator).__name__} on class {label!r} ({n_rows} "
+            f"Fitting {type(estimator).__name__} on {unit} {label!r} ({n_rows} "
             f"sample(s)) failed: {exc}"
         )
         if not isinstance(exc, TypeError):
             # A TypeError is about the kind of input, not the class's rows.
-            message += (
-                " Drop or merge this class, or collect more rows of it (with "
-                "SyntheticOverSampler, leave it out of sampling_strategy)."
-            )
+            message += f" {remedy}"
         try:
             wrapped = type(exc)(message)
         except Exception:

@@ -712,8 +712,20 @@ def _check_counts(args) -> None:
         raise CommandLineError(f"--holdout must be in [0, 1), got {args.holdout}.")
 
 
+def _is_parquet(path: str) -> bool:
+    return path.lower().endswith((".parquet", ".pq"))
+
+
 def _check_outputs(args) -> None:
     """Check --output and --save-model before reading the table or fitting."""
+    if _is_parquet(args.output):
+        try:
+            import pyarrow.parquet  # noqa: F401
+        except ImportError:
+            raise CommandLineError(
+                "writing Parquet needs pyarrow: pip install skflow[parquet] (or "
+                "give a .csv --output)."
+            ) from None
     outputs = [] if args.output == "-" else [("--output", args.output)]
     if args.save_model is not None:
         outputs.append(("--save-model", args.save_model))
@@ -863,15 +875,17 @@ def copy_share(synthetic, real) -> float:
     text (missing cells alike), each row hashed once, so the cost is that of
     hashing both tables.
     """
+    real = real[list(synthetic.columns)]
+    return float(np.isin(_row_hashes(synthetic), _row_hashes(real)).mean())
+
+
+def _row_hashes(frame) -> np.ndarray:
+    """One hash per row of ``frame``, of its cells as text (see copy_share)."""
     import pandas as pd
 
-    def row_hashes(frame):
-        cells = frame.astype(object)
-        cells = cells.where(cells.notna(), None).astype(str)
-        return pd.util.hash_pandas_object(cells, index=False).to_numpy()
-
-    real = real[list(synthetic.columns)]
-    return float(np.isin(row_hashes(synthetic), row_hashes(real)).mean())
+    cells = frame.astype(object)
+    cells = cells.where(cells.notna(), None).astype(str)
+    return pd.util.hash_pandas_object(cells, index=False).to_numpy()
 
 
 def _check_copies(share: float, n_rows: int, allow: bool) -> str:
@@ -967,6 +981,10 @@ def run_fit_sample(args) -> int:
     if isinstance(sampler, AutoSampler):
         _log_leaderboard(sampler, time.perf_counter() - start, log)
     n_samples = len(frame) if args.n_samples is None else args.n_samples
+    if _is_parquet(args.output):
+        return _fit_sample_to_parquet(
+            model, (cls, sampler), n_samples, table, (train, test), start, log, args
+        )
     synthetic, features = _draw(model, n_samples, list(table.columns), args)
     seconds = time.perf_counter() - start
     written = _as_written(synthetic, date_formats)
@@ -985,6 +1003,122 @@ def run_fit_sample(args) -> int:
         if isinstance(sampler, AutoSampler):
             method += f" ({sampler.best_params_['candidate']})"
         _log_report(report, method, log)
+    if args.save_model is not None:
+        log(
+            f"Saved the fitted model to {args.save_model} (joblib; load only files "
+            "you trust)."
+        )
+    return 0
+
+
+def _parquet_partitions(model, n_samples: int, columns: list, args):
+    """The synthetic rows in partitions: ``(n_partitions, iterator)``.
+
+    The partitions of :func:`skflow.dask.sample_dataframe` for the same model,
+    row count and seed (sizes of about 64 MiB, one seed per partition from a
+    spawned SeedSequence), each drawn when the writer asks for it, so that
+    memory holds one partition whatever ``--n-samples`` is. Each item is the
+    partition in the input's column order.
+    """
+    from ._partitions import (
+        PROBE_ROWS,
+        choose_npartitions,
+        draw_partition,
+        partition_seeds,
+        partition_sizes,
+        partition_starts,
+        probe,
+        seed_sequence,
+    )
+
+    target_name = args.target if args.target is not None else "target"
+    meta, names, bytes_per_row = probe(model, min(n_samples, PROBE_ROWS), target_name)
+    npartitions = choose_npartitions(n_samples, None, bytes_per_row)
+    sizes = partition_sizes(n_samples, npartitions)
+    starts = partition_starts(sizes)
+    seeds = partition_seeds(seed_sequence(args.seed), npartitions)
+
+    def partitions():
+        for size, seed, start in zip(sizes.tolist(), seeds, starts):
+            part = draw_partition(size, seed, start, model, names, target_name, meta)
+            yield part[columns].reset_index(drop=True)
+
+    return npartitions, partitions()
+
+
+def _fit_sample_to_parquet(model, method, n_samples, table, split, start, log, args):
+    """The Parquet end of fit-sample: rows drawn and written partition by
+    partition, with a progress bar.
+
+    The copies check runs on every partition as it is written (the share of
+    rows equal to an input row, over all rows) and the quality summary on the
+    first rows (as many as the input has), both before the file is moved into
+    place: a file that fails the check, or a run interrupted, leaves nothing.
+    ``method`` is ``(sampler class, fitted sampler)``, ``split`` the rows
+    ``(train, test)`` of the fit and of the summary (``test`` may be None).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from tqdm.auto import tqdm
+
+    from .auto import AutoSampler
+
+    train, test = split
+    date_formats = dict(table.attrs.get("date_formats", {}))
+    columns = list(table.columns)
+    real_hashes = _row_hashes(_as_written(table, date_formats))
+    npartitions, partitions = _parquet_partitions(model, n_samples, columns, args)
+    counted = {"copies": 0, "first": None}
+
+    def write_rows(path) -> None:
+        writer = None
+        bar = tqdm(
+            total=n_samples,
+            unit="rows",
+            unit_scale=True,
+            desc="skflow fit-sample",
+            disable=None,
+        )
+        try:
+            for part in partitions:
+                if counted["first"] is None:
+                    counted["first"] = part.iloc[: len(table)]
+                hashes = _row_hashes(_as_written(part, date_formats))
+                counted["copies"] += int(np.isin(hashes, real_hashes).sum())
+                chunk = pa.Table.from_pandas(part, preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(path, chunk.schema)
+                writer.write_table(chunk)
+                bar.update(len(part))
+        finally:
+            bar.close()
+            if writer is not None:
+                writer.close()
+        share = counted["copies"] / n_samples
+        counted["line"] = _check_copies(share, n_samples, args.allow_copies)
+        if test is not None:
+            first = counted["first"]
+            features = first.drop(columns=[args.target]) if args.target else first
+            counted["report"] = _quality_report(model, train, test, features, args.seed)
+
+    import joblib
+
+    writes = [(args.output, write_rows)]
+    if args.save_model is not None:
+        writes.append((args.save_model, lambda path: joblib.dump(model, path)))
+    write_files(writes)
+    seconds = time.perf_counter() - start
+    log(
+        f"Wrote {n_samples} synthetic rows to {args.output} ({npartitions} "
+        f"partition(s) of Parquet) in {seconds:.1f} s."
+    )
+    log(counted["line"])
+    if test is not None:
+        cls, sampler = method
+        name = cls.__name__
+        if isinstance(sampler, AutoSampler):
+            name += f" ({sampler.best_params_['candidate']})"
+        _log_report(counted["report"], name, log)
     if args.save_model is not None:
         log(
             f"Saved the fitted model to {args.save_model} (joblib; load only files "
@@ -1050,7 +1184,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         "-o",
         default="synthetic.csv",
-        help="CSV to write; '-' for standard output (default: synthetic.csv)",
+        help="CSV to write, '-' for standard output, or a .parquet file, "
+        "written partition by partition with a progress bar for any number of "
+        "rows (needs pyarrow) (default: synthetic.csv)",
     )
     fit_sample.add_argument(
         "--method",

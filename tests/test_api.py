@@ -11,6 +11,7 @@ import skflow
 POSITIONAL_FIRST = {
     "AutoencoderTransformer": "n_components",
     "ClassConditionalSampler": "sampler",
+    "GroupedSampler": "sampler",
     "SyntheticOverSampler": "sampler",
 }
 
@@ -20,6 +21,7 @@ ESTIMATORS = [
     skflow.ClassConditionalSampler,
     skflow.EntropicOTGenerator,
     skflow.GaussianMixtureSampler,
+    skflow.GroupedSampler,
     skflow.LipschitzParticleSampler,
     skflow.ProximalMFGFlow,
     skflow.SlicedWassersteinFlow,

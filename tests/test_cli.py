@@ -602,3 +602,44 @@ def test_seed_out_of_range_is_a_usage_error(tmp_path, capsys, command, seed):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert f"argument --seed: expected an integer from 0 to {2**32 - 1}" in err
+
+
+def test_fit_sample_writes_parquet_in_partitions(mixed_csv, tmp_path, monkeypatch):
+    # A .parquet --output is drawn and written partition by partition: the
+    # partitions of skflow.dask.sample_dataframe for the same model and seed
+    # (tiny partitions here, so that there are several).
+    pytest.importorskip("pyarrow")
+    import skflow._partitions
+
+    monkeypatch.setattr(skflow._partitions, "PARTITION_BYTES", 4096)
+    path, frame = mixed_csv
+    out, model_path = tmp_path / "rows.parquet", tmp_path / "m.joblib"
+    args = ["fit-sample", str(path), "-o", str(out), "-n", "2000", "--seed", "3"]
+    args += ["--target", "label", "--save-model", str(model_path), *FAST]
+    assert main(args) == 0
+    written = pd.read_parquet(out)
+    assert list(written.columns) == list(frame.columns) and len(written) == 2000
+    assert written["visits"].dtype == np.int64 and written["member"].dtype == bool
+    assert set(written["label"]) <= {"a", "b"}
+    import pyarrow.parquet as pq
+
+    assert pq.ParquetFile(out).num_row_groups > 1
+    dask_module = pytest.importorskip("skflow.dask")
+    model = joblib.load(model_path)
+    expected = dask_module.sample_dataframe(
+        model, 2000, random_state=3, target_name="label"
+    )
+    expected = expected.compute(scheduler="sync")[list(frame.columns)]
+    pd.testing.assert_frame_equal(written, expected.reset_index(drop=True))
+
+
+def test_parquet_rows_that_copy_the_input_are_not_written(tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    text = "a;b\n" + "".join(f"{i % 4};{'xy'[i % 2]}\n" for i in range(40))
+    path = _write(tmp_path, text, "semicolon.csv")
+    out = tmp_path / "out.parquet"
+    args = ["fit-sample", path, "-o", str(out), "--sep", ",", "-n", "20", *FAST]
+    assert main(args) == 2
+    line = _one_error_line(capsys)
+    assert "20 of the 20 synthetic rows (100%) equal an input row" in line
+    assert not out.exists() and list(tmp_path.glob(".out*")) == []

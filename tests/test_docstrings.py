@@ -30,13 +30,30 @@ import skflow
 # --------------------------------------------------------------------------
 
 
+# Modules that need an optional extra, with the package they import.
+OPTIONAL_MODULES = {"skflow.dask": "dask.dataframe"}
+
+
+def _importable(name: str) -> bool:
+    """Whether the extra that module ``name`` needs is installed."""
+    needed = OPTIONAL_MODULES.get(name)
+    if needed is None:
+        return True
+    try:
+        importlib.import_module(needed)
+    except ImportError:
+        return False
+    return True
+
+
 def _skflow_modules():
-    """Every module of the package (``__main__`` runs the command line)."""
+    """Every module of the package (``__main__`` runs the command line), less
+    those whose optional extra is not installed."""
     names = ["skflow"]
     for module in pkgutil.walk_packages(skflow.__path__, prefix="skflow."):
         if module.name.split(".")[-1] != "__main__":
             names.append(module.name)
-    return [importlib.import_module(name) for name in names]
+    return [importlib.import_module(name) for name in names if _importable(name)]
 
 
 def _doctests():
@@ -101,7 +118,9 @@ PUBLIC_MODULES = [
     "skflow.pipeline",
     "skflow.augment",
     "skflow.exceptions",
+    "skflow.dask",
 ]
+PUBLIC_MODULES = [name for name in PUBLIC_MODULES if _importable(name)]
 
 # Checks not enforced on any docstring, with the reason.
 IGNORED_EVERYWHERE = {

@@ -285,17 +285,24 @@ def data_functional(
     n_projections: int,
     batch_size: int,
     entropy_weight: float = 0.0,
+    next_batch: Callable[[], torch.Tensor] | None = None,
 ) -> Functional:
     """``F(mu) = 0.5 * SW_2^2(mu, data) + entropy_weight * E[log mu]``.
 
     The returned callable takes a batch ``x`` of the model, its log-density
     (``None`` for sample-based models, which then use the nearest-neighbour
     entropy estimate) and the fit's :class:`~skflow._torch_utils.RandomStreams`
-    (the data batch from ``batches``, the directions from ``noise``).
+    (the data batch from ``batches``, the directions from ``noise``). With
+    ``next_batch``, each data batch is ``next_batch()`` instead (rows streamed
+    from outside, e.g. partition after partition of a dataset larger than
+    memory), and ``data`` is not read.
     """
 
     def functional(x, log_prob, streams):
-        batch = minibatch(data, batch_size, streams.batches)
+        if next_batch is None:
+            batch = minibatch(data, batch_size, streams.batches)
+        else:
+            batch = next_batch()
         directions = random_directions(
             x.shape[1], n_projections, streams.noise, x.device, x.dtype
         )

@@ -23,6 +23,7 @@ from .._torch_utils import (
     iter_chunks,
     make_streams,
     to_numpy,
+    to_tensor,
 )
 from .._validation import check_count, check_memory, training_bytes
 from .._warnings import warn
@@ -238,7 +239,9 @@ class SlicedWassersteinFlow(BaseSampler):
         self.verbose = verbose
 
     # ------------------------------------------------------------- fitting
-    def _fit_scaled(self, data: torch.Tensor, rng: np.random.RandomState) -> None:
+    def _fit_scaled(
+        self, data: torch.Tensor, rng: np.random.RandomState, next_batch=None
+    ) -> None:
         if self._warm_tensors is not None:
             kind = self.parameterization_
         else:
@@ -252,6 +255,7 @@ class SlicedWassersteinFlow(BaseSampler):
             n_projections=int(self.n_projections),
             batch_size=int(self.batch_size),
             entropy_weight=float(self.entropy_weight),
+            next_batch=next_batch,
         )
         mean, cholesky = gaussian_start(data)
         n_particles = self._resolve_n_particles(data.shape[0])
@@ -264,6 +268,36 @@ class SlicedWassersteinFlow(BaseSampler):
             n_particles,
             needs_log_prob=kind == "normalizing_flow" and self.entropy_weight > 0,
         )
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    @keeps_state_on_failure
+    def _fit_stream(self, first, stream):
+        """Fit on rows streamed from outside memory (``skflow.dask.fit_partitions``).
+
+        ``first`` (the first block of rows) sets the scaling, the Gaussian
+        start and the columns, as ``fit`` would; every data batch of the
+        ``max_iter * n_inner_steps`` inner steps then comes from
+        ``stream.batches(self, scaled_first, batch_size, device, dtype)``, a
+        callable that returns the next ``batch_size`` scaled rows. A fresh fit
+        (``warm_start`` is not continued).
+        """
+        kind = "generator" if self.parameterization == "auto" else self.parameterization
+        if kind == "particles":
+            raise ValueError(
+                "SlicedWassersteinFlow(parameterization='particles') moves one set "
+                "of particles fitted to all rows at once and cannot stream them; "
+                "fit it on skflow.dask.subsample(data, n_rows) instead."
+            )
+        X = self._validate_fit_data(first)
+        scaled = self._fit_scaling(X)
+
+        def fit_step(rng, device, dtype):
+            next_batch = stream.batches(
+                self, scaled, int(self.batch_size), device, dtype
+            )
+            self._fit_scaled(to_tensor(scaled, device, dtype), rng, next_batch)
+
+        return self._fit_on_device(fit_step)
 
     @_fit_context(prefer_skip_nested_validation=True)
     @keeps_state_on_failure
