@@ -366,8 +366,8 @@ def _recorded_step(values):
 def public_domains(train):
     """Every column's domain, taken as public metadata for the private methods.
 
-    The train split's own range (numbers, dates), recording grid (floats) and
-    levels (categories, and numbers with at most ``DISCRETE_LEVELS`` values),
+    The train split's own range (numbers, dates), recording grid (floats),
+    point masses (values on 10% of rows or more) and levels (categories, and numbers with at most ``DISCRETE_LEVELS`` values),
     with missing declared where the column has any: what a data owner would write
     down from the table's documentation. A benchmark shortcut, stated as such
     in the output: a real private release must take them from what is known
@@ -391,6 +391,11 @@ def public_domains(train):
             )
             if grid is not None:
                 domain["step"] = grid[0]
+            # Values a codebook would name (a count's zero): 10% of rows or more.
+            shares = values.value_counts(normalize=True)
+            masses = sorted(shares.index[shares >= 0.1].tolist())
+            if masses:
+                domain["masses"] = masses
         if values.isna().any():
             domain["missing"] = True
         domains[name] = domain

@@ -243,7 +243,14 @@ class NumericColumn(BaseEstimator):
         return self
 
     def fit_domain(
-        self, low: float, high: float, *, missing: bool, step=None, clip=True
+        self,
+        low: float,
+        high: float,
+        *,
+        missing: bool,
+        step=None,
+        clip=True,
+        masses=(),
     ):
         """Set the codec from a declared range ``[low, high]``, reading no data.
 
@@ -253,15 +260,17 @@ class NumericColumn(BaseEstimator):
         missing) with both states equally likely, each part then carrying half
         of the variance as in :meth:`fit`. ``step`` is the decoding grid
         ``(step, decimals)`` (whole numbers for an integer dtype), measured
-        from zero. No point masses, quantile map or phase: choosing them reads
-        the rows.
+        from zero. ``masses`` are declared point masses (a count's exact
+        zero): each is a state beside the value, like a missing value, all
+        states taken as equally likely. No quantile map or phase, and no
+        point mass found from the rows: choosing them reads the rows.
         """
         self.clip = clip
         self.clips_input_ = True
-        self.masses_ = np.zeros(0)
+        self.masses_ = np.sort(np.asarray(masses, dtype=np.float64))
         self.has_value_ = True
         self.has_missing_ = bool(missing)
-        n_states = 1 + int(self.has_missing_)
+        n_states = 1 + len(self.masses_) + int(self.has_missing_)
         self.state_frequencies_ = np.full(n_states, 1.0 / n_states)
         self.origin_ = 0.0
         self.step_ = step
@@ -272,9 +281,9 @@ class NumericColumn(BaseEstimator):
         self.std_ = (self.high_ - self.low_) / np.sqrt(12.0)
         self.fill_mean_, self.fill_std_ = 0.0, 1.0
         self.period_ = None
-        weight = np.sqrt(0.5) if self.has_missing_ else 1.0
+        weight = np.sqrt(0.5) if n_states > 1 else 1.0
         self.state_weight_ = self.value_weight_ = weight
-        self.state_width_ = _level_width(n_states, compact=True) if missing else 0
+        self.state_width_ = _level_width(n_states, compact=True) if n_states > 1 else 0
         self.width_ = self.state_width_ + 1
         return self
 
@@ -282,7 +291,18 @@ class NumericColumn(BaseEstimator):
         """The least and greatest value of each encoded column, for a codec
         set by :meth:`fit_domain` (the encoding of the range's ends and of a
         missing value: it is monotone in the value, and clipped)."""
-        probe = [self.low_, self.high_] + ([np.nan] if self.has_missing_ else [])
+        # The range's ends as values: a declared mass at an end encodes as a
+        # state, so the value column's end is reached just inside it.
+        ends = [
+            np.nextafter(self.low_, self.high_)
+            if self.low_ in self.masses_
+            else self.low_,
+            np.nextafter(self.high_, self.low_)
+            if self.high_ in self.masses_
+            else self.high_,
+        ]
+        probe = [*ends, *self.masses_.tolist()]
+        probe += [np.nan] if self.has_missing_ else []
         block = self.encode(np.asarray(probe))
         return block.min(axis=0), block.max(axis=0)
 

@@ -27,7 +27,7 @@ RANGE_KINDS = ("float", "int", "datetime", "timedelta")
 # The kinds whose domain is a list of levels.
 LEVEL_KINDS = ("category", "bool")
 # The keys of the dict form of a domain.
-_DICT_KEYS = {"range", "levels", "missing", "step"}
+_DICT_KEYS = {"range", "levels", "missing", "step", "masses"}
 # Nanoseconds per unit of the time resolutions pandas supports.
 UNIT_NANOSECONDS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 # The decoding grid of each resolution, as (step in seconds, decimals); None
@@ -48,7 +48,8 @@ class Domain(NamedTuple):
     date; seconds for a duration) for a range kind, None otherwise; ``levels``
     is an object array for a level kind, None otherwise; ``step`` is the
     decoding grid ``(step, decimals)`` given by the dtype (whole numbers for
-    integers, the time resolution for dates and durations), or None.
+    integers, the time resolution for dates and durations) or declared, or
+    None; ``masses`` are a number's declared point masses.
     """
 
     kind: str
@@ -57,6 +58,7 @@ class Domain(NamedTuple):
     levels: np.ndarray | None
     missing: bool
     step: tuple[float, int] | None
+    masses: tuple = ()
 
 
 def parse_domains(domains: dict, names: list, dtypes: list) -> dict:
@@ -119,6 +121,14 @@ def _parse_one(name, spec, dtype) -> Domain:
                 f"{key!r}, got the keys {sorted(map(str, spec))}."
             )
         declared_step = spec.get("step")
+        declared_masses = spec.get("masses")
+        if declared_masses is not None and (
+            kind not in ("float", "int") or numeric_levels
+        ):
+            raise ValueError(
+                f"Column {name!r} is {_describe(kind, dtype)}: 'masses' is for a "
+                "numeric column given as a range."
+            )
         if declared_step is not None and kind not in ("float", "int"):
             raise ValueError(
                 f"Column {name!r} is {_describe(kind, dtype)}: 'step' is for "
@@ -127,7 +137,7 @@ def _parse_one(name, spec, dtype) -> Domain:
             )
         spec = spec[key]
     else:
-        declared_step = None
+        declared_step = declared_masses = None
     if missing and not _holds_missing(dtype):
         raise ValueError(
             f"domains declares that column {name!r} may be missing, but its dtype "
@@ -146,7 +156,10 @@ def _parse_one(name, spec, dtype) -> Domain:
         low, high, step = _parse_range(name, spec, kind, dtype)
         if declared_step is not None:
             step = _parse_step(name, declared_step, kind, low, high)
-        return Domain(kind, low, high, None, missing, step)
+        masses = ()
+        if declared_masses is not None:
+            masses = _parse_masses(name, declared_masses, low, high)
+        return Domain(kind, low, high, None, missing, step, masses)
     levels = _parse_levels(name, spec, kind, dtype)
     return Domain(kind, None, None, levels, missing, None)
 
@@ -266,6 +279,25 @@ def _parse_numeric_levels(name, spec, kind, dtype) -> np.ndarray:
     levels = np.empty(values.size, dtype=object)
     levels[:] = [int(v) if kind == "int" else float(v) for v in values]
     return levels
+
+
+def _parse_masses(name, masses, low, high) -> tuple:
+    """Declared point masses of a number: distinct finite values in its range."""
+    if not _is_sequence(masses) or len(masses) == 0:
+        raise TypeError(
+            f"domains[{name!r}]['masses'] must be a non-empty list of values, "
+            f"got {_short(masses)}."
+        )
+    if any(isinstance(v, (bool, np.bool_)) or not isinstance(v, Real) for v in masses):
+        raise TypeError(f"domains[{name!r}]['masses'] must be numbers.")
+    values = np.asarray(masses, dtype=np.float64)
+    if np.unique(values).size != values.size:
+        raise ValueError(f"domains[{name!r}]['masses'] lists a value more than once.")
+    if not np.all((values >= low) & (values <= high)):
+        raise ValueError(
+            f"domains[{name!r}]['masses'] must lie in its range ({low!r}, {high!r})."
+        )
+    return tuple(float(v) for v in values)
 
 
 def _parse_step(name, step, kind, low, high) -> tuple[float, int]:

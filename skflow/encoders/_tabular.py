@@ -125,7 +125,9 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         or not the rows have missing values); ``{"range": (low, high),
         "step": 0.5}`` for a number recorded on a grid (multiples of the
         step, counted from zero; whole numbers for an integer dtype without
-        one); ``{"levels": [1, 2, 3]}`` for a number with a few declared
+        one), ``"masses": [0]`` beside a range for values that occur exactly
+        and often (a count's zero); ``{"levels": [1, 2, 3]}`` for a number
+        with a few declared
         values (one-hot, decoded to those values in the column's dtype).
         ``fit`` then reads only the
         column names and dtypes of ``X``; ``transform`` clips numbers, dates
@@ -376,6 +378,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
                     missing=domain.missing,
                     step=domain.step,
                     clip=self.clip,
+                    masses=domain.masses,
                 )
             elif (
                 domain.kind == "bool"

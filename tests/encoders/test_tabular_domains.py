@@ -12,7 +12,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
 import skflow
-from skflow import TabularEncoder, make_generative_pipeline
+from skflow import GaussianMixtureSampler, TabularEncoder, make_generative_pipeline
 from skflow._testing import fast_flow
 
 DOMAINS = {
@@ -583,3 +583,47 @@ def test_integer_levels_must_be_whole():
     frame = pd.DataFrame({"n": [1, 2]})
     with pytest.raises(ValueError, match="whole"):
         TabularEncoder(domains={"n": {"levels": [1, 1.5]}}).fit(frame)
+
+
+def test_declared_point_masses_come_back_exactly():
+    rng = np.random.RandomState(0)
+    amount = np.where(rng.rand(400) < 0.6, 0.0, np.minimum(rng.exponential(3, 400), 20))
+    frame = pd.DataFrame({"amount": amount, "other": rng.normal(size=400)})
+    frame.loc[[4, 9], "amount"] = np.nan
+    domains = {
+        "amount": {"range": (0, 20), "masses": [0], "missing": True},
+        "other": (-4, 4),
+    }
+    encoder = TabularEncoder(domains=domains).fit(frame)
+    encoded = encoder.transform(frame)
+    low, high = encoder.output_bounds_
+    assert np.all((encoded >= low - 1e-12) & (encoded <= high + 1e-12))
+    pd.testing.assert_frame_equal(encoder.inverse_transform(encoded), frame)
+    # Through a model, the zeros come back as exact zeros at about their rate.
+    pipeline = make_generative_pipeline(
+        TabularEncoder(domains=domains), GaussianMixtureSampler(random_state=0)
+    ).fit(frame)
+    rows = pipeline.sample(4000, random_state=0)
+    share = (rows["amount"] == 0).mean()
+    assert abs(share - 0.6) < 0.05
+    # Without the declared mass, none is exactly zero.
+    plain = {"amount": {"range": (0, 20), "missing": True}, "other": (-4, 4)}
+    pipeline = make_generative_pipeline(
+        TabularEncoder(domains=plain), GaussianMixtureSampler(random_state=0)
+    ).fit(frame)
+    assert (pipeline.sample(4000, random_state=0)["amount"] == 0).mean() < 0.05
+
+
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ({"range": (0, 10), "masses": [11]}, "in its range"),
+        ({"range": (0, 10), "masses": [1, 1]}, "more than once"),
+        ({"range": (0, 10), "masses": []}, "non-empty"),
+        ({"levels": [1, 2], "masses": [1]}, "given as a range"),
+    ],
+)
+def test_bad_masses_are_refused(spec, message):
+    frame = pd.DataFrame({"x": [1.0, 2.0]})
+    with pytest.raises((TypeError, ValueError), match=message):
+        TabularEncoder(domains={"x": spec}).fit(frame)
