@@ -28,6 +28,11 @@ def _opacus():
     return opacus
 
 
+# Renyi orders of the RDP accountant: Opacus's defaults (up to 63) and higher
+# ones, which a large epsilon over few steps needs (Opacus warns and gives a
+# loose bound when the best order is its largest).
+RDP_ORDERS = [1 + x / 10.0 for x in range(1, 100)] + list(range(12, 1025))
+
 # Added to per-row gradient norms before dividing: a zero gradient is not
 # scaled at all (Opacus uses the same guard).
 _NORM_GUARD = 1e-6
@@ -67,8 +72,12 @@ class PrivacyPlan:
                 sample_rate=self.sample_rate,
                 steps=self.max_steps,
                 accountant=self.accountant,
+                **self._orders(),
             )
         )
+
+    def _orders(self) -> dict:
+        return {"alphas": RDP_ORDERS} if self.accountant == "rdp" else {}
 
     def spent(self, steps: int) -> float:
         """Epsilon spent by ``steps`` noisy steps, from Opacus's accountant."""
@@ -76,7 +85,7 @@ class PrivacyPlan:
             return 0.0
         accountant = _opacus().accountants.create_accountant(mechanism=self.accountant)
         accountant.history = [(self.noise_multiplier, self.sample_rate, int(steps))]
-        return float(accountant.get_epsilon(delta=self.delta))
+        return float(accountant.get_epsilon(delta=self.delta, **self._orders()))
 
 
 class NoisyGradient:
