@@ -67,6 +67,29 @@ _CLASS_REMEDY = (
 )
 
 
+def requested_codes(n_samples, requested, counts, encode, what: str) -> np.ndarray:
+    """The group code of every row to draw, in output order.
+
+    With ``requested`` None, ``n_samples`` rows (1 when None) split over the
+    groups in proportion to ``counts`` by largest remainder; otherwise one
+    row per entry of ``requested``, coded by ``encode`` (``n_samples``, when
+    given, must agree). ``what`` names ``requested`` in the error, as
+    ``(name, its entries, the rule)``.
+    """
+    if requested is None:
+        n_rows = check_n_samples(1 if n_samples is None else n_samples)
+        rows = largest_remainder_counts(n_rows, counts)
+        return np.repeat(np.arange(len(counts)), rows)
+    codes = encode(requested)
+    if n_samples is not None and check_n_samples(n_samples) != len(codes):
+        name, entries, rule = what
+        raise ValueError(
+            f"n_samples={n_samples} but {name} has {len(codes)} {entries}; leave "
+            f"n_samples out when passing {name} ({rule})."
+        )
+    return codes
+
+
 def _fit_one(estimator, X, label, n_rows, unit="class", remedy=_CLASS_REMEDY):
     """Fit one class's clone; name the class in any error (runs in a worker).
 
@@ -456,17 +479,13 @@ class ClassConditionalSampler(BaseEstimator):
         """
         check_is_fitted(self)
         n_classes = len(self.classes_)
-        if y is None:
-            n_rows = check_n_samples(1 if n_samples is None else n_samples)
-            counts = largest_remainder_counts(n_rows, self.class_count_)
-            codes = np.repeat(np.arange(n_classes), counts)
-        else:
-            codes = self._encode_labels(y)
-            if n_samples is not None and check_n_samples(n_samples) != len(codes):
-                raise ValueError(
-                    f"n_samples={n_samples} but y has {len(codes)} labels; leave "
-                    "n_samples out when passing y (one row is made per label)."
-                )
+        codes = requested_codes(
+            n_samples,
+            y,
+            self.class_count_,
+            self._encode_labels,
+            ("y", "labels", "one row is made per label"),
+        )
         rng = (
             self.random_state_
             if random_state is None

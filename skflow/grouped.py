@@ -19,7 +19,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import (
     N_JOBS_CONSTRAINT,
-    check_n_samples,
     keeps_state_on_failure,
     pass_input_scale,
     warn_fit_interrupted,
@@ -35,7 +34,7 @@ from .augment import (
     _is_missing,
     _numeric_ranges,
     _show_held,
-    largest_remainder_counts,
+    requested_codes,
 )
 
 __all__ = ["GroupedSampler"]
@@ -411,18 +410,13 @@ class GroupedSampler(BaseEstimator):
         """
         check_is_fitted(self)
         n_groups = len(self.groups_)
-        if groups is None:
-            n_rows = check_n_samples(1 if n_samples is None else n_samples)
-            counts = largest_remainder_counts(n_rows, self.group_counts_)
-            codes = np.repeat(np.arange(n_groups), counts)
-        else:
-            codes = self._encode_groups(groups)
-            if n_samples is not None and check_n_samples(n_samples) != len(codes):
-                raise ValueError(
-                    f"n_samples={n_samples} but groups has {len(codes)} rows; "
-                    "leave n_samples out when passing groups (one row is made "
-                    "per group asked for)."
-                )
+        codes = requested_codes(
+            n_samples,
+            groups,
+            self.group_counts_,
+            self._encode_groups,
+            ("groups", "rows", "one row is made per group asked for"),
+        )
         rng = (
             self.random_state_
             if random_state is None
