@@ -28,6 +28,7 @@ from .._base import (
 )
 from .._compat import Interval, StrOptions, _fit_context, validate_data
 from .._frames import column_kind
+from .._scaling import column_exponents
 from .._torch_utils import (
     draw_seed,
     iter_chunks,
@@ -39,6 +40,7 @@ from .._torch_utils import (
 )
 from .._validation import check_memory, training_bytes
 from .._warnings import warn
+from ..exceptions import NumericalInstabilityError
 from ._core import decode, encode, init_autoencoder, train_autoencoder
 
 # Rows pushed through the network at once by transform / inverse_transform.
@@ -337,11 +339,17 @@ class AutoencoderTransformer(
         warm = self._warm_tensors is not None
         if warm:
             scaler, split_seed = self._scaler, self._split_seed
+            exponents = self._column_exponents(X.shape[1])
         else:
+            # StandardScaler sees the columns divided by exact powers of two:
+            # its variance of values near 1e300 would overflow, and of values
+            # near 1e-300 underflow to zero (see skflow._scaling).
+            exponents = column_exponents(X)
             # An array whatever sklearn.set_config(transform_output=...) says.
-            scaler = StandardScaler().set_output(transform="default").fit(X)
+            scaler = StandardScaler().set_output(transform="default")
+            scaler.fit(np.ldexp(X, -exponents))
             split_seed = draw_seed(rng)
-        scaled = scaler.transform(X)
+        scaled = scaler.transform(np.ldexp(X, -exponents))
 
         # The split has its own seed, kept with the model, so a continuation on
         # the same rows holds out the same validation rows as the first fit.
@@ -393,6 +401,7 @@ class AutoencoderTransformer(
         n_before = self.n_iter_ if warm else 0
         history, best_epoch = self._continued_history(result, warm)
         self._scaler = scaler
+        self._exponents = exponents
         self._split_seed = split_seed
         self._tensors = {
             "encoder": result.parameters[:n_encoder],
@@ -472,7 +481,8 @@ class AutoencoderTransformer(
         """
         check_is_fitted(self)
         X = validate_data(self, X, dtype=np.float64, reset=False)
-        return self._apply(encode, self._scaler.transform(X))
+        exponents = self._column_exponents(X.shape[1])
+        return self._apply(encode, self._scaler.transform(np.ldexp(X, -exponents)))
 
     def inverse_transform(self, X):
         """Decode latent coordinates into rows of the original feature space.
@@ -495,7 +505,22 @@ class AutoencoderTransformer(
                 f"{self.n_components_} latent components; pass the output of "
                 "transform or of a sampler fitted on it."
             )
-        return self._scaler.inverse_transform(self._apply(decode, Z))
+        unit = self._scaler.inverse_transform(self._apply(decode, Z))
+        with np.errstate(over="ignore"):
+            X_original = np.ldexp(unit, self._column_exponents(unit.shape[1]))
+        if not np.isfinite(X_original).all():
+            raise NumericalInstabilityError(
+                f"{type(self).__name__} decoded rows that overflow float64 in the "
+                "original units (features of magnitude near 1e308); rescale those "
+                "features before fitting, e.g. divide them by a power of 10."
+            )
+        return X_original
+
+    def _column_exponents(self, n_features: int) -> np.ndarray:
+        """The powers of two the columns were divided by (none for a model
+        saved before they were)."""
+        exponents = getattr(self, "_exponents", None)
+        return np.zeros(n_features, dtype=np.int64) if exponents is None else exponents
 
     def _apply(self, network, rows: np.ndarray) -> np.ndarray:
         device = resolve_device(self.device)

@@ -42,6 +42,8 @@ import numpy as np
 from scipy.special import ndtri
 from sklearn.base import BaseEstimator
 
+from .._scaling import mean_and_std, scale_exponent
+
 # A value is an exact point mass when at least this share of a column's
 # observed values, and at least MASS_MIN_ROWS of them, equal it (a
 # zero-inflated amount, the levels of a small integer scale)...
@@ -136,7 +138,12 @@ def _recorded_step(values: np.ndarray) -> tuple[float, int] | None:
         if np.abs(scaled).max() >= 2**52:
             return None
         rounded = np.rint(scaled)
-        if np.all(np.abs(scaled - rounded) <= 1e-9 * np.maximum(1, np.abs(scaled))):
+        # A nonzero value that rounds to zero is not on the grid (1e-300 is
+        # not a whole number).
+        on_grid = (np.abs(scaled - rounded) <= 1e-9 * np.maximum(1, np.abs(scaled))) & (
+            (rounded != 0) | (finite == 0)
+        )
+        if np.all(on_grid):
             integers = np.abs(rounded.astype(np.int64))
             divisor = int(np.gcd.reduce(integers)) if integers.any() else 1
             return max(divisor, 1) / 10.0**decimals, decimals
@@ -215,8 +222,8 @@ class NumericColumn(BaseEstimator):
             if self.transform_ == "quantile":
                 self._fit_quantiles(rest)
             else:
-                self.mean_ = float(rest.mean())
-                self.std_ = float(rest.std()) or 1.0
+                mean, std = mean_and_std(rest, axis=None)
+                self.mean_, self.std_ = float(mean), float(std) or 1.0
         has_states = n_states > 1
         # Each part's share of the column's total variance of 1; the phase,
         # when there is one, takes half of the value's share.
@@ -276,9 +283,11 @@ class NumericColumn(BaseEstimator):
         self.step_ = step
         self.low_, self.high_ = float(low), float(high)
         self.transform_ = "linear"
-        self.mean_ = (self.low_ + self.high_) / 2
+        # Halves first: the sum or difference of two values near the largest
+        # float overflows.
+        self.mean_ = self.low_ / 2 + self.high_ / 2
         # A uniform on [low, high] has standard deviation (high - low) / sqrt(12).
-        self.std_ = (self.high_ - self.low_) / np.sqrt(12.0)
+        self.std_ = (self.high_ / 2 - self.low_ / 2) / np.sqrt(3.0)
         self.fill_mean_, self.fill_std_ = 0.0, 1.0
         self.period_ = None
         weight = np.sqrt(0.5) if n_states > 1 else 1.0
@@ -339,7 +348,11 @@ class NumericColumn(BaseEstimator):
 
     @staticmethod
     def _choose_transform(rest: np.ndarray) -> str:
-        centred = rest - rest.mean()
+        # The shape of rest divided by a power of two: the same standardised
+        # values, without squares of 1e300 overflowing (or of 1e-300
+        # underflowing).
+        unit = np.ldexp(rest, -scale_exponent(rest))
+        centred = unit - unit.mean()
         spread = centred.std()
         if rest.size < 8 or spread == 0:
             return "linear"
@@ -456,9 +469,18 @@ class NumericColumn(BaseEstimator):
         if self.transform_ == "quantile":
             values = self._inverse_quantile(scores)
         else:
-            values = scores * self.std_ + self.mean_
-            if self.clip:
-                values = _reflect(values, self.low_, self.high_)
+            # In units of a power of two near the range's end, then scaled
+            # back: exact, and a score past the largest float's reach is
+            # reflected inside the range before it can overflow.
+            exponent = scale_exponent(np.array([self.low_, self.high_]))
+            low, high, mean, std = np.ldexp(
+                [self.low_, self.high_, self.mean_, self.std_], -exponent
+            )
+            with np.errstate(over="ignore"):
+                values = scores * std + mean
+                if self.clip:
+                    values = _reflect(values, low, high)
+                values = np.ldexp(values, exponent)
         if phases is not None:
             values = self._move_to_phase(values, phases)
         if self.step_ is not None:

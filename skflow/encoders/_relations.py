@@ -99,10 +99,10 @@ def holds(relation: Relation, numbers: dict, labels: dict, steps: dict) -> bool:
     if relation.kind == "order":
         return bool(np.all(a <= b))
     c = numbers[relation.target]
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         value = _OPERATORS[relation.operator](a, b)
     step = steps.get(relation.target)
-    tolerance = 1e-9 * (np.abs(c) + np.abs(value)) + 1e-12
+    tolerance = 1e-9 * (np.abs(c) + np.abs(value)) + _absolute_tolerance(c)
     if step is not None:
         tolerance = tolerance + step[0] / 2
     return bool(np.all(np.isfinite(value)) and np.all(np.abs(c - value) <= tolerance))
@@ -117,18 +117,21 @@ def detect(numbers: dict, labels: dict, steps: dict, n_rows: int) -> list[Relati
     determines everything and is not a lookup), and orders between numeric
     columns whose ranges overlap (otherwise the order cannot break).
     """
-    found, derived = [], set()
+    found, derived, used = [], set(), set()
     names = list(numbers)
     screen = slice(0, min(n_rows, _SCREEN_ROWS))
     small = {name: values[screen] for name, values in numbers.items()}
     for target in names:
-        if np.unique(small[target]).size < 3:
+        # A column that derives another stays encoded: decoding computes each
+        # derived column from decoded ones, never from another derived one.
+        if target in used or np.unique(small[target]).size < 3:
             continue
         sources = [name for name in names if name != target and name not in derived]
         relation = _first_arithmetic(target, sources, small, numbers, steps)
         if relation is not None:
             found.append(relation)
             derived.add(target)
+            used.update((relation.left, relation.right))
     free = [name for name in names if name not in derived]
     for i, left in enumerate(free):
         for right in free[i + 1 :]:
@@ -169,10 +172,11 @@ def _first_arithmetic(target, sources, small, numbers, steps):
     a, b = stacked[:, :, None], stacked[:, None, :]
     step = steps.get(target)
     slack = 0.0 if step is None else step[0] / 2
+    absolute = _absolute_tolerance(numbers[target])
     for operator, function in _OPERATORS.items():
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             value = function(a, b)
-            close = np.abs(c - value) <= 1e-9 * (np.abs(c) + np.abs(value)) + 1e-12
+            close = np.abs(c - value) <= 1e-9 * (np.abs(c) + np.abs(value)) + absolute
             close |= np.abs(c - value) <= slack
         candidates = np.argwhere(close.all(axis=0))
         for i, j in candidates:
@@ -182,6 +186,17 @@ def _first_arithmetic(target, sources, small, numbers, steps):
             if holds(relation, numbers, {}, steps):
                 return relation
     return None
+
+
+def _absolute_tolerance(target: np.ndarray) -> float:
+    """The absolute slack of an arithmetic check, in the target's own units.
+
+    ``1e-12`` of its largest magnitude (``1e-12`` for an all-zero column): a
+    fixed ``1e-12`` would call any two columns near 1e-300 equal to anything
+    else that small, their product included.
+    """
+    largest = float(np.max(np.abs(target))) if target.size else 0.0
+    return 1e-12 * largest if largest > 0 else 1e-12
 
 
 def apply(relation: Relation, raw: dict) -> np.ndarray:

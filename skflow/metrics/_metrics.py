@@ -32,6 +32,7 @@ from sklearn.neighbors import NearestNeighbors
 from .._compat import check_array
 from .._frames import align_columns, encoded_if_mixed
 from .._pairwise import energy_distance_tensor, rbf_mmd_tensor
+from .._scaling import scale_exponent
 from .._threads import openmp_threads
 from .._torch_utils import check_random_state
 from .._validation import check_bool, check_count, check_memory, check_real
@@ -100,16 +101,6 @@ def _check_and_subsample(X, Y, max_samples, random_state):
 
 def _as_cpu_tensor(X: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(X))
-
-
-def _scale_exponent(*arrays) -> int:
-    """``e`` with the largest ``|value|`` of ``arrays`` in ``[2^(e-1), 2^e)``.
-
-    ``np.max(np.abs(.))`` of finite values never overflows (a standard
-    deviation can); 0 for all-zero arrays.
-    """
-    largest = max((float(np.max(np.abs(a))) for a in arrays if a.size), default=0.0)
-    return int(np.frexp(largest)[1]) if largest > 0 else 0
 
 
 def _rescaled(exponent, *arrays):
@@ -191,7 +182,7 @@ def energy_distance(X, Y, *, max_samples=None, random_state=None):
     True
     """
     X, Y = _check_and_subsample(X, Y, max_samples, random_state)
-    exponent = _scale_exponent(X, Y)
+    exponent = scale_exponent(X, Y)
     X, Y = _rescaled(exponent, X, Y)
     value = float(energy_distance_tensor(_as_cpu_tensor(X), _as_cpu_tensor(Y)))
     # Homogeneous of degree 1/2: E(cX, cY) = sqrt(c) E(X, Y), c = 2^exponent.
@@ -207,7 +198,7 @@ def median_heuristic(X, Y, *, random_state=0):
     (the data's scale) rather than 0.
     """
     X, Y = _check_pair(X, Y)
-    exponent = _scale_exponent(X, Y)
+    exponent = scale_exponent(X, Y)
     return _scaled_back(
         _median_distance(*_rescaled(exponent, X, Y), random_state),
         exponent,
@@ -293,7 +284,7 @@ def mmd(X, Y, *, bandwidth=None, max_samples=None, random_state=None):
     X, Y = _check_and_subsample(X, Y, max_samples, random_state)
     # The MMD depends on the rows and h only through |x - y| / h: dividing both
     # by the same power of two changes nothing but the range of the numbers.
-    exponent = _scale_exponent(X, Y)
+    exponent = scale_exponent(X, Y)
     X, Y = _rescaled(exponent, X, Y)
     if bandwidth is None:
         return float(
@@ -405,9 +396,9 @@ def sliced_wasserstein(X, Y, *, n_projections=200, p=2, random_state=None):
     X, Y = _check_pair(X, Y)
     # Divided by the power of two that brings the largest row norm into
     # [0.5, 1): every projection is then in [-1, 1], every difference at most 2.
-    exponent = _scale_exponent(X, Y)
+    exponent = scale_exponent(X, Y)
     X, Y = _rescaled(exponent, X, Y)
-    norms = _scale_exponent(*(np.linalg.norm(A, axis=1) for A in (X, Y)))
+    norms = scale_exponent(*(np.linalg.norm(A, axis=1) for A in (X, Y)))
     X, Y = _rescaled(norms, X, Y)
     # The directions are drawn at once (twice: POT normalises a copy).
     check_memory(
@@ -512,7 +503,7 @@ def wasserstein1(X, Y, *, metric="euclidean", max_samples=3000, random_state=Non
     # POT's network simplex compares costs with absolute tolerances, so costs of
     # about 1e-20 come out 30-47% off; on rows with largest |value| in [0.5, 1)
     # the costs are of order 1 and W_1(cX, cY) = c W_1(X, Y) brings them back.
-    exponent = _scale_exponent(X, Y)
+    exponent = scale_exponent(X, Y)
     X, Y = _rescaled(exponent, X, Y)
     cost = ot.dist(X, Y, metric=metric)
     weights_x = np.full(X.shape[0], 1.0 / X.shape[0])
@@ -598,7 +589,7 @@ def _rescaled_for(metric, *arrays):
     """
     if not _is_homogeneous(metric):
         return arrays
-    return _rescaled(_scale_exponent(*arrays), *arrays)
+    return _rescaled(scale_exponent(*arrays), *arrays)
 
 
 def c2st_auc(X_real, X_synth, *, classifier=None, cv=5, random_state=None):
@@ -679,7 +670,7 @@ def c2st_auc(X_real, X_synth, *, classifier=None, cv=5, random_state=None):
     # One exact power of two for both sets: nothing changes for a classifier
     # that ignores the scale (the default bins by quantiles) except that its
     # arithmetic stays in range at 1e300 or 1e-300.
-    X_real, X_synth = _rescaled(_scale_exponent(X_real, X_synth), X_real, X_synth)
+    X_real, X_synth = _rescaled(scale_exponent(X_real, X_synth), X_real, X_synth)
     rng = check_random_state(random_state)
     n = min(X_real.shape[0], X_synth.shape[0])
     X = np.vstack([_subsample(X_real, n, rng), _subsample(X_synth, n, rng)])
