@@ -32,6 +32,7 @@ from ._compat import (
     _fit_context,
     validate_data,
 )
+from ._frames import beyond_float_dtypes, float_range_message
 from ._recovery import recovery_message
 from ._threads import resolve_n_threads, torch_threads
 from ._torch_utils import (
@@ -644,6 +645,7 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
         rows = self._unscale(to_numpy(draw.rows))
         given = ~np.isnan(fixed)
         rows[given] = fixed[given]
+        self._check_output_range(rows)
         return rows, draw
 
     def _sample(self, n_samples, random_state, **options):
@@ -663,15 +665,35 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
         )
         rows, extras = self._draw_scaled(n_samples, draw_seed(rng), **options)
         X_new = self._unscale(to_numpy(rows))
-        if not np.isfinite(X_new).all():
-            # Finite standardised rows can still overflow when scaled back
-            # (features near the largest float): never hand out such rows.
-            raise NumericalInstabilityError(
-                f"{type(self).__name__} generated rows that overflow float64 in "
-                "the original units (features of magnitude near 1e308); rescale "
-                "those features before fitting, e.g. divide them by a power of 10."
-            )
+        self._check_output_range(X_new)
         return self._to_output(X_new), extras
+
+    def _check_output_range(self, X_new: np.ndarray) -> None:
+        """Raise if rows in input units cannot be handed out in the output dtypes.
+
+        Finite standardised rows can still overflow when scaled back (features
+        near the largest float64), or exceed a narrower column dtype the
+        DataFrame came in (a float32 column near 3.4e38, a float16 one near
+        65504): cast, they would be ``inf``. Never hand out such rows.
+        """
+        name = type(self).__name__
+        if not np.isfinite(X_new).all():
+            raise NumericalInstabilityError(
+                f"{name} generated rows that overflow float64 in the original units "
+                "(features of magnitude near 1e308); rescale those features before "
+                "fitting, e.g. divide them by a power of 10."
+            )
+        if self._output_columns is None:
+            return
+        beyond = beyond_float_dtypes(X_new, self._output_dtypes)
+        if beyond:
+            raise NumericalInstabilityError(
+                float_range_message(
+                    name,
+                    [self._output_columns[index] for index in beyond],
+                    self._output_dtypes[beyond[0]],
+                )
+            )
 
     def score(self, X, y=None):
         """Negative energy distance between ``X`` and generated rows.
@@ -873,9 +895,11 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
 
     def _unscale(self, scaled: np.ndarray) -> np.ndarray:
         X = np.tile(self._center, (scaled.shape[0], 1))
-        X[:, self._varying] = (
-            scaled * self._spread[self._varying] + self._center[self._varying]
-        )
+        # Overflow is checked by the callers (_check_output_range), by name.
+        with np.errstate(over="ignore"):
+            X[:, self._varying] = (
+                scaled * self._spread[self._varying] + self._center[self._varying]
+            )
         return X
 
     def _to_output(self, X: np.ndarray):

@@ -54,6 +54,34 @@ def cast_numeric_column(values, dtype, low=None, high=None) -> np.ndarray:
     return values
 
 
+def beyond_float_dtypes(rows: np.ndarray, dtypes) -> list[int]:
+    """Indices of the columns of float64 ``rows`` whose values exceed the
+    largest finite value of a narrower float dtype in ``dtypes`` (float32 near
+    3.4e38, float16 near 65504): cast, they would be ``inf``."""
+    beyond = []
+    for index, dtype in enumerate(dtypes):
+        dtype = np.dtype(getattr(dtype, "numpy_dtype", dtype))
+        if dtype.kind == "f" and dtype.itemsize < 8:
+            if np.abs(rows[:, index]).max(initial=0.0) > np.finfo(dtype).max:
+                beyond.append(index)
+    return beyond
+
+
+def float_range_message(owner: str, columns: list, dtype, *, frame=True) -> str:
+    """The error for :func:`beyond_float_dtypes`: what, where, and the remedy
+    (``columns`` are names in a DataFrame, else positions in an array)."""
+    dtype = np.dtype(dtype)
+    casts = ", ".join(f"{column!r}: 'float64'" for column in columns[:3])
+    cast = f"X.astype({{{casts}}})" if frame else "X.astype('float64')"
+    return (
+        f"{owner} generated values beyond the largest {dtype} "
+        f"({np.finfo(dtype).max:.5g}) in columns {columns}, whose real values lie "
+        f"near that edge; fit on those columns as float64 ({cast}), "
+        "or through make_generative_pipeline(TabularEncoder(), sampler), whose "
+        "decoding keeps values within the range seen in fit."
+    )
+
+
 def is_dataframe(X) -> bool:
     return hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "iloc")
 

@@ -35,8 +35,14 @@ from ._compat import (
     refusing_bools,
     validate_data,
 )
-from ._frames import cast_numeric_column, column_kind
+from ._frames import (
+    beyond_float_dtypes,
+    cast_numeric_column,
+    column_kind,
+    float_range_message,
+)
 from ._torch_utils import check_random_state, draw_seed
+from .exceptions import NumericalInstabilityError
 from .privacy import refuse_private
 
 __all__ = ["ClassConditionalSampler", "SyntheticOverSampler"]
@@ -159,6 +165,22 @@ def _numeric_ranges(frame) -> np.ndarray:
         ],
         dtype=np.float64,
     ).reshape(-1, 2)
+
+
+def _check_float_range(owner, rows, dtypes, columns=None) -> None:
+    """Raise before new float64 ``rows`` are cast to a narrower float dtype of
+    the input they would overflow (``inf``); ``columns`` are the DataFrame's
+    names (None for an array)."""
+    beyond = beyond_float_dtypes(np.asarray(rows, dtype=np.float64), dtypes)
+    if beyond:
+        raise NumericalInstabilityError(
+            float_range_message(
+                type(owner).__name__,
+                beyond if columns is None else [columns[i] for i in beyond],
+                dtypes[beyond[0]],
+                frame=columns is not None,
+            )
+        )
 
 
 def _cast_like(X_new, dtypes, ranges):
@@ -782,12 +804,14 @@ class SyntheticOverSampler(_OverSamplerBase):
                 # cast the new rows first (rounded and clipped to the seen
                 # range, booleans thresholded at 0.5). A sampler fitted on the
                 # frame itself already returns them so.
+                _check_float_range(self, X_new, list(X.dtypes), list(X.columns))
                 X_new = _cast_like(
                     pd.DataFrame(X_new, columns=X.columns),
                     list(X.dtypes),
                     _numeric_ranges(X.iloc[keep]),
                 )
             return pd.concat([X, X_new], ignore_index=True), y_res
+        _check_float_range(self, X_new, [X.dtype] * X.shape[1])
         X_new = np.asarray(X_new, dtype=X.dtype)
         if sparse.issparse(X):
             return sparse.vstack([X, sparse.csr_matrix(X_new)], format=X.format), y_res

@@ -19,6 +19,7 @@ from .._compat import (
 )
 from .._frames import cast_numeric_column, column_kind, is_dataframe
 from .._warnings import warn
+from ..exceptions import NumericalInstabilityError
 from . import _relations as relations
 from ._columns import (
     YEAR_SECONDS,
@@ -463,6 +464,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             block = X[:, self._offsets[index] : self._offsets[index + 1]]
             raw[name] = self._decode_raw(name, block)
         self._apply_relations(raw)
+        self._check_decoded_range(raw)
         if self._columns is None:
             return np.column_stack([raw[i] for i in range(self.n_features_in_)])
         import pandas as pd
@@ -758,6 +760,41 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             values[missing] = codec.missing_marker_
             return values, missing
         return codec.decode(block)
+
+    def _check_decoded_range(self, raw: dict) -> None:
+        """Raise where a decoded number cannot be held by its column's dtype.
+
+        With ``clip=True`` decoding stays within the range seen in ``fit``, so
+        this fires only for unclipped extrapolation, or a derived column
+        (``c = a * b``) computed beyond the largest float.
+        """
+        for name, values in raw.items():
+            if isinstance(values, tuple):
+                continue
+            kind = self.column_kinds_[name]
+            dtype = (
+                self._dtypes[self._columns.index(name)]
+                if self._columns is not None
+                else np.dtype(np.float64)
+            )
+            narrow = (
+                kind == "float"
+                and isinstance(dtype, np.dtype)
+                and dtype.kind == "f"
+                and dtype.itemsize < 8
+            )
+            limit = np.finfo(dtype if narrow else np.float64).max
+            with np.errstate(invalid="ignore"):
+                beyond = np.isinf(values) | (np.abs(values) > limit)
+            if beyond.any():
+                raise NumericalInstabilityError(
+                    f"TabularEncoder decoded values of column {name!r} beyond the "
+                    f"largest {np.dtype(dtype) if narrow else 'float64'} "
+                    f"({limit:.5g}), past the range seen in fit (unclipped "
+                    "decoding, or a column derived by a relation); use clip=True "
+                    "(the default), which keeps decoded values within that range, "
+                    "or fit on the column rescaled (divided by a power of 10)."
+                )
 
     def _output(self, name, raw):
         """A raw decoded column in the fitted dtype."""
