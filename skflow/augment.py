@@ -231,14 +231,24 @@ def _check_no_missing_labels(y) -> None:
         )
 
 
-def _draw(estimator, n_samples: int, seed: int):
+def _draw(estimator, n_samples: int, seed: int, conditions=None):
     """``n_samples`` rows from a fitted sampler, seeded by ``seed``.
 
     skflow samplers and ``KernelDensity`` take ``random_state`` in ``sample``;
     ``GaussianMixture`` reads its constructor's ``random_state`` at sampling
     time and returns ``(X, component_labels)``. Both kinds are supported.
+    ``conditions`` go to a sampler whose ``sample`` takes them (skflow's).
     """
-    if "random_state" in inspect.signature(estimator.sample).parameters:
+    parameters = inspect.signature(estimator.sample).parameters
+    if conditions is not None:
+        if "conditions" not in parameters:
+            raise TypeError(
+                f"{type(estimator).__name__}.sample takes no conditions; use a "
+                "skflow sampler (or a GenerativePipeline ending in one) inside "
+                "ClassConditionalSampler to sample under conditions."
+            )
+        rows = estimator.sample(n_samples, random_state=seed, conditions=conditions)
+    elif "random_state" in parameters:
         rows = estimator.sample(n_samples, random_state=seed)
     else:
         estimator.set_params(random_state=seed)
@@ -303,6 +313,10 @@ class ClassConditionalSampler(BaseEstimator):
     random_state_ : numpy.random.RandomState
         The stream that seeds successive ``sample`` calls made without a
         ``random_state``.
+
+    conditional_report_ : dict
+        After ``sample(..., conditions=...)``: each sampled class's own
+        ``conditional_report_`` (how it drew, the acceptance rate), by label.
 
     See Also
     --------
@@ -471,8 +485,8 @@ class ClassConditionalSampler(BaseEstimator):
             )
         return fitted
 
-    def sample(self, n_samples=None, y=None, *, random_state=None):
-        """Generate labelled rows.
+    def sample(self, n_samples=None, y=None, *, random_state=None, conditions=None):
+        """Generate labelled rows, freely or under conditions.
 
         Parameters
         ----------
@@ -490,6 +504,16 @@ class ClassConditionalSampler(BaseEstimator):
             With an int, the same rows on every call. With None, each call
             advances the fitted ``random_state_``.
 
+        conditions : dict, DataFrame, ndarray or None, default=None
+            Columns to fix within each class, as in a skflow sampler's
+            ``sample`` (see :ref:`conditional`): a dict ``{column: value}`` or
+            ``{column: (low, high)}`` for every row, or partial rows (NaN for
+            free cells), one per label of ``y``. Each row is drawn from its own
+            class's conditional, so ``y`` is required: how often each class
+            meets a condition is not the class share seen in ``fit``. Each
+            class's ``conditional_report_`` is in ``conditional_report_``, by
+            label.
+
         Returns
         -------
         X_new : ndarray or DataFrame of shape (n_rows, n_features_in_)
@@ -501,6 +525,13 @@ class ClassConditionalSampler(BaseEstimator):
         """
         check_is_fitted(self)
         n_classes = len(self.classes_)
+        if conditions is not None and y is None:
+            raise ValueError(
+                "conditions need y, the label of every row to draw: a row is "
+                "drawn from its own class's conditional, and the class shares "
+                "under a condition are not those seen in fit. Pass e.g. "
+                "y=[label] * n_rows."
+            )
         codes = requested_codes(
             n_samples,
             y,
@@ -508,6 +539,12 @@ class ClassConditionalSampler(BaseEstimator):
             self._encode_labels,
             ("y", "labels", "one row is made per label"),
         )
+        partial = conditions is not None and not isinstance(conditions, dict)
+        if partial and len(conditions) != len(codes):
+            raise ValueError(
+                f"conditions holds {len(conditions)} partial rows but y has "
+                f"{len(codes)} labels; pass one partial row per label."
+            )
         rng = (
             self.random_state_
             if random_state is None
@@ -516,12 +553,27 @@ class ClassConditionalSampler(BaseEstimator):
         # One seed per class, always all of them, so a class's rows depend only
         # on the seed stream and on how many rows it is asked for.
         seeds = [draw_seed(rng) for _ in range(n_classes)]
-        parts, positions = [], []
+        parts, positions, reports = [], [], {}
         for k in range(n_classes):
             where = np.flatnonzero(codes == k)
-            if len(where):
-                parts.append(_draw(self.estimators_[k], len(where), seeds[k]))
-                positions.append(where)
+            if not len(where):
+                continue
+            given = conditions
+            if partial:
+                given = (
+                    conditions.iloc[where]
+                    if hasattr(conditions, "iloc")
+                    else np.asarray(conditions)[where]
+                )
+            estimator = self.estimators_[k]
+            parts.append(_draw(estimator, len(where), seeds[k], given))
+            positions.append(where)
+            if conditions is not None:
+                reports[self.classes_[k]] = getattr(
+                    estimator, "conditional_report_", None
+                )
+        if conditions is not None:
+            self.conditional_report_ = reports
         order = np.argsort(np.concatenate(positions), kind="stable")
         X_new = self._stack(parts)
         X_new = (

@@ -5,8 +5,10 @@ import pandas as pd
 import pytest
 import torch
 from scipy.stats import norm
+from sklearn.mixture import GaussianMixture
 
 from skflow import (
+    ClassConditionalSampler,
     EntropicOTGenerator,
     LipschitzParticleSampler,
     ProximalMFGFlow,
@@ -226,3 +228,61 @@ def test_rejection_reports_near_impossible_conditions():
     # Five exact values far in the tails together: no particle comes close.
     with pytest.raises(ImprobableConditionError, match="zero probability"):
         sampler.sample(10, conditions={0: 2.5, 1: -2.0, 2: 2.4})
+
+
+# ---------------------------------------------------------------- by class
+def _two_class_table(n_per_class=400, seed=0):
+    """b = 0.8 a + 3 y + noise of sd 0.6: within class y, b | a = 1 has mean
+    0.8 + 3 y and sd 0.6."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat([0, 1], n_per_class)
+    a = rng.normal(size=2 * n_per_class)
+    b = 0.8 * a + 3.0 * y + 0.6 * rng.normal(size=2 * n_per_class)
+    return pd.DataFrame({"a": a, "b": b}), y
+
+
+def test_class_conditional_sampler_draws_each_class_under_the_condition():
+    X, y = _two_class_table()
+    fitted = ClassConditionalSampler(
+        GaussianMixtureSampler(random_state=0), random_state=0
+    ).fit(X, y)
+    labels = np.repeat([0, 1], 1000)
+    rows, y_new = fitted.sample(y=labels, conditions={"a": 1.0})
+    np.testing.assert_array_equal(y_new, labels)
+    assert (rows["a"] == 1.0).all()
+    for label in (0, 1):
+        b = rows["b"][y_new == label]
+        # Exact conditionals of the fitted mixtures; the tolerances cover the
+        # fit on 400 rows (sd 0.6 / sqrt(400) = 0.03 for the mean).
+        assert abs(b.mean() - (0.8 + 3.0 * label)) < 0.15
+        assert abs(b.std() - 0.6) < 0.6 * 0.2
+    assert set(fitted.conditional_report_) == {0, 1}
+    assert fitted.conditional_report_[1]["method"] == "exact"
+
+
+def test_class_conditional_sampler_takes_one_partial_row_per_label():
+    X, y = _two_class_table()
+    fitted = ClassConditionalSampler(
+        GaussianMixtureSampler(random_state=0), random_state=0
+    ).fit(X, y)
+    partial = pd.DataFrame({"a": [1.0, np.nan, 0.0], "b": [np.nan, 3.0, np.nan]})
+    rows, y_new = fitted.sample(y=[0, 1, 1], conditions=partial)
+    np.testing.assert_array_equal(y_new, [0, 1, 1])
+    assert rows.loc[0, "a"] == 1.0 and rows.loc[1, "b"] == 3.0
+    assert rows.loc[2, "a"] == 0.0 and np.isfinite(rows.to_numpy()).all()
+    with pytest.raises(ValueError, match="one partial row per label"):
+        fitted.sample(y=[0, 1], conditions=partial)
+
+
+def test_class_conditional_sampler_needs_labels_and_a_conditional_sampler():
+    X, y = _two_class_table()
+    fitted = ClassConditionalSampler(
+        GaussianMixtureSampler(random_state=0), random_state=0
+    ).fit(X, y)
+    with pytest.raises(ValueError, match="conditions need y"):
+        fitted.sample(10, conditions={"a": 1.0})
+    plain = ClassConditionalSampler(GaussianMixture(2, random_state=0)).fit(
+        X.to_numpy(), y
+    )
+    with pytest.raises(TypeError, match="takes no conditions"):
+        plain.sample(y=[0, 1], conditions={0: 1.0})
