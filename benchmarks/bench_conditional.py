@@ -402,8 +402,13 @@ def impute_forestdiffusion(frame, mask, seed, n_draws):
     view = NumericView(frame, mask)
     cats = [j for j, c in enumerate(view.categorical) if c]
     codes = np.where(np.isnan(view.masked), np.nan, view.masked)
+    # ForestDiffusion drops rows missing in every cell (their imputation comes
+    # back shorter, and the case crashed). Such a row carries no information:
+    # it gets the marginal, each draw a random observed value per column.
+    empty = np.isnan(codes).all(axis=1)
+    rng = np.random.default_rng(seed)
     model = ForestDiffusionModel(
-        codes,
+        codes[~empty],
         n_t=50,
         duplicate_K=int(np.clip(2_000 // len(codes), 1, 100)),
         diffusion_type="vp",
@@ -415,7 +420,15 @@ def impute_forestdiffusion(frame, mask, seed, n_draws):
     n_draws = min(n_draws, PEER_DRAWS)
     filled = model.impute(k=n_draws)
     filled = filled if n_draws > 1 else [filled]
-    return [view.back(np.asarray(f, dtype=float)) for f in filled], view
+    draws = []
+    for partial in filled:
+        full = np.empty_like(codes)
+        full[~empty] = np.asarray(partial, dtype=float)
+        for j in range(codes.shape[1]):
+            observed = codes[~np.isnan(codes[:, j]), j]
+            full[empty, j] = rng.choice(observed, size=int(empty.sum()))
+        draws.append(view.back(full))
+    return draws, view
 
 
 def impute_tabular_argn(frame, mask, seed, n_draws):
