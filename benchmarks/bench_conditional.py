@@ -412,7 +412,11 @@ def impute_forestdiffusion(frame, mask, seed, n_draws):
         n_t=50,
         duplicate_K=int(np.clip(2_000 // len(codes), 1, 100)),
         diffusion_type="vp",
-        cat_indexes=cats,
+        # Not cat_indexes: its dummy coding (pd.get_dummies) turns a missing
+        # category into the first level, so impute never fills it (accuracy
+        # 0.14 on cars' three origins). Integer codes are imputed as numbers,
+        # rounded and clipped to the codes seen.
+        int_indexes=cats,
         n_jobs=1,
         seed=seed,
     )

@@ -367,8 +367,9 @@ def public_domains(train):
     """Every column's domain, taken as public metadata for the private methods.
 
     The train split's own range (numbers, dates), recording grid (floats),
-    point masses (values on 10% of rows or more) and levels (categories, and numbers with at most ``DISCRETE_LEVELS`` values),
-    with missing declared where the column has any: what a data owner would write
+    point masses (values on 10% of rows or more) and levels (categories, and
+    numbers with at most ``DISCRETE_LEVELS`` values), with missing declared
+    where the column has any: what a data owner would write
     down from the table's documentation. A benchmark shortcut, stated as such
     in the output: a real private release must take them from what is known
     without the rows.
