@@ -29,7 +29,7 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.neighbors import NearestNeighbors
 
-from .._compat import check_array
+from .._compat import InvalidParameterError, check_array
 from .._frames import align_columns, encoded_if_mixed
 from .._pairwise import energy_distance_tensor, rbf_mmd_tensor
 from .._scaling import scale_exponent
@@ -797,11 +797,14 @@ def sample_report(
         generated rows, and ``dcr`` measures at most this many generated and
         held-out rows against *all* training rows (so a copied training row is
         still found). ``None`` uses every row.
-    privacy : bool, default=False
+    privacy : bool or dict, default=False
         Also run :func:`privacy_report` (membership, singling-out and copy
         risks; ``X_test`` is its control group) with the same
         ``max_samples`` (then at least 4) and ``random_state``, and add its
-        keys prefixed with ``privacy_``.
+        keys prefixed with ``privacy_``. A dict passes its other options,
+        e.g. ``{"sensitive": ["income"]}`` for the attribute-inference
+        attack, or ``{"sensitive": "income", "quasi_identifiers": ["age",
+        "zip"]}``.
     random_state : int, RandomState instance or None, default=0
         Seeds the subsets, the projection directions and the classifier, so
         that the report is reproducible.
@@ -834,7 +837,7 @@ def sample_report(
      'sliced_wasserstein', 'wasserstein1']
     """
     standardize = check_bool(standardize, "standardize")
-    privacy = check_bool(privacy, "privacy")
+    privacy_options = _check_privacy_options(privacy)
     max_samples = check_count(
         max_samples,
         "max_samples",
@@ -877,12 +880,43 @@ def sample_report(
         "c2st_auc": c2st_auc(X_test, X_synth, cv=cv, random_state=seeds[4]),
         "dcr": dcr(X_train, synth_rows, test_rows),
     }
-    if privacy:
+    if privacy_options is not None:
         from ._privacy import privacy_report
 
-        audit = privacy_report(*raw, max_samples=max_samples, random_state=random_state)
+        audit = privacy_report(
+            *raw, max_samples=max_samples, random_state=random_state, **privacy_options
+        )
         report.update({f"privacy_{key}": value for key, value in audit.items()})
     return report
+
+
+# The options of privacy_report that sample_report's privacy dict may set;
+# max_samples and random_state are sample_report's own.
+_PRIVACY_OPTIONS = (
+    "sensitive",
+    "quasi_identifiers",
+    "near_quantile",
+    "numeric_tolerance",
+)
+
+
+def _check_privacy_options(privacy) -> dict | None:
+    """``privacy`` of :func:`sample_report` as privacy_report's options, or None."""
+    if isinstance(privacy, dict):
+        unknown = sorted(map(str, set(privacy) - set(_PRIVACY_OPTIONS)))
+        if unknown:
+            raise ValueError(
+                f"privacy has unknown options {unknown}; it takes "
+                f"{list(_PRIVACY_OPTIONS)} (max_samples and random_state are "
+                "sample_report's own)."
+            )
+        return dict(privacy)
+    if not isinstance(privacy, (bool, np.bool_)):
+        raise InvalidParameterError(
+            f"privacy must be True, False or a dict of privacy_report options "
+            f'(such as {{"sensitive": ["income"]}}), got {privacy!r}.'
+        )
+    return {} if privacy else None
 
 
 def _standardized(

@@ -253,6 +253,20 @@ def test_sample_report_adds_the_privacy_keys_on_request(sets):
     }
 
 
+def test_sample_report_passes_privacy_options_on(sets):
+    train, holdout, synthetic = sets
+    both = sample_report(train, holdout, synthetic, privacy={"sensitive": [1]})
+    audit = privacy_report(train, holdout, synthetic, sensitive=[1])
+    assert any(key.startswith("attribute_") for key in audit)
+    assert {k: v for k, v in both.items() if k.startswith("privacy_")} == {
+        f"privacy_{k}": v for k, v in audit.items()
+    }
+    with pytest.raises(ValueError, match=r"unknown options \['max_samples'\]"):
+        sample_report(train, holdout, synthetic, privacy={"max_samples": 10})
+    with pytest.raises(TypeError, match="True, False or a dict"):
+        sample_report(train, holdout, synthetic, privacy="yes")
+
+
 def test_errors_name_the_problem_and_the_remedy(sets):
     pd = pytest.importorskip("pandas")
     train, holdout, synthetic = sets
