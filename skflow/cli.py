@@ -312,6 +312,8 @@ _METHOD_ALIASES = {
     "gmm": "GaussianMixtureSampler",
 }
 _DEFAULT_METHOD = "auto"
+# The method of --epsilon when none is named: the default private sampler.
+_DEFAULT_PRIVATE_METHOD = "lipschitz"
 # Constructor parameters that an option of fit-sample sets too:
 # parameter -> (option, attribute of the parsed arguments, default).
 _PARAMETER_OPTIONS = {
@@ -832,9 +834,10 @@ def _hold_out(frame, target, args):
     return parts[0], parts[1], parts[2] if target is not None else None
 
 
-def _build_model(cls: type, params: dict, args):
+def _build_model(cls: type, params: dict, args, domains=None):
     """``(model, sampler)``: the TabularEncoder pipeline around the sampler
-    (one sampler per class with --target)."""
+    (one sampler per class with --target), the encoder built from ``domains``
+    when given."""
     from .augment import ClassConditionalSampler
     from .auto import AutoSampler
     from .encoders import TabularEncoder
@@ -844,7 +847,80 @@ def _build_model(cls: type, params: dict, args):
     if args.target is not None and not isinstance(sampler, AutoSampler):
         # AutoSampler takes the labels itself (every candidate per class).
         sampler = ClassConditionalSampler(sampler)
-    return make_generative_pipeline(TabularEncoder(), sampler), sampler
+    encoder = TabularEncoder() if domains is None else TabularEncoder(domains=domains)
+    return make_generative_pipeline(encoder, sampler), sampler
+
+
+def _settle_privacy(params: dict, cls: type, args):
+    """Check --epsilon, --delta and --domains; put the budget in ``params``.
+
+    Returns the domains read from --domains, or None. Everything is checked
+    before the table is read.
+    """
+    from .privacy import PRIVATE_FAMILIES, DifferentialPrivacy
+
+    private = args.epsilon is not None
+    if args.delta is not None and not private:
+        raise CommandLineError("--delta is the delta of --epsilon; give both.")
+    if not private:
+        return None if args.domains is None else _read_domains(args.domains)
+    if "privacy" in params:
+        raise CommandLineError(
+            "-p privacy=... and --epsilon both set the privacy budget; give one."
+        )
+    if cls.__name__ not in PRIVATE_FAMILIES:
+        aliases = {name: alias for alias, name in _METHOD_ALIASES.items()}
+        methods = ", ".join(aliases.get(name, name) for name in PRIVATE_FAMILIES)
+        raise CommandLineError(
+            f"--epsilon needs a method fitted by noisy per-row gradients: "
+            f"{methods} (-m {aliases.get(PRIVATE_FAMILIES[0])}); {cls.__name__} "
+            "is not one."
+        )
+    if args.target is not None:
+        raise CommandLineError(
+            "--epsilon with --target is not supported: one private model per "
+            "class would need a budget split over classes whose sizes are not "
+            "public. Fit without --target (the class column is then one of the "
+            "columns)."
+        )
+    if args.domains is None:
+        raise CommandLineError(
+            "--epsilon needs --domains: a JSON file with the public domain of "
+            'every column (e.g. {"age": [18, 90], "sex": ["F", "M"]}); ranges, '
+            "levels and the encoder's other statistics would otherwise be "
+            "read from the rows outside the privacy budget."
+        )
+    if args.n_samples is None:
+        raise CommandLineError(
+            "--epsilon needs --n-samples: the default, as many rows as the "
+            "input has, would publish the exact row count outside the budget."
+        )
+    budget = {"epsilon": args.epsilon}
+    if args.delta is not None:
+        budget["delta"] = args.delta
+    params["privacy"] = DifferentialPrivacy(**budget)
+    return _read_domains(args.domains)
+
+
+def _read_domains(path: str) -> dict:
+    """The column domains of a JSON file: an object of column -> domain."""
+    import json
+
+    _check_input_path(path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            domains = json.load(handle)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CommandLineError(
+            f"--domains {path}: not a JSON file ({error}); write an object of "
+            'column -> domain, e.g. {"age": [18, 90], "sex": ["F", "M"]}.'
+        ) from None
+    if not isinstance(domains, dict):
+        raise CommandLineError(
+            f"--domains {path} holds a JSON {type(domains).__name__}; it must be "
+            'an object of column -> domain, e.g. {"age": [18, 90]}.'
+        )
+    return domains
 
 
 def _draw(model, n_samples: int, columns: list, args):
@@ -955,9 +1031,13 @@ def run_fit_sample(args) -> int:
     from .auto import AutoSampler
 
     log = _logger(args.output)
+    if args.method is None:
+        private = args.epsilon is not None
+        args.method = _DEFAULT_PRIVATE_METHOD if private else _DEFAULT_METHOD
     cls = _resolve_method(args.method)
     params = _parse_params(args.param, cls)
     _settle_parameter_options(params, args)
+    domains = _settle_privacy(params, cls, args)
     _check_counts(args)
     _check_outputs(args)
     table = read_table(args.input, sep=args.sep, encoding=args.encoding)
@@ -968,7 +1048,7 @@ def run_fit_sample(args) -> int:
     if args.sep is None and sep != ",":
         log(f"Read with the delimiter {_sep_name(sep)} (detected; --sep to choose).")
     train, test, y_train = _hold_out(frame, target, args)
-    model, sampler = _build_model(cls, params, args)
+    model, sampler = _build_model(cls, params, args, domains)
     log(
         f"skflow fit-sample: {cls.__name__} on {len(train)} rows x "
         f"{train.shape[1]} columns"
@@ -980,6 +1060,14 @@ def run_fit_sample(args) -> int:
         model.fit(train, y_train)
     if isinstance(sampler, AutoSampler):
         _log_leaderboard(sampler, time.perf_counter() - start, log)
+    if args.epsilon is not None:
+        log(
+            f"Fitted with differential privacy: epsilon {sampler.epsilon_:.3g} "
+            f"(asked {args.epsilon:g}), delta {sampler.delta_:g}, noise multiplier "
+            f"{sampler.noise_multiplier_:.3g} over {sampler.privacy_steps_} "
+            "steps. The report below reads the rows: it is for you, not for "
+            "release."
+        )
     n_samples = len(frame) if args.n_samples is None else args.n_samples
     if _is_parquet(args.output):
         return _fit_sample_to_parquet(
@@ -1127,6 +1215,18 @@ def _fit_sample_to_parquet(model, method, n_samples, table, split, start, log, a
     return 0
 
 
+def _epsilon_type(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (0 < value < float("inf")):
+        raise argparse.ArgumentTypeError(
+            f"epsilon must be a positive number (e.g. 3), got {text!r}"
+        )
+    return value
+
+
 def _seed_type(text: str) -> int:
     try:
         seed = int(text)
@@ -1191,8 +1291,9 @@ def build_parser() -> argparse.ArgumentParser:
     fit_sample.add_argument(
         "--method",
         "-m",
-        default=_DEFAULT_METHOD,
-        help=f"sampler: {aliases}, or the class name (default: {_DEFAULT_METHOD})",
+        default=None,
+        help=f"sampler: {aliases}, or the class name (default: {_DEFAULT_METHOD}; "
+        f"{_DEFAULT_PRIVATE_METHOD} with --epsilon)",
     )
     fit_sample.add_argument(
         "--param",
@@ -1272,6 +1373,30 @@ def build_parser() -> argparse.ArgumentParser:
         "--overwrite",
         action="store_true",
         help="replace an existing --output or --save-model file (default: refuse)",
+    )
+    fit_sample.add_argument(
+        "--epsilon",
+        type=_epsilon_type,
+        default=None,
+        help="fit with (epsilon, delta)-differential privacy (methods lipschitz "
+        "and proximal; needs --domains and --n-samples): see the user guide's "
+        "Privacy page",
+    )
+    fit_sample.add_argument(
+        "--delta",
+        type=float,
+        default=None,
+        help="the delta of --epsilon (default: 1e-5)",
+    )
+    fit_sample.add_argument(
+        "--domains",
+        default=None,
+        metavar="JSON",
+        help="a JSON file with every column's public domain, as "
+        "TabularEncoder(domains=...) takes it, e.g. "
+        '{"age": [18, 90], "sex": ["F", "M"], '
+        '"income": {"range": [0, 1000000], "missing": true}}; the encoder then '
+        "reads nothing from the rows (required with --epsilon)",
     )
 
     demo = commands.add_parser(

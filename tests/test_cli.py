@@ -643,3 +643,91 @@ def test_parquet_rows_that_copy_the_input_are_not_written(tmp_path, capsys):
     line = _one_error_line(capsys)
     assert "20 of the 20 synthetic rows (100%) equal an input row" in line
     assert not out.exists() and list(tmp_path.glob(".out*")) == []
+
+
+# ------------------------------------------------------------- private fits
+@pytest.fixture
+def domains_json(mixed_csv, tmp_path):
+    import json
+
+    domains = {
+        "height": [120.0, 220.0],
+        "visits": [0, 20],
+        "colour": ["red", "green", "blue"],
+        "member": [False, True],
+        "label": ["a", "b"],
+    }
+    path = tmp_path / "domains.json"
+    path.write_text(json.dumps(domains))
+    return path
+
+
+def test_epsilon_fits_privately_within_the_declared_domains(
+    mixed_csv, domains_json, tmp_path, capsys
+):
+    path, frame = mixed_csv
+    out = tmp_path / "private.csv"
+    args = ["fit-sample", str(path), "-o", str(out), "-n", "30", "--device", "cpu"]
+    status = main([*args, *FAST, "--epsilon", "2", "--domains", str(domains_json)])
+    assert status == 0
+    captured = capsys.readouterr()
+    # The budget spent is reported, and within what was asked.
+    report = re.search(r"epsilon ([0-9.]+) \(asked 2\)", captured.out + captured.err)
+    spent = float(report.group(1))
+    assert 0 < spent <= 2.0
+    synthetic = pd.read_csv(out)
+    assert len(synthetic) == 30 and list(synthetic.columns) == list(frame.columns)
+    assert synthetic["height"].between(120.0, 220.0).all()
+    assert synthetic["visits"].between(0, 20).all()
+    assert set(synthetic["colour"]) <= {"red", "green", "blue"}
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--epsilon", "2", "-n", "10"], "--epsilon needs --domains"),
+        (["--epsilon", "2", "--domains", "{domains}"], "--epsilon needs --n-samples"),
+        (
+            ["--epsilon", "2", "--domains", "{domains}", "-n", "5", "-m", "sliced"],
+            "lipschitz, proximal",
+        ),
+        (
+            [
+                "--epsilon",
+                "2",
+                "--domains",
+                "{domains}",
+                "-n",
+                "5",
+                "--target",
+                "label",
+            ],
+            "--epsilon with --target",
+        ),
+        (["--delta", "1e-6"], "--delta is the delta of --epsilon"),
+        (["--epsilon", "2", "--domains", "{missing}", "-n", "5"], "no such file"),
+        (["--epsilon", "2", "--domains", "{table}", "-n", "5"], "not a JSON file"),
+    ],
+)
+def test_private_options_are_checked_before_any_work(
+    mixed_csv, domains_json, tmp_path, capsys, extra, message
+):
+    path, _ = mixed_csv
+    out = tmp_path / "never.csv"
+    places = {"domains": domains_json, "missing": tmp_path / "no.json", "table": path}
+    extra = [arg.format(**places) for arg in extra]
+    status = main(["fit-sample", str(path), "-o", str(out), "-m", "lipschitz", *extra])
+    assert status == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_domains_alone_build_the_encoder_from_them(mixed_csv, domains_json, tmp_path):
+    path, _ = mixed_csv
+    out, model = tmp_path / "rows.csv", tmp_path / "model.joblib"
+    status = main(
+        ["fit-sample", str(path), "-o", str(out), "--domains", str(domains_json)]
+        + ["--save-model", str(model), "--device", "cpu", *FAST]
+    )
+    assert status == 0
+    assert joblib.load(model)[0].fits_without_data_
