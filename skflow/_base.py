@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
+import warnings
 from abc import ABCMeta, abstractmethod
 from contextlib import contextmanager
 from numbers import Integral, Real
@@ -46,7 +48,7 @@ from ._torch_utils import (
     to_numpy,
     to_tensor,
 )
-from ._validation import check_count, check_memory
+from ._validation import check_count, check_memory, trace_need
 from ._version import __version__
 from ._warnings import warn
 from .exceptions import NumericalInstabilityError, NumericalInstabilityWarning
@@ -151,6 +153,11 @@ def pass_input_scale(estimator, shared: bool) -> None:
         estimator._shared_input_scale = bool(shared)
 
 
+# Seconds after which a fit run with verbose=0 shows its progress bar anyway:
+# no request runs past a minute without a sign of life.
+QUIET_PROGRESS_DELAY = 60.0
+
+
 def check_n_samples(n_samples) -> int:
     """Validate the number of rows asked of ``sample`` (see :func:`check_count`)."""
     return check_count(n_samples, "n_samples", remedy="pass e.g. n_samples=100.")
@@ -249,6 +256,39 @@ def warn_fit_interrupted(
         f"and can {use}. Fit again for a full run.",
         UserWarning,
     )
+
+
+@contextmanager
+def fit_interrupted_warnings():
+    """Hold back the fit-interrupted warnings raised in the block.
+
+    A skflow sampler that Ctrl-C stops keeps its partial model and says so
+    with a warning (:data:`FIT_INTERRUPTED`) instead of raising: the
+    one sign a meta-estimator gets that its user asked to stop. The block's
+    warnings of that kind are collected in the list it yields, whatever the
+    filters say; the caller decides whether to show them
+    (:func:`show_held_warnings`). Other warnings pass as usual.
+    """
+    held = []
+    show = warnings.showwarning
+
+    def watch(message, category, filename, lineno, file=None, line=None):
+        if FIT_INTERRUPTED in str(message):
+            held.append((message, category, filename, lineno))
+        else:
+            show(message, category, filename, lineno, file, line)
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("always", message=f".*{re.escape(FIT_INTERRUPTED)}")
+        warnings.showwarning = watch
+        yield held
+
+
+def show_held_warnings(held) -> None:
+    """Emit warnings held by :func:`fit_interrupted_warnings`, through the
+    caller's filters."""
+    for message, category, filename, lineno in held:
+        warnings.warn_explicit(message, category, filename, lineno)
 
 
 def _non_numeric_columns(X) -> list:
@@ -451,24 +491,43 @@ class TorchEstimatorMixin:
             )
         return self._tensor_cache[1]
 
+    def _check_trace_memory(self, values_per_iteration: int, like) -> None:
+        """Refuse a ``warm_start`` continuation whose ``max_iter`` traces
+        cannot fit; ``like`` is a tensor of the fit's device and dtype.
+
+        A first fit checks its traces with its networks and batches; a
+        continuation reuses the fitted networks, so only the traces are new.
+        """
+        check_memory(
+            f"{type(self).__name__}.fit",
+            trace_need(self.max_iter, values_per_iteration, like.element_size()),
+            device=like.device,
+        )
+
     @contextmanager
     def _progress(self, total: int, names: tuple[str, ...] = ()):
-        """A progress callback for a core's loop, drawing a tqdm bar when
-        ``verbose`` is truthy (silent otherwise).
+        """A progress callback for a core's loop, drawing a tqdm bar on stderr.
 
-        The callback takes ``(n_iter, *values)``, as :func:`skflow._loop.run_loop`
-        calls it, and shows the values under ``names``.
+        With ``verbose`` truthy the bar shows at once and stays; with
+        ``verbose=0`` it appears only once the fit has run for
+        :data:`QUIET_PROGRESS_DELAY` seconds, and is erased at the end, so a
+        quiet fit prints nothing unless it runs long enough for the user to
+        wonder whether it hangs. The callback takes ``(n_iter, *values)``, as
+        :func:`skflow._loop.run_loop` calls it, and shows the values under
+        ``names``.
         """
         with tqdm(
             total=total,
             desc=type(self).__name__,
-            disable=not self.verbose,
+            delay=0 if self.verbose else QUIET_PROGRESS_DELAY,
             leave=bool(self.verbose),
         ) as bar:
 
             def report(n_iter, *values):
+                # Postfix first without a refresh: a refresh would draw the
+                # bar before its delay; update draws it once the delay is over.
+                bar.set_postfix(dict(zip(names, values)), refresh=False)
                 bar.update(n_iter - bar.n)
-                bar.set_postfix(dict(zip(names, values)))
 
             yield report
 

@@ -34,7 +34,9 @@ warm_start : bool, default=False
         fits. The global numpy and torch random states are never touched.
 
     verbose : int, default=0
-        0 prints nothing; 1 shows a tqdm progress bar with the current loss."""
+        1 shows a tqdm progress bar with the current loss on stderr. 0 prints
+        nothing, unless the fit runs past a minute: its bar then appears, so a
+        long fit is never silent, and is erased when the fit ends."""
 
 SAMPLER_ATTRIBUTES = """\
 n_features_in_ : int

@@ -165,6 +165,23 @@ def training_bytes(widths, rows: int, itemsize: int) -> tuple[int, int]:
     return 4 * network_bytes(widths, itemsize), 3 * int(rows) * sum(widths) * itemsize
 
 
+def trace_need(max_iter, values_per_iteration: int, itemsize: int) -> dict:
+    """The memory need of a loop's traces, as one entry for :func:`check_memory`.
+
+    Every core preallocates ``max_iter`` rows of traces on the device (see
+    :class:`skflow._loop.TrainingStep`) and ``history_`` copies the completed
+    rows to the host in float64, so a huge ``max_iter`` is refused here,
+    before the allocator fails, with the remedy of a smaller ``max_iter``.
+    """
+    per_iteration = int(values_per_iteration) * (int(itemsize) + 8)
+    return {
+        f"the traces of max_iter={max_iter} iterations": (
+            int(max_iter) * per_iteration,
+            "lower max_iter (the loop also stops early on its tolerance).",
+        )
+    }
+
+
 def check_memory(owner: str, needs: dict, *, device=None, limit=None) -> None:
     """Raise :class:`~skflow.exceptions.InsufficientMemoryError` if ``needs``
     cannot fit in memory.

@@ -9,9 +9,6 @@ sampler can balance a training set inside an imblearn ``Pipeline``.
 from __future__ import annotations
 
 import inspect
-import re
-import warnings
-from contextlib import contextmanager
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
@@ -21,11 +18,12 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from ._base import (
-    FIT_INTERRUPTED,
     N_JOBS_CONSTRAINT,
     check_n_samples,
+    fit_interrupted_warnings,
     keeps_state_on_failure,
     pass_input_scale,
+    show_held_warnings,
     warn_fit_interrupted,
 )
 from ._compat import (
@@ -118,39 +116,6 @@ def _fit_one(estimator, X, label, n_rows, unit="class", remedy=_CLASS_REMEDY):
         except Exception:
             wrapped = RuntimeError(message)
         raise wrapped from exc
-
-
-@contextmanager
-def _fit_interrupted_warnings():
-    """Hold back the fit-interrupted warnings raised in the block.
-
-    A skflow sampler that Ctrl-C stops keeps its partial model and says so
-    with a warning (``skflow._base.FIT_INTERRUPTED``) instead of raising: the
-    one sign a meta-estimator gets that its user asked to stop. The block's
-    warnings of that kind are collected in the list it yields, whatever the
-    filters say; the caller decides whether to show them
-    (:func:`_show_held`). Other warnings pass as usual.
-    """
-    held = []
-    show = warnings.showwarning
-
-    def watch(message, category, filename, lineno, file=None, line=None):
-        if FIT_INTERRUPTED in str(message):
-            held.append((message, category, filename, lineno))
-        else:
-            show(message, category, filename, lineno, file, line)
-
-    with warnings.catch_warnings():
-        warnings.filterwarnings("always", message=f".*{re.escape(FIT_INTERRUPTED)}")
-        warnings.showwarning = watch
-        yield held
-
-
-def _show_held(held) -> None:
-    """Emit warnings held by :func:`_fit_interrupted_warnings`, through the
-    caller's filters."""
-    for message, category, filename, lineno in held:
-        warnings.warn_explicit(message, category, filename, lineno)
 
 
 def _numeric_ranges(frame) -> np.ndarray:
@@ -467,14 +432,14 @@ class ClassConditionalSampler(BaseEstimator):
         """
         fitted = []
         for estimator, subset, label, n_rows in tasks:
-            with _fit_interrupted_warnings() as held:
+            with fit_interrupted_warnings() as held:
                 fitted.append(_fit_one(estimator, subset, label, n_rows))
             if not held:
                 continue
             if len(fitted) < len(tasks):
                 # A model needs every class: nothing usable to keep.
                 raise KeyboardInterrupt
-            _show_held(held)
+            show_held_warnings(held)
             label = label.item() if isinstance(label, np.generic) else label
             warn_fit_interrupted(
                 self,

@@ -30,10 +30,13 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import ParameterGrid, ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils.validation import check_is_fitted
+from tqdm.auto import tqdm
 
 from ._base import (
     N_JOBS_CONSTRAINT,
+    QUIET_PROGRESS_DELAY,
     BaseSampler,
+    fit_interrupted_warnings,
     keeps_state_on_failure,
     pass_input_scale,
 )
@@ -426,12 +429,19 @@ def _run_candidate(estimator, split, rows, y, scorer, seed):
     start = time.perf_counter()
     train_index, test_index = split["index"]
     try:
+        with fit_interrupted_warnings() as interrupted:
+            if y is None:
+                model = estimator.fit(_take(rows, train_index))
+            else:
+                model = estimator.fit(_take(rows, train_index), y[train_index])
+        if interrupted:
+            # Ctrl-C stopped the candidate's loop, which kept a partial model
+            # and warned: the user asked to stop the race, not this candidate.
+            raise KeyboardInterrupt
         if y is None:
-            model = estimator.fit(_take(rows, train_index))
             synthetic = model.sample(len(split["holdout"]), random_state=seed)
             synthetic_y = None
         else:
-            model = estimator.fit(_take(rows, train_index), y[train_index])
             synthetic, synthetic_y = model.sample(
                 y=split["holdout_y"], random_state=seed
             )
@@ -509,7 +519,9 @@ class AutoSampler(BaseEstimator):
         (``leaderboard_`` says which fits it cut).
 
     verbose : int, default=0
-        1 prints a line per candidate fit and the choice.
+        1 prints a line per candidate fit and the choice. 0 prints nothing,
+        unless the race runs past a minute: a bar counting its fits then
+        appears on stderr, and is erased when the race ends.
 
     Attributes
     ----------
@@ -545,6 +557,10 @@ class AutoSampler(BaseEstimator):
     With ``k`` candidates and the default ``cv=3`` the race fits ``k +
     ceil(k / 3)`` models (the third round would have one entrant and is not
     run), then refits the winner once.
+
+    Ctrl-C (``KeyboardInterrupt``) in a candidate's fit stops the whole race
+    and is passed on, the estimator left as it was; see "Interrupting a fit"
+    in the user guide.
 
     Examples
     --------
@@ -638,7 +654,18 @@ class AutoSampler(BaseEstimator):
         rng = check_random_state(self.random_state)
         scorer = _Scorer(rows, y, self.scoring, shared_scale=self._shared_input_scale)
         splits = self._splits(rows, y, scorer, rng)
-        results, status, alive = self._race(entrants, splits, rows, y, scorer, start)
+        # verbose=1 prints a line per fit; a quiet race shows a bar of its
+        # fits once it has run for a minute, erased at the end.
+        with tqdm(
+            desc="AutoSampler race",
+            unit="fit",
+            delay=QUIET_PROGRESS_DELAY,
+            leave=False,
+            disable=bool(self.verbose),
+        ) as progress:
+            results, status, alive = self._race(
+                entrants, splits, rows, y, scorer, start, progress
+            )
         scored = [i for i in alive if _succeeded(results[entrants[i][0]])]
         if not scored:
             scored = [
@@ -668,10 +695,11 @@ class AutoSampler(BaseEstimator):
             print(f"AutoSampler: chose {name} (mean score {self.best_score_:.4f})")
         return self
 
-    def _race(self, entrants, splits, rows, y, scorer, start):
+    def _race(self, entrants, splits, rows, y, scorer, start, progress):
         """Successive halving over ``splits``: ``(results, status, alive)``,
         the per-candidate outcomes, the reason each left the race, and the
-        candidates still in it at the end."""
+        candidates still in it at the end; ``progress`` (a tqdm bar) counts
+        the fits."""
         results = {name: [] for name, _, _ in entrants}
         status = {name: "" for name, _, _ in entrants}
         alive = list(range(len(entrants)))
@@ -714,6 +742,7 @@ class AutoSampler(BaseEstimator):
                     results[name].append(outcome)
                     if self.verbose:
                         self._print(round_index, name, outcome)
+                progress.update(len(batch))
             if out_of_time:
                 break
         return results, status, alive

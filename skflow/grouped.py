@@ -19,8 +19,10 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._base import (
     N_JOBS_CONSTRAINT,
+    fit_interrupted_warnings,
     keeps_state_on_failure,
     pass_input_scale,
+    show_held_warnings,
     warn_fit_interrupted,
 )
 from ._compat import HasMethods, Interval, StrOptions, _fit_context, validate_data
@@ -29,11 +31,9 @@ from ._warnings import warn
 from .augment import (
     _cast_like,
     _draw,
-    _fit_interrupted_warnings,
     _fit_one,
     _is_missing,
     _numeric_ranges,
-    _show_held,
     requested_codes,
 )
 
@@ -701,14 +701,14 @@ class GroupedSampler(BaseEstimator):
         """
         fitted = []
         for task in tasks:
-            with _fit_interrupted_warnings() as held:
+            with fit_interrupted_warnings() as held:
                 fitted.append(_fit_one(*task, unit="group", remedy=_GROUP_REMEDY))
             if not held:
                 continue
             if len(fitted) < len(tasks):
                 # A model needs every group: nothing usable to keep.
                 raise KeyboardInterrupt
-            _show_held(held)
+            show_held_warnings(held)
             warn_fit_interrupted(
                 self,
                 len(tasks) - 1,

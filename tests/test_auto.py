@@ -151,6 +151,44 @@ def test_failing_candidates_lose_and_all_failing_is_an_error(blobs):
         AutoSampler(candidates=[FailingSampler()], random_state=0).fit(blobs)
 
 
+def test_ctrl_c_in_a_candidate_stops_the_whole_race(blobs, monkeypatch):
+    # The candidate's loop keeps a partial model and warns; the race must not
+    # take that for a finished fit and go on to the next candidate.
+    import skflow._base
+    from skflow._testing import interrupting_progress_bar
+
+    started = []
+    interrupting = interrupting_progress_bar(1)
+
+    def progress_bar(*args, **kwargs):
+        started.append(kwargs.get("desc"))
+        return interrupting(*args, **kwargs)
+
+    monkeypatch.setattr(skflow._base, "tqdm", progress_bar)
+    candidates = [("flow", fast_flow()), *_mixtures(), ("flow2", fast_flow())]
+    auto = AutoSampler(candidates=candidates, cv=2, random_state=0)
+    with warnings.catch_warnings():
+        # No partial model is kept, so no warning may say one is.
+        warnings.filterwarnings("error", message=".*interrupted")
+        with pytest.raises(KeyboardInterrupt):
+            auto.fit(blobs)
+    assert started == ["SlicedWassersteinFlow"]  # no later candidate ran
+    assert not hasattr(auto, "best_estimator_")
+
+
+def test_a_long_quiet_race_shows_its_progress(blobs, capsys, monkeypatch):
+    # verbose=0: nothing, unless the race outlasts the quiet delay (a minute,
+    # zero here): then a bar counting its fits.
+    import skflow.auto
+
+    AutoSampler(candidates=_mixtures(), cv=2, random_state=0).fit(blobs)
+    assert capsys.readouterr() == ("", "")
+    monkeypatch.setattr(skflow.auto, "QUIET_PROGRESS_DELAY", 0.0)
+    AutoSampler(candidates=_mixtures(), cv=2, random_state=0).fit(blobs)
+    out, err = capsys.readouterr()
+    assert out == "" and "AutoSampler race" in err and "fit" in err
+
+
 def test_dataframes_go_through_a_tabular_encoder():
     rng = np.random.default_rng(0)
     n = 200

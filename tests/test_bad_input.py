@@ -379,6 +379,20 @@ HUGE = [
     ("entropic", dict(max_iter=10**12), "max_iter=1000000000000"),
     ("proximal", dict(batch_size=10**12), "1000000000000 rows"),
     ("proximal", dict(hidden_layer_sizes=(10**9,)), "hidden_layer_sizes"),
+    # Every loop preallocates max_iter rows of traces.
+    ("autoencoder", dict(max_iter=10**12), "traces of max_iter=1000000000000"),
+    ("sliced", dict(max_iter=10**12), "traces of max_iter=1000000000000"),
+    (
+        "sliced",
+        dict(max_iter=2**31, parameterization="particles"),
+        "traces of max_iter=2147483648",
+    ),
+    (
+        "sliced",
+        dict(max_iter=10**12, parameterization="normalizing_flow"),
+        "traces of max_iter",
+    ),
+    ("proximal", dict(max_iter=10**12), "traces of max_iter=1000000000000"),
 ]
 
 
@@ -396,6 +410,29 @@ def test_sizes_beyond_memory_are_refused_before_allocating(name, params, shown):
     assert re.search(
         r"would need about [0-9.]+ .iB .*more than the .*; ", str(info.value)
     )
+
+
+@pytest.mark.parametrize(
+    "name", ["autoencoder", "lipschitz", "sliced", "entropic", "proximal"]
+)
+def test_a_continuation_with_a_huge_max_iter_is_refused(name, monkeypatch):
+    # warm_start reuses the fitted networks, so only the new traces are
+    # checked; the refusal leaves the fitted model as it was.
+    import skflow._validation
+    from skflow.exceptions import InsufficientMemoryError
+
+    X = _base_table(n=30, d=2)
+    model = _sized(name, warm_start=True).fit(X)
+    before = {key: value for key, value in vars(model).items() if key.endswith("_")}
+    # 2**30 iterations fit in 1 TiB but not in 16 GiB, whatever the family.
+    monkeypatch.setattr(skflow._validation, "memory_limit", lambda device=None: 2**34)
+    model.set_params(max_iter=2**30)
+    with pytest.raises(InsufficientMemoryError, match="max_iter=1073741824.*lower"):
+        model.fit(X)
+    assert all(vars(model)[key] is value for key, value in before.items())
+    model.set_params(max_iter=1)
+    monkeypatch.setattr(skflow._validation, "memory_limit", lambda device=None: 2**40)
+    assert model.fit(X).n_iter_ >= 1
 
 
 def test_large_but_harmless_values_still_fit():

@@ -116,6 +116,27 @@ def test_ctrl_c_during_fit_keeps_a_usable_model(estimator, blobs_data, monkeypat
 
 
 @pytest.mark.parametrize("estimator", SAMPLERS, ids=_id)
+def test_a_long_quiet_fit_shows_its_progress(
+    estimator, blobs_data, capsys, monkeypatch
+):
+    # verbose=0 prints nothing, unless the fit outlasts the quiet delay (a
+    # minute): then its bar appears, so a long fit is never silent. The delay
+    # is set to zero here to stand for a fit that long.
+    import skflow._base
+
+    clone(estimator).set_params(verbose=0).fit(blobs_data)
+    assert capsys.readouterr() == ("", "")
+    monkeypatch.setattr(skflow._base, "QUIET_PROGRESS_DELAY", 0.0)
+    clone(estimator).set_params(verbose=0).fit(blobs_data)
+    out, err = capsys.readouterr()
+    if type(estimator).__name__ == "GaussianMixtureSampler":
+        # EM in scikit-learn, done in milliseconds: no loop of skflow's.
+        assert (out, err) == ("", "")
+    else:
+        assert out == "" and type(estimator).__name__ in err
+
+
+@pytest.mark.parametrize("estimator", SAMPLERS, ids=_id)
 def test_a_failed_refit_keeps_the_fitted_model(estimator, blobs_data, monkeypatch):
     import skflow._base
 

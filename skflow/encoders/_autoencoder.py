@@ -38,7 +38,7 @@ from .._torch_utils import (
     to_numpy,
     to_tensor,
 )
-from .._validation import check_memory, training_bytes
+from .._validation import check_memory, trace_need, training_bytes
 from .._warnings import warn
 from ..exceptions import NumericalInstabilityError
 from ._core import decode, encode, init_autoencoder, train_autoencoder
@@ -128,7 +128,9 @@ class AutoencoderTransformer(
         order. The global numpy and torch random states are never touched.
 
     verbose : int, default=0
-        1 shows a tqdm progress bar with the losses.
+        1 shows a tqdm progress bar with the losses on stderr. 0 prints
+        nothing, unless the fit runs past a minute: its bar then appears, and
+        is erased when the fit ends.
 
     Attributes
     ----------
@@ -330,6 +332,8 @@ class AutoencoderTransformer(
                     batch,
                     "lower batch_size (e.g. 128), hidden_layer_sizes or n_components.",
                 ),
+                # The training and validation losses of every epoch.
+                **trace_need(self.max_iter, 2, itemsize),
             },
             device=device,
         )
@@ -367,6 +371,7 @@ class AutoencoderTransformer(
             fitted = self._warm_tensors
             parameters = fitted["encoder"] + fitted["decoder"]
             n_encoder = len(fitted["encoder"])
+            self._check_trace_memory(2, train)
         else:
             self._check_memory(X.shape[1], hidden, train, device)
             parameters, n_encoder = init_autoencoder(

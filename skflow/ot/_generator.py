@@ -20,7 +20,7 @@ from .._torch_utils import (
     to_numpy,
     to_tensor,
 )
-from .._validation import check_memory, training_bytes
+from .._validation import check_memory, trace_need, training_bytes
 from ..privacy import DifferentialPrivacy
 from ._core import (
     Generator,
@@ -304,10 +304,7 @@ class EntropicOTGenerator(BaseSampler):
                     "lower batch_size (e.g. 256), latent_dim or hidden_layer_sizes.",
                 ),
                 # Two traces of one number per iteration.
-                f"the traces of max_iter={self.max_iter} iterations": (
-                    2 * int(self.max_iter) * itemsize,
-                    "lower max_iter.",
-                ),
+                **trace_need(self.max_iter, 2, itemsize),
             },
             device=data.device,
         )
@@ -318,6 +315,8 @@ class EntropicOTGenerator(BaseSampler):
         latent_dim = n_features if self.latent_dim == "auto" else int(self.latent_dim)
         if self._warm_tensors is None:
             self._check_memory(data, latent_dim, hidden)
+        else:
+            self._check_trace_memory(2, data)
         streams = make_streams(draw_seed(rng), data.device)
         warm = self._warm_tensors
         psi_init = None

@@ -288,6 +288,10 @@ class LipschitzParticleSampler(BaseSampler):
         device, dtype = data.device, data.dtype
         if self._warm_tensors is None:
             self._check_memory(n_rows, n_features, hidden, data)
+        else:
+            # The critic of every iteration, and two traces.
+            flat = self._warm_tensors["model"]["critic_trajectory"]
+            self._check_trace_memory(flat.shape[1] + 2, data)
         streams = make_streams(draw_seed(rng), device)
         budget = check_privacy(self.privacy, self)
         private = None

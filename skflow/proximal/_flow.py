@@ -25,7 +25,7 @@ from .._torch_utils import (
     make_streams,
     to_numpy,
 )
-from .._validation import check_count, check_memory, training_bytes
+from .._validation import check_count, check_memory, trace_need, training_bytes
 from ..exceptions import NumericalInstabilityError
 from ..privacy import DifferentialPrivacy, check_privacy
 from ._core import (
@@ -355,6 +355,7 @@ class ProximalMFGFlow(BaseSampler):
                     path + batch + (n_steps + 1) * rows * d * itemsize,
                     "lower batch_size (e.g. 256), n_steps or hidden_layer_sizes.",
                 ),
+                **trace_need(self.max_iter, len(HISTORY_KEYS), itemsize),
             },
             device=data.device,
         )
@@ -366,6 +367,8 @@ class ProximalMFGFlow(BaseSampler):
         n_features = data.shape[1]
         if self._warm_tensors is None:
             self._check_memory(data, hidden)
+        else:
+            self._check_trace_memory(len(HISTORY_KEYS), data)
         warm = self._warm_tensors
         budget = check_privacy(self.privacy, self)
         if warm is not None:

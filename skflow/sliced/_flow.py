@@ -25,7 +25,7 @@ from .._torch_utils import (
     to_numpy,
     to_tensor,
 )
-from .._validation import check_count, check_memory, training_bytes
+from .._validation import check_count, check_memory, trace_need, training_bytes
 from .._warnings import warn
 from ..privacy import DifferentialPrivacy
 from ._core import (
@@ -474,6 +474,8 @@ class SlicedWassersteinFlow(BaseSampler):
                     n_projections * (d + 6 * rows) * itemsize,
                     "lower n_projections (e.g. 50) or batch_size (e.g. 256).",
                 ),
+                # The objective and the step distance of every JKO step.
+                **trace_need(self.max_iter, 2, itemsize),
             },
             device=mean.device,
         )
@@ -497,6 +499,7 @@ class SlicedWassersteinFlow(BaseSampler):
             # Continue from the fitted model, whatever the parameters now say.
             model = Model(**warm["model"])
             kind = model.kind
+            self._check_trace_memory(2, mean)
         else:
             self._check_memory(kind, mean, hidden, n_particles, method)
             model = init_model(
