@@ -18,6 +18,7 @@ import inspect
 import re
 import warnings
 from abc import ABCMeta, abstractmethod
+from collections.abc import Iterator
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -40,6 +41,7 @@ from ._threads import resolve_n_threads, torch_threads
 from ._torch_utils import (
     check_random_state,
     draw_seed,
+    iter_chunks,
     make_generator,
     map_tensors,
     resolve_device,
@@ -158,17 +160,50 @@ def pass_input_scale(estimator, shared: bool) -> None:
 QUIET_PROGRESS_DELAY = 60.0
 
 
+# Rows a sampler generates at once: bounds the memory of a draw by the chunk.
+SAMPLE_CHUNK_ROWS = 65536
+
+
+def sample_chunks(owner: str, n_rows: int, chunk_rows=None) -> Iterator[slice]:
+    """Slices covering ``range(n_rows)`` in chunks of ``chunk_rows`` (default
+    :data:`SAMPLE_CHUNK_ROWS`), for a draw to make in turn.
+
+    Over more than one chunk, a tqdm bar of the rows drawn appears on stderr
+    once the draw has run for :data:`QUIET_PROGRESS_DELAY` seconds (and is
+    erased at the end): a ``sample`` of many rows from a long flow is never
+    silent. The bar is advanced on the host as the chunks are queued, so it
+    adds no device synchronisation.
+    """
+    chunk_rows = SAMPLE_CHUNK_ROWS if chunk_rows is None else int(chunk_rows)
+    if n_rows <= chunk_rows:
+        yield slice(0, n_rows)
+        return
+    with tqdm(
+        total=n_rows,
+        desc=f"{owner}.sample",
+        unit="row",
+        unit_scale=True,
+        delay=QUIET_PROGRESS_DELAY,
+        leave=False,
+    ) as bar:
+        for rows in iter_chunks(n_rows, chunk_rows):
+            yield rows
+            bar.update(rows.stop - rows.start)
+
+
 def check_n_samples(n_samples) -> int:
     """Validate the number of rows asked of ``sample`` (see :func:`check_count`)."""
     return check_count(n_samples, "n_samples", remedy="pass e.g. n_samples=100.")
 
 
-def check_sample_memory(estimator, n_samples: int) -> None:
+def check_sample_memory(estimator, n_samples: int, extra=None) -> None:
     """Refuse a ``sample(n_samples)`` whose rows cannot fit in memory.
 
     The rows exist about five times at their peak: generated on the device
     (in the model's dtype, and once more while checked), then in float64 as
-    standardised rows, unscaled rows and the output container.
+    standardised rows, unscaled rows and the output container. ``extra`` adds
+    needs in :func:`~skflow._validation.check_memory`'s form (a sampler's
+    extra outputs, such as trajectories).
     """
     n_features = int(getattr(estimator, "n_features_in_", 1))
     itemsize = resolve_dtype(getattr(estimator, "dtype", "float64")).itemsize
@@ -180,7 +215,8 @@ def check_sample_memory(estimator, n_samples: int) -> None:
                 "ask for fewer rows, or draw them in chunks: repeated calls "
                 "sample(100_000) give new rows each time (reproducibly from "
                 "random_state), to write out or reduce one chunk at a time.",
-            )
+            ),
+            **(extra or {}),
         },
     )
 
@@ -716,7 +752,9 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
         """
         check_is_fitted(self)
         n_samples = check_n_samples(n_samples)
-        check_sample_memory(self, n_samples)
+        check_sample_memory(
+            self, n_samples, self._extra_sample_needs(n_samples, **options)
+        )
         rng = (
             self.random_state_
             if random_state is None
@@ -968,6 +1006,11 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
 
         frame = pd.DataFrame(X, columns=self._output_columns)
         return frame.astype(dict(zip(self._output_columns, self._output_dtypes)))
+
+    def _extra_sample_needs(self, n_samples: int, **options) -> dict:
+        """Memory needs of the extra outputs that ``options`` ask of a draw,
+        for :func:`check_sample_memory` (none by default)."""
+        return {}
 
     def _sample_scaled_with_extras(
         self, n_samples: int, tensors: dict, generator: torch.Generator, **options

@@ -693,18 +693,23 @@ def save(estimator, path, *, key=None) -> None:
             archive.writestr(_SIGNATURE, json.dumps({"hmac-sha256": signature}))
 
 
+def _as_path(path) -> Path:
+    """``path`` as a Path, or our TypeError for None, bytes, numbers..."""
+    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
+        raise TypeError(
+            f"path must be a str or path-like, e.g. 'model.skflow', got {path!r} "
+            f"of type {type(path).__name__}."
+        )
+    return Path(path)
+
+
 def _check_save_path(path) -> Path:
     """``path`` as a Path whose folder exists, before any work is done.
 
     Instead of pathlib's "expected str, bytes or os.PathLike object, not
     NoneType" and zipfile's bare "No such file or directory".
     """
-    if isinstance(path, bytes) or not isinstance(path, (str, os.PathLike)):
-        raise TypeError(
-            f"path must be a str or path-like, e.g. 'model.skflow', got {path!r} "
-            f"of type {type(path).__name__}."
-        )
-    path = Path(path)
+    path = _as_path(path)
     if path.is_dir():
         raise IsADirectoryError(
             f"path {str(path)!r} is a folder; name the file to write in it, e.g. "
@@ -763,7 +768,8 @@ def load(path, *, key=None):
     FileNotFoundError
         If there is no file at ``path``.
     TypeError
-        If ``key`` is neither bytes nor a string.
+        If ``key`` is neither bytes nor a string, or ``path`` neither a
+        string nor path-like.
     ValueError
         If the file is not an skflow archive, is truncated, holds members
         that :func:`save` never writes (or one twice), declares a member over
@@ -797,7 +803,7 @@ def load(path, *, key=None):
     >>> load("signed.skflow", key=b"a secret shared with the reader").sample(2).shape
     (2, 13)
     """
-    path = Path(path)
+    path = _as_path(path)
     key = None if key is None else _key_bytes(key)
     contents = _read_archive(path)
     _verify_checksums(contents, path)

@@ -606,6 +606,25 @@ DEPENDENCY_ERRORS = {
         TypeError,
         "path must be a str or path-like.*got None",
     ),
+    "load-None": (
+        lambda: __import__("skflow").load(None),
+        TypeError,
+        "path must be a str or path-like.*got None of type NoneType",
+    ),
+    "load-bytes": (
+        lambda: __import__("skflow").load(b"model.skflow"),
+        TypeError,
+        "path must be a str or path-like.*of type bytes",
+    ),
+    "trajectories-beyond-memory": (
+        lambda: (
+            _sized("proximal")
+            .fit(_base_table(n=30, d=2))
+            .sample(10**8, return_trajectories=True, n_steps=1000)
+        ),
+        MemoryError,
+        "trajectories of 100000000 rows over 1001 time points.*fewer n_steps",
+    ),
 }
 
 

@@ -137,6 +137,56 @@ def test_a_long_quiet_fit_shows_its_progress(
 
 
 @pytest.mark.parametrize("estimator", SAMPLERS, ids=_id)
+def test_a_long_draw_shows_its_progress(estimator, blobs_data, capsys, monkeypatch):
+    # sample draws in chunks; past the quiet delay (a minute, zero here) a bar
+    # of the rows drawn appears. Chunks of 16 rows stand for a huge request.
+    import skflow._base
+
+    sampler = clone(estimator).fit(blobs_data)
+    capsys.readouterr()
+    # Past the fitted particles, where there are any: new rows move.
+    n_rows = 50 + getattr(sampler, "n_particles_", 0)
+    monkeypatch.setattr(skflow._base, "SAMPLE_CHUNK_ROWS", 16)
+    expected = sampler.sample(n_rows, random_state=0)
+    assert capsys.readouterr() == ("", "")
+    monkeypatch.setattr(skflow._base, "QUIET_PROGRESS_DELAY", 0.0)
+    rows = sampler.sample(n_rows, random_state=0)
+    out, err = capsys.readouterr()
+    assert rows.shape == (n_rows, blobs_data.shape[1]) and np.isfinite(rows).all()
+    np.testing.assert_array_equal(rows, expected)
+    name = type(estimator).__name__
+    if (
+        name == "GaussianMixtureSampler"
+        or getattr(estimator, "parameterization", "") == "particles"
+    ):
+        # A mixture's draw and a resampling of particles are one step each.
+        assert (out, err) == ("", "")
+    else:
+        assert out == "" and f"{name}.sample" in err
+
+
+def test_chunks_do_not_change_the_particle_flow(blobs_data):
+    # New particles move along the recorded flow row by row, so moving them a
+    # chunk at a time gives the same rows as moving them together.
+    from skflow import LipschitzParticleSampler
+    from skflow._base import sample_chunks
+    from skflow._torch_utils import make_generator
+    from skflow.particles._core import ParticleModel, draw
+
+    sampler = LipschitzParticleSampler(max_iter=5, n_particles=30, random_state=0)
+    model = ParticleModel(**sampler.fit(blobs_data)._tensors["model"])
+    together = draw(model, 100, make_generator(1, torch.device("cpu")))
+    chunked = draw(
+        model,
+        100,
+        make_generator(1, torch.device("cpu")),
+        chunks=lambda n_rows: sample_chunks("test", n_rows, chunk_rows=7),
+    )
+    torch.testing.assert_close(chunked, together, rtol=1e-6, atol=1e-6)
+    assert not torch.equal(chunked[30:], chunked[:70])  # fresh rows, not copies
+
+
+@pytest.mark.parametrize("estimator", SAMPLERS, ids=_id)
 def test_a_failed_refit_keeps_the_fitted_model(estimator, blobs_data, monkeypatch):
     import skflow._base
 

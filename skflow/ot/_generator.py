@@ -7,7 +7,12 @@ from numbers import Integral, Real
 import numpy as np
 import torch
 
-from .._base import LEARNING_RATE_CONSTRAINT, BaseSampler, check_hidden_layer_sizes
+from .._base import (
+    LEARNING_RATE_CONSTRAINT,
+    BaseSampler,
+    check_hidden_layer_sizes,
+    sample_chunks,
+)
 from .._compat import Interval, StrOptions
 from .._conditional import latent_conditional_draw
 from .._docstrings import fill_sampler_docstring
@@ -15,7 +20,6 @@ from .._gaussian import gaussian_start
 from .._memorization import memorization_reference
 from .._torch_utils import (
     draw_seed,
-    iter_chunks,
     make_streams,
     to_numpy,
     to_tensor,
@@ -39,8 +43,6 @@ SOLVERS = ("semi-discrete", "sinkhorn")
 # while the minibatch Sinkhorn solver costs the same at any size.
 AUTO_SEMI_DISCRETE_MAX_ROWS = 20_000
 
-# Rows pushed through the generator at once by ``sample``: bounds its memory.
-_SAMPLE_CHUNK_ROWS = 65536
 # Stop once the median distance from generated rows to their nearest training
 # row falls below this fraction of the rows' own nearest-neighbour spacing.
 # Fresh rows of the data distribution sit at a ratio of about 1 (held-out rows
@@ -400,7 +402,7 @@ class EntropicOTGenerator(BaseSampler):
             return torch.cat(
                 [
                     draw(model, rows.stop - rows.start, generator)
-                    for rows in iter_chunks(n_samples, _SAMPLE_CHUNK_ROWS)
+                    for rows in sample_chunks(type(self).__name__, n_samples)
                 ]
             )
 

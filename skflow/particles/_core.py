@@ -19,7 +19,7 @@ information); we record the kinetic energy ``0.5 * E_P |grad phi|^2``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -391,13 +391,21 @@ class ParticleModel(NamedTuple):
     step_size: float
 
 
-def draw(model: ParticleModel, n: int, generator: torch.Generator) -> torch.Tensor:
+def draw(
+    model: ParticleModel,
+    n: int,
+    generator: torch.Generator,
+    chunks: Callable[[int], Iterable[slice]] | None = None,
+) -> torch.Tensor:
     """``n`` rows: fitted particles first, then fresh ones moved along the flow.
 
     Up to ``n_particles`` rows are distinct fitted particles (a random subset);
     beyond that, new particles are drawn from the starting Gaussian and
     transported by the recorded critics (:func:`transport`), so they follow the
-    same map as the fitted ones instead of repeating them.
+    same map as the fitted ones instead of repeating them. ``chunks``, a
+    function of the count of new particles to row slices, moves them a slice
+    at a time through the whole flow (an estimator passes one that reports
+    progress); by default they move together.
     """
     particles = model.particles
     n_fitted = particles.shape[0]
@@ -407,14 +415,18 @@ def draw(model: ParticleModel, n: int, generator: torch.Generator) -> torch.Tens
     if n_new == 0:
         return chosen
     fresh = draw_gaussian(n_new, model.start_mean, model.start_cholesky, generator)
-    moved = transport(
-        fresh,
-        model.critic_trajectory,
-        model.shapes,
-        activation=model.activation,
-        step_size=model.step_size,
-    )
-    return torch.cat([chosen, moved])
+    split = [slice(0, n_new)] if chunks is None else chunks(n_new)
+    moved = [
+        transport(
+            fresh[rows],
+            model.critic_trajectory,
+            model.shapes,
+            activation=model.activation,
+            step_size=model.step_size,
+        )
+        for rows in split
+    ]
+    return torch.cat([chosen, *moved])
 
 
 def draw_given(

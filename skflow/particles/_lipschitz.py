@@ -8,7 +8,12 @@ import numpy as np
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-from .._base import LEARNING_RATE_CONSTRAINT, BaseSampler, check_hidden_layer_sizes
+from .._base import (
+    LEARNING_RATE_CONSTRAINT,
+    BaseSampler,
+    check_hidden_layer_sizes,
+    sample_chunks,
+)
 from .._compat import Interval, StrOptions
 from .._docstrings import fill_sampler_docstring
 from .._dp import NoisyGradient, PrivacyPlan
@@ -516,7 +521,12 @@ class LipschitzParticleSampler(BaseSampler):
     def _sample_scaled(
         self, n_samples: int, tensors: dict, generator: torch.Generator
     ) -> torch.Tensor:
-        return draw(ParticleModel(**tensors["model"]), n_samples, generator)
+        return draw(
+            ParticleModel(**tensors["model"]),
+            n_samples,
+            generator,
+            chunks=lambda n_rows: sample_chunks(type(self).__name__, n_rows),
+        )
 
     @classmethod
     def _upgrade_state(cls, state):

@@ -30,7 +30,7 @@ an explicit ``torch.Generator``, nothing is validated or printed here.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -586,11 +586,14 @@ def flow_samples(
     n_steps: int,
     keep_path: bool = False,
     chunk_rows: int = 65536,
+    chunks: Callable[[int], Iterable[slice]] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Integrate the trained flow from ``n_samples`` fresh start points.
 
     Rows are processed in chunks of ``chunk_rows`` so memory is bounded by the
-    chunk (times ``n_steps + 1`` when the path is kept). Returns the terminal
+    chunk (times ``n_steps + 1`` when the path is kept); ``chunks``, a
+    function of the row count to the row slices in turn, replaces that split
+    (an estimator passes one that reports progress). Returns the terminal
     points and, with ``keep_path``, the path of shape ``(n_steps + 1,
     n_samples, n_features)``.
     """
@@ -602,7 +605,8 @@ def flow_samples(
 
     terminals, paths = [], []
     with torch.no_grad():
-        for rows in iter_chunks(n_samples, chunk_rows):
+        split = chunks(n_samples) if chunks else iter_chunks(n_samples, chunk_rows)
+        for rows in split:
             result = integrate(
                 field_fn,
                 draw_gaussian(rows.stop - rows.start, mean, cholesky, generator),

@@ -12,6 +12,7 @@ from .._base import (
     LEARNING_RATE_CONSTRAINT,
     BaseSampler,
     check_hidden_layer_sizes,
+    sample_chunks,
 )
 from .._compat import Hidden, Interval, StrOptions
 from .._conditional import latent_conditional_draw
@@ -23,6 +24,7 @@ from .._recovery import MAX_RECOVERIES
 from .._torch_utils import (
     draw_seed,
     make_streams,
+    resolve_dtype,
     to_numpy,
 )
 from .._validation import check_count, check_memory, trace_need, training_bytes
@@ -44,9 +46,6 @@ STARTS = ("gaussian", "normal")
 
 # History entries computed from the data; a private fit leaves them out.
 _DATA_HISTORY_KEYS = ("critic_loss", "terminal_divergence")
-
-# Rows integrated at once by ``sample``: bounds its memory.
-_SAMPLE_CHUNK_ROWS = 65536
 
 
 @fill_sampler_docstring
@@ -489,7 +488,7 @@ class ProximalMFGFlow(BaseSampler):
             solver=self.solver,
             n_steps=n_steps,
             keep_path=keep_path,
-            chunk_rows=_SAMPLE_CHUNK_ROWS,
+            chunks=lambda n_rows: sample_chunks(type(self).__name__, n_rows),
         )
 
     _sampling_remedy = (
@@ -521,16 +520,33 @@ class ProximalMFGFlow(BaseSampler):
             n_samples, tensors, generator, self._param("n_steps"), False
         )[0]
 
-    def _sample_scaled_with_extras(
-        self, n_samples, tensors, generator, *, n_steps=None, keep_path=False
-    ):
+    def _sample_n_steps(self, n_steps):
         if n_steps is None:
             n_steps = self._param("n_steps")
-        n_steps = check_count(
+        return check_count(
             n_steps,
             "n_steps",
             remedy="pass e.g. n_steps=20, or None for the constructor's n_steps.",
         )
+
+    def _extra_sample_needs(self, n_samples, *, n_steps=None, keep_path=False):
+        if not keep_path:
+            return {}
+        n_points = self._sample_n_steps(n_steps) + 1
+        itemsize = resolve_dtype(self.dtype).itemsize
+        # The path on the device, then in float64 standardised and unscaled.
+        return {
+            f"the trajectories of {n_samples} rows over {n_points} time points": (
+                n_points * n_samples * self.n_features_in_ * (itemsize + 16),
+                "ask for fewer rows or fewer n_steps with return_trajectories=True, "
+                "or sample the rows without their trajectories.",
+            )
+        }
+
+    def _sample_scaled_with_extras(
+        self, n_samples, tensors, generator, *, n_steps=None, keep_path=False
+    ):
+        n_steps = self._sample_n_steps(n_steps)
         terminal, path = self._integrate(
             n_samples, tensors, generator, n_steps, bool(keep_path)
         )

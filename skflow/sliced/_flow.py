@@ -13,6 +13,7 @@ from .._base import (
     BaseSampler,
     check_hidden_layer_sizes,
     keeps_state_on_failure,
+    sample_chunks,
 )
 from .._compat import Interval, StrOptions, _fit_context
 from .._conditional import latent_conditional_draw
@@ -20,7 +21,6 @@ from .._docstrings import fill_sampler_docstring
 from .._gaussian import gaussian_start
 from .._torch_utils import (
     draw_seed,
-    iter_chunks,
     make_streams,
     to_numpy,
     to_tensor,
@@ -41,8 +41,6 @@ from ._core import (
 
 PARAMETERIZATIONS = ("auto", "generator", "normalizing_flow", "particles")
 
-# Rows pushed through the model at once by ``sample``: bounds its memory.
-_SAMPLE_CHUNK_ROWS = 65536
 # "auto" particle count: twice the rows, within these bounds.
 _AUTO_MIN_PARTICLES, _AUTO_MAX_PARTICLES = 1000, 20000
 
@@ -567,7 +565,7 @@ class SlicedWassersteinFlow(BaseSampler):
             return torch.cat(
                 [
                     draw(model, rows.stop - rows.start, generator)[0]
-                    for rows in iter_chunks(n_samples, _SAMPLE_CHUNK_ROWS)
+                    for rows in sample_chunks(type(self).__name__, n_samples)
                 ]
             )
 
