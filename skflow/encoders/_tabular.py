@@ -1036,7 +1036,10 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
                     value = _round_to_step(value, *step)
                 raw[relation.target] = value
             elif relation.kind == "lookup":
-                source = raw[relation.left][0]
+                # A categorical column decodes as (values, missing); a boolean
+                # one encoded as a number decodes as its values alone.
+                source = raw[relation.left]
+                source = source[0] if isinstance(source, tuple) else source
                 table = self._lookups[relation.target]
                 # A hashed lookup over the rows (pandas), not a Python loop.
                 import pandas as pd

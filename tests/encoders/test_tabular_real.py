@@ -422,6 +422,29 @@ def test_exact_relations_are_found_and_kept_in_decoded_rows():
     assert_frame_equal(back, frame, check_exact=False, rtol=1e-12)
 
 
+def test_a_boolean_column_can_be_the_source_of_a_lookup():
+    # A boolean column decodes as its values (not as a category's values and
+    # missing mask); the lookups it determines still decode row by row.
+    rng = np.random.default_rng(0)
+    flag = rng.random(60) < 0.4
+    frame = pd.DataFrame(
+        {
+            "flag": flag,
+            "copy": flag,
+            "word": np.where(flag, "yes", "no"),
+            "x": rng.normal(size=60),
+        }
+    )
+    encoder = TabularEncoder().fit(frame)
+    assert {"flag -> copy", "flag -> word"} <= set(encoder.relations_)
+    out = _noisy_decode(encoder, frame, scale=1.0)
+    assert len(out) == len(frame) and out["copy"].dtype == bool
+    assert (out["copy"] == out["flag"]).all()
+    assert (out["word"] == np.where(out["flag"], "yes", "no")).all()
+    back = encoder.inverse_transform(encoder.transform(frame))
+    assert_frame_equal(back, frame, check_exact=False, rtol=1e-12)
+
+
 def test_declared_relations_are_checked_and_none_finds_nothing():
     frame = _retail()
     declared = TabularEncoder(relations=["sale_price = price - discount"]).fit(frame)
