@@ -321,23 +321,19 @@ default=None
 
 
 def _check_streamable(estimator) -> None:
-    """Refuse samplers that cannot be fitted on streamed rows."""
-    name = type(estimator).__name__
-    hint = (
-        "fit it on skflow.dask.subsample(data, n_rows) instead, with as many "
-        "rows as its batch budget (or memory) allows."
-    )
-    if name != "SlicedWassersteinFlow":
+    """Refuse, before any partition is read, samplers that cannot be fitted on
+    streamed rows."""
+    from ._streaming import SUBSAMPLE_HINT, StreamingFitMixin
+
+    if not isinstance(estimator, StreamingFitMixin):
         raise ValueError(
-            f"fit_partitions streams rows into SlicedWassersteinFlow only; {name} "
-            "is not wired to a row stream (and LipschitzParticleSampler or the "
-            "semi-discrete EntropicOTGenerator hold every row at once): " + hint
+            "fit_partitions streams rows into the minibatch samplers "
+            "(SlicedWassersteinFlow, ProximalMFGFlow, EntropicOTGenerator with "
+            f"the Sinkhorn solver); {type(estimator).__name__} is not one of them "
+            "(LipschitzParticleSampler moves particles fitted to every row at "
+            "once): " + SUBSAMPLE_HINT
         )
-    if estimator.parameterization == "particles":
-        raise ValueError(
-            "SlicedWassersteinFlow(parameterization='particles') moves one set of "
-            "particles fitted to all rows at once; it cannot stream partitions: " + hint
-        )
+    estimator._check_streamable()
 
 
 class _PartitionStream:
@@ -380,7 +376,7 @@ class _PartitionStream:
 
     def batches(self, estimator, first_scaled, batch_size, device, dtype):
         """A callable returning the next ``batch_size`` scaled rows as a tensor
-        on ``device`` (for ``SlicedWassersteinFlow._fit_stream``)."""
+        on ``device`` (for ``skflow._streaming.StreamingFitMixin``)."""
         import torch
 
         from ._torch_utils import to_tensor
@@ -403,22 +399,28 @@ class _PartitionStream:
 
 
 def fit_partitions(estimator, data, *, columns=None, random_state=None):
-    """Fit a SlicedWassersteinFlow on rows streamed partition by partition.
+    """Fit a minibatch sampler on rows streamed partition by partition.
 
-    One ordinary fit of ``max_iter`` JKO steps whose data batches come from
+    One ordinary fit of ``max_iter`` iterations whose data batches come from
     the dataset partition after partition: the first partition visited sets
     the scaling and the Gaussian start (as ``fit`` would on it), and its rows,
-    then the next partition's, and so on, are served ``batch_size`` at a time,
-    each row once (a new pass in a new order if the fit outlasts the data).
-    Only the partition being served and the next one (read meanwhile on the
+    then the next partition's, and so on, are served a batch at a time, each
+    row once (a new pass in a new order if the fit outlasts the data). Only
+    the partition being served and the next one (read meanwhile on the
     cluster) are in memory.
 
     Parameters
     ----------
-    estimator : SlicedWassersteinFlow
-        The sampler to fit (generator or normalizing-flow parameterization), in
-        place. A fit sees ``max_iter * n_inner_steps * batch_size`` rows: a
-        dataset larger than that is read only as far as needed.
+    estimator : SlicedWassersteinFlow, ProximalMFGFlow or EntropicOTGenerator
+        The sampler to fit, in place: a ``SlicedWassersteinFlow`` with the
+        generator or normalizing-flow parameterization, a ``ProximalMFGFlow``,
+        or an ``EntropicOTGenerator`` with ``solver="sinkhorn"`` or
+        ``"auto"`` (which streams with the Sinkhorn solver); none private. A
+        fit sees its batch budget of rows (``SlicedWassersteinFlow``:
+        ``max_iter * n_inner_steps * batch_size``; ``ProximalMFGFlow``:
+        ``max_iter * n_critic_steps * batch_size``; ``EntropicOTGenerator``:
+        ``max_iter * 2 * batch_size``): a dataset larger than that is read
+        only as far as needed.
 
     data : dask.dataframe.DataFrame or str or path-like
         Numeric rows, or the path of a Parquet dataset read with
@@ -436,14 +438,15 @@ default=None
 
     Returns
     -------
-    estimator : SlicedWassersteinFlow
+    estimator : SlicedWassersteinFlow, ProximalMFGFlow or EntropicOTGenerator
         The fitted ``estimator``.
 
     Raises
     ------
     ValueError
-        If ``estimator`` is not a ``SlicedWassersteinFlow`` or uses the
-        particle parameterization: fit those on :func:`subsample`.
+        Before any partition is read, if ``estimator`` holds every row at once
+        (``LipschitzParticleSampler``, the particle parameterization, the
+        semi-discrete solver) or is private: fit those on :func:`subsample`.
 
     See Also
     --------

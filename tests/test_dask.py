@@ -388,18 +388,77 @@ def _quiet_fit_partitions(estimator, data, random_state):
     "estimator, match",
     [
         (SlicedWassersteinFlow(parameterization="particles"), "parameterization"),
-        (ProximalMFGFlow(), "SlicedWassersteinFlow only"),
-        (EntropicOTGenerator(solver="sinkhorn"), "SlicedWassersteinFlow only"),
+        (EntropicOTGenerator(solver="semi-discrete"), "one dual weight per"),
+        (ProximalMFGFlow(privacy=3.0), "private ProximalMFGFlow"),
         (LipschitzParticleSampler(), "every row at once"),
     ],
-    ids=["particles", "proximal", "sinkhorn", "lipschitz"],
+    ids=["particles", "semi-discrete", "private", "lipschitz"],
 )
-def test_fit_partitions_refuses_what_it_cannot_stream(estimator, match):
-    from skflow.dask import fit_partitions
+def test_fit_partitions_refuses_what_it_cannot_stream(estimator, match, monkeypatch):
+    from skflow.dask import _PartitionStream, fit_partitions
 
     frame = dask.dataframe.from_pandas(
         pd.DataFrame({"a": np.arange(60.0), "b": np.arange(60.0) ** 2}), npartitions=2
     )
+    read = []
+    monkeypatch.setattr(_PartitionStream, "read", lambda self: read.append(1))
     with pytest.raises(ValueError, match=match) as error:
         fit_partitions(estimator, frame)
     assert "skflow.dask.subsample" in str(error.value)
+    assert read == []  # refused before any partition was read
+
+
+def _fast_proximal():
+    return ProximalMFGFlow(
+        max_iter=4,
+        n_steps=3,
+        n_critic_steps=2,
+        hidden_layer_sizes=(8,),
+        batch_size=100,
+        device="cpu",
+        random_state=0,
+    )
+
+
+def _fast_sinkhorn():
+    return EntropicOTGenerator(
+        solver="auto",
+        max_iter=5,
+        hidden_layer_sizes=(8,),
+        batch_size=60,
+        device="cpu",
+        random_state=0,
+    )
+
+
+@pytest.mark.parametrize(
+    "make, batches_per_iteration, batch_rows",
+    [(_fast_proximal, 2, 100), (_fast_sinkhorn, 1, 120)],
+    ids=["proximal", "sinkhorn"],
+)
+def test_minibatch_families_fit_from_streamed_partitions(
+    make, batches_per_iteration, batch_rows, tmp_path
+):
+    from skflow.dask import _PartitionStream
+
+    table, frame = _blocks_frame(n_rows=3_000, npartitions=30)  # 100 rows each
+    stream = _PartitionStream(frame.to_delayed(), np.random.default_rng(0), None)
+    estimator = make()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        estimator._fit_stream(stream.read(), stream)
+    # Every data batch of the fit came from the stream, fresh rows each (the
+    # first partition's, then the next ones'), and no more was read than the
+    # batch budget needs: 100-row partitions, read only when a batch is short.
+    budget = estimator.n_iter_ * batches_per_iteration * batch_rows
+    assert stream.n_read == int(np.ceil(budget / 100))
+    assert getattr(estimator, "solver_", "sinkhorn") == "sinkhorn"
+    assert list(estimator.feature_names_in_) == ["a", "b"]
+    rows = estimator.sample(500, random_state=1)
+    assert np.isfinite(rows.to_numpy()).all() and 20 < rows["a"].std() < 500
+    frame.to_parquet(tmp_path / "rows")
+    again = _quiet_fit_partitions(make(), tmp_path / "rows", random_state=0)
+    repeat = _quiet_fit_partitions(make(), tmp_path / "rows", random_state=0)
+    pd.testing.assert_frame_equal(
+        again.sample(20, random_state=1), repeat.sample(20, random_state=1)
+    )

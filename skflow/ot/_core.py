@@ -401,6 +401,7 @@ class _EntropicStep(TrainingStep):
     batch_size: int
     memorization_reference: tuple[torch.Tensor, torch.Tensor] | None
     psi_init: torch.Tensor | None
+    next_batch: Callable[[], torch.Tensor] | None = None
 
     def __post_init__(self):
         self.data = self.data.detach()
@@ -459,7 +460,11 @@ class _EntropicStep(TrainingStep):
             # Surrogate whose x-gradient is the per-row mean of the formula.
             data_term = (x * gradient).sum() / x.shape[0]
         else:
-            batch = minibatch(self.data, x.shape[0], self.streams.batches)
+            batch = (
+                minibatch(self.data, x.shape[0], self.streams.batches)
+                if self.next_batch is None
+                else self.next_batch()
+            )
             data_term = entropic_cost(x, batch, self.reg, self.scale)
             value = data_term.detach()
         loss = data_term
@@ -526,6 +531,7 @@ def entropic_ot_fit(
     check_every: int = 10,
     memorization_reference: tuple[torch.Tensor, torch.Tensor] | None = None,
     psi_init: torch.Tensor | None = None,
+    next_batch: Callable[[], torch.Tensor] | None = None,
     max_recoveries: int = MAX_RECOVERIES,
     callback: Callable[[int, float, float], None] | None = None,
 ) -> EntropicOTResult:
@@ -557,7 +563,10 @@ def entropic_ot_fit(
        minimiser is ``nu`` itself, while the biased cost's (``debias=0``)
        minimiser is a shrunk copy of ``nu``; weights in between shrink less.
        ``"sinkhorn"`` replaces the first term by the minibatch
-       ``OT_eps(g(z), y_batch)`` through POT, debiased the same way.
+       ``OT_eps(g(z), y_batch)`` through POT, debiased the same way. With
+       ``next_batch`` (``"sinkhorn"`` only), ``y_batch`` is its next
+       ``2 * batch_size`` rows, streamed from outside memory, and ``data``
+       only sets the cost scale and the memorisation reference.
 
     Every ``check_every`` iterations the losses are synchronised to the host:
     the callback runs, a non-finite loss stops the loop, and with a
@@ -586,6 +595,7 @@ def entropic_ot_fit(
         batch_size=batch_size,
         memorization_reference=memorization_reference,
         psi_init=psi_init,
+        next_batch=next_batch,
     )
     loop = run_loop(
         step, check_every=check_every, max_recoveries=max_recoveries, callback=callback

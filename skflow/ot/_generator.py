@@ -18,6 +18,7 @@ from .._conditional import latent_conditional_draw
 from .._docstrings import fill_sampler_docstring
 from .._gaussian import gaussian_start
 from .._memorization import memorization_reference
+from .._streaming import SUBSAMPLE_HINT, StreamingFitMixin
 from .._torch_utils import (
     draw_seed,
     make_streams,
@@ -52,7 +53,7 @@ _MEMORIZATION_RATIO = 0.8
 
 
 @fill_sampler_docstring
-class EntropicOTGenerator(BaseSampler):
+class EntropicOTGenerator(StreamingFitMixin, BaseSampler):
     r"""Generator network trained on the entropic optimal transport cost.
 
     A network ``g(z) = A z + b + MLP(z)`` of a Gaussian latent ``z ~ N(0,
@@ -311,7 +312,23 @@ class EntropicOTGenerator(BaseSampler):
             device=data.device,
         )
 
-    def _fit_scaled(self, data: torch.Tensor, rng: np.random.RandomState) -> None:
+    def _stream_batch_rows(self) -> int:
+        # Each generator step compares 2 * batch_size generated rows with as
+        # many data rows.
+        return 2 * int(self.batch_size)
+
+    def _check_streamable(self) -> None:
+        super()._check_streamable()
+        if self.solver == "semi-discrete":
+            raise ValueError(
+                "EntropicOTGenerator(solver='semi-discrete') keeps one dual weight "
+                "per training row and cannot stream them; use solver='sinkhorn' "
+                "(or 'auto', which streams with it), or " + SUBSAMPLE_HINT
+            )
+
+    def _fit_scaled(
+        self, data: torch.Tensor, rng: np.random.RandomState, next_batch=None
+    ) -> None:
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         n_features = data.shape[1]
         latent_dim = n_features if self.latent_dim == "auto" else int(self.latent_dim)
@@ -323,7 +340,10 @@ class EntropicOTGenerator(BaseSampler):
         warm = self._warm_tensors
         psi_init = None
         solver = self.solver
-        if solver == "auto":
+        if next_batch is not None:
+            # Streamed rows: only the minibatch solver reads data in batches.
+            solver = "sinkhorn"
+        elif solver == "auto":
             solver = (
                 "semi-discrete"
                 if data.shape[0] <= AUTO_SEMI_DISCRETE_MAX_ROWS
@@ -360,9 +380,14 @@ class EntropicOTGenerator(BaseSampler):
                 dual_step_size=float(self.dual_step_size),
                 learning_rate=float(self.learning_rate),
                 batch_size=int(self.batch_size),
-                memorization_reference=memorization_reference(
+                # Streamed batches are fresh rows: there is no training set
+                # in memory to copy.
+                memorization_reference=None
+                if next_batch is not None
+                else memorization_reference(
                     data, streams.batches, ratio=_MEMORIZATION_RATIO
                 ),
+                next_batch=next_batch,
                 callback=report,
             )
         self._check_numerics(

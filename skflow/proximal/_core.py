@@ -317,6 +317,7 @@ class _ProximalStep(TrainingStep):
     batch_size: int
     max_iter: int
     private: NoisyGradient | None = None
+    next_batch: Callable[[], torch.Tensor] | None = None
 
     def __post_init__(self):
         like = {"device": self.data.device, "dtype": self.data.dtype}
@@ -386,16 +387,7 @@ class _ProximalStep(TrainingStep):
             )
             objective = critic_objective(
                 critic_forward(self.terminal, critic, CRITIC_ACTIVATION),
-                critic_forward(
-                    minibatch(
-                        self.data,
-                        self.batch_size,
-                        self.streams.batches,
-                        whole_if_smaller=False,
-                    ),
-                    critic,
-                    CRITIC_ACTIVATION,
-                ),
+                critic_forward(self._data_batch(), critic, CRITIC_ACTIVATION),
                 self.divergence,
                 self.alpha,
                 self.shift,
@@ -404,6 +396,15 @@ class _ProximalStep(TrainingStep):
             (-objective).backward()
             self.critic_optimizer.step()
         return objective
+
+    def _data_batch(self) -> torch.Tensor:
+        """A fresh batch of data rows: a resample of ``data``, or the next
+        rows of the stream (``next_batch``) in an out-of-core fit."""
+        if self.next_batch is not None:
+            return self.next_batch()
+        return minibatch(
+            self.data, self.batch_size, self.streams.batches, whole_if_smaller=False
+        )
 
     def _generator_descent(self, trajectory: Trajectory) -> torch.Tensor:
         """One step on ``E[phi(x(T))] + lambda * kinetic``; then the weight average."""
@@ -504,6 +505,7 @@ def proximal_flow(
     batch_size: int = 256,
     max_iter: int = 1000,
     private: NoisyGradient | None = None,
+    next_batch: Callable[[], torch.Tensor] | None = None,
     check_every: int = 25,
     max_recoveries: int = MAX_RECOVERIES,
     callback: Callable[[int, float, float], None] | None = None,
@@ -537,6 +539,10 @@ def proximal_flow(
         loss and terminal divergence are then not recorded (zeros). Pass
         ``max_recoveries=0`` with it: a re-run window would spend the budget
         twice.
+    next_batch : callable or None
+        Returns the next ``batch_size`` data rows (streamed from outside
+        memory); the critic's data batches then come from it and ``data``
+        only sets the device and dtype. Not with ``private``.
     check_every : int
         Host synchronisation period: every ``check_every`` iterations the
         finiteness test and ``callback(iteration, generator_loss,
@@ -569,6 +575,7 @@ def proximal_flow(
         batch_size=batch_size,
         max_iter=max_iter,
         private=private,
+        next_batch=next_batch,
     )
     loop = run_loop(
         step, check_every=check_every, max_recoveries=max_recoveries, callback=callback

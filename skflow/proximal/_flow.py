@@ -21,6 +21,7 @@ from .._dp import NoisyGradient, PrivacyPlan
 from .._gaussian import gaussian_start
 from .._nn import init_critic
 from .._recovery import MAX_RECOVERIES
+from .._streaming import StreamingFitMixin
 from .._torch_utils import (
     draw_seed,
     make_streams,
@@ -49,7 +50,7 @@ _DATA_HISTORY_KEYS = ("critic_loss", "terminal_divergence")
 
 
 @fill_sampler_docstring
-class ProximalMFGFlow(BaseSampler):
+class ProximalMFGFlow(StreamingFitMixin, BaseSampler):
     r"""Generative flow regularised by Wasserstein-1 and Wasserstein-2 proximals.
 
     A continuous-time flow ``dx/dt = v(x, t)`` carries Gaussian noise to the
@@ -359,7 +360,9 @@ class ProximalMFGFlow(BaseSampler):
             device=data.device,
         )
 
-    def _fit_scaled(self, data: torch.Tensor, rng: np.random.RandomState) -> None:
+    def _fit_scaled(
+        self, data: torch.Tensor, rng: np.random.RandomState, next_batch=None
+    ) -> None:
         self._check_parameter_combinations()
         hidden = check_hidden_layer_sizes(self.hidden_layer_sizes)
         device, dtype = data.device, data.dtype
@@ -440,6 +443,7 @@ class ProximalMFGFlow(BaseSampler):
                 batch_size=int(self.batch_size),
                 max_iter=int(self.max_iter),
                 private=private,
+                next_batch=next_batch,
                 # A rolled-back window re-run would spend the budget twice.
                 max_recoveries=MAX_RECOVERIES if private is None else 0,
                 callback=report,

@@ -19,11 +19,11 @@ from .._compat import Interval, StrOptions, _fit_context
 from .._conditional import latent_conditional_draw
 from .._docstrings import fill_sampler_docstring
 from .._gaussian import gaussian_start
+from .._streaming import SUBSAMPLE_HINT, StreamingFitMixin
 from .._torch_utils import (
     draw_seed,
     make_streams,
     to_numpy,
-    to_tensor,
 )
 from .._validation import check_count, check_memory, trace_need, training_bytes
 from .._warnings import warn
@@ -46,7 +46,7 @@ _AUTO_MIN_PARTICLES, _AUTO_MAX_PARTICLES = 1000, 20000
 
 
 @fill_sampler_docstring
-class SlicedWassersteinFlow(BaseSampler):
+class SlicedWassersteinFlow(StreamingFitMixin, BaseSampler):
     r"""JKO gradient flow in sliced-Wasserstein space.
 
     Each step of the Jordan-Kinderlehrer-Otto scheme moves a generative model a
@@ -267,35 +267,14 @@ class SlicedWassersteinFlow(BaseSampler):
             needs_log_prob=kind == "normalizing_flow" and self.entropy_weight > 0,
         )
 
-    @_fit_context(prefer_skip_nested_validation=True)
-    @keeps_state_on_failure
-    def _fit_stream(self, first, stream):
-        """Fit on rows streamed from outside memory (``skflow.dask.fit_partitions``).
-
-        ``first`` (the first block of rows) sets the scaling, the Gaussian
-        start and the columns, as ``fit`` would; every data batch of the
-        ``max_iter * n_inner_steps`` inner steps then comes from
-        ``stream.batches(self, scaled_first, batch_size, device, dtype)``, a
-        callable that returns the next ``batch_size`` scaled rows. A fresh fit
-        (``warm_start`` is not continued).
-        """
-        kind = "generator" if self.parameterization == "auto" else self.parameterization
-        if kind == "particles":
+    def _check_streamable(self) -> None:
+        super()._check_streamable()
+        if self.parameterization == "particles":
             raise ValueError(
                 "SlicedWassersteinFlow(parameterization='particles') moves one set "
                 "of particles fitted to all rows at once and cannot stream them; "
-                "fit it on skflow.dask.subsample(data, n_rows) instead."
+                + SUBSAMPLE_HINT
             )
-        X = self._validate_fit_data(first)
-        scaled = self._fit_scaling(X)
-
-        def fit_step(rng, device, dtype):
-            next_batch = stream.batches(
-                self, scaled, int(self.batch_size), device, dtype
-            )
-            self._fit_scaled(to_tensor(scaled, device, dtype), rng, next_batch)
-
-        return self._fit_on_device(fit_step)
 
     @_fit_context(prefer_skip_nested_validation=True)
     @keeps_state_on_failure
