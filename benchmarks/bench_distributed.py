@@ -20,7 +20,10 @@ fresh ``LocalCluster`` of worker processes with one thread each, on loopback:
    not the bottleneck: peak memory per worker must not grow with ``n``.
 3. **Fit from Parquet.** The Parquet datasets written in step 1 (10^6 and
    10^7 rows) are the training sets of new fits of 100 JKO steps (a batch
-   budget of ``100 * n_inner_steps * batch_size`` = 512,000 rows):
+   budget of ``100 * n_inner_steps * batch_size`` = 512,000 rows; with
+   ``--family proximal``, 200 iterations of ``ProximalMFGFlow``, 307,200
+   rows; with ``--family sinkhorn``, 300 of the Sinkhorn
+   ``EntropicOTGenerator``, 153,600 rows):
    ``skflow.dask.fit_partitions`` streams the partitions into one fit (each
    row once, partition after partition, as far as the budget goes), and
    ``skflow.dask.subsample`` draws a uniform sample of the budget from every
@@ -58,6 +61,25 @@ FIT_PARAMS = {"max_iter": 30, "random_state": 0, "device": "cpu"}
 # JKO steps of the fits of step 3 (SlicedWassersteinFlow's default max_iter).
 FIT_STEPS = 100
 HELD_OUT = 5_000
+# Step 3's family (--family): the sampler, its settings, and the rows one fit
+# sees in n_iter iterations (its batch budget).
+FAMILIES = {
+    "sliced": (
+        "SlicedWassersteinFlow",
+        {"max_iter": FIT_STEPS},
+        lambda e, n_iter: n_iter * e.n_inner_steps * e.batch_size,
+    ),
+    "proximal": (
+        "ProximalMFGFlow",
+        {"max_iter": 200},
+        lambda e, n_iter: n_iter * e.n_critic_steps * e.batch_size,
+    ),
+    "sinkhorn": (
+        "EntropicOTGenerator",
+        {"max_iter": 300, "solver": "sinkhorn"},
+        lambda e, n_iter: n_iter * 2 * e.batch_size,
+    ),
+}
 
 
 def _peak_mib() -> float:
@@ -156,19 +178,23 @@ def digests(path: str) -> list[int]:
     return frame.map_partitions(_digest, meta=("digest", "uint64")).compute().tolist()
 
 
-def fit_child(mode: str, source: str, seed: int, model_path: str) -> dict:
-    """Step 3 in a child: fit from Parquet (``"stream"``: fit_partitions;
-    ``"subsample"``: subsample then fit) or from the truth in memory, with
-    ``FIT_STEPS`` JKO steps in all; score against held-out rows of the truth."""
+def fit_child(
+    mode: str, source: str, seed: int, model_path: str, family: str = "sliced"
+) -> dict:
+    """Step 3 in a child: fit ``family`` from Parquet (``"stream"``:
+    fit_partitions; ``"subsample"``: subsample then fit) or from the truth in
+    memory, with the family's iterations; score against held-out rows of the
+    truth."""
     import joblib
 
-    from skflow import SlicedWassersteinFlow
+    import skflow
     from skflow.metrics import energy_distance
 
     truth = joblib.load(model_path)
-    params = {**FIT_PARAMS, "random_state": seed, "max_iter": FIT_STEPS}
-    estimator = SlicedWassersteinFlow(**params)
-    budget = FIT_STEPS * estimator.n_inner_steps * estimator.batch_size
+    name, settings, rows_seen = FAMILIES[family]
+    params = {**FIT_PARAMS, **settings, "random_state": seed}
+    estimator = getattr(skflow, name)(**params)
+    budget = rows_seen(estimator, estimator.max_iter)
     start = time.perf_counter()
     workers, read = None, 0.0
     with warnings.catch_warnings():
@@ -196,7 +222,7 @@ def fit_child(mode: str, source: str, seed: int, model_path: str) -> dict:
     )
     return {
         "steps": estimator.n_iter_,
-        "rows_seen": estimator.n_iter_ * estimator.n_inner_steps * estimator.batch_size,
+        "rows_seen": rows_seen(estimator, estimator.n_iter_),
         "read_s": read,
         "total_s": time.perf_counter() - start,
         "energy": float(distance),
@@ -229,11 +255,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--skip-fit", action="store_true")
     parser.add_argument("--out", default="/tmp/skflow-bench-distributed")
     parser.add_argument("--keep", action="store_true")
-    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--family",
+        choices=sorted(FAMILIES),
+        default="sliced",
+        help="the sampler of step 3's fits",
+    )
+    parser.add_argument("--child", nargs=5, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        mode, source, seed, model_path = args.child
-        print(json.dumps(fit_child(mode, source, int(seed), model_path)))
+        mode, source, seed, model_path, family = args.child
+        print(json.dumps(fit_child(mode, source, int(seed), model_path, family)))
         return
 
     os.makedirs(args.out, exist_ok=True)
@@ -288,8 +320,9 @@ def main(argv: list[str] | None = None) -> None:
     if written and not args.skip_fit:
         largest = max(n for n, _ in written)
         sources = sorted({written[n, min(args.workers)] for n, _ in written})
+        name, settings, _ = FAMILIES[args.family]
         print(
-            f"\n3. fits of {FIT_STEPS} JKO steps from Parquet (2 workers): "
+            f"\n3. fits of {name}({settings}) from Parquet (2 workers): "
             "streamed (fit_partitions) or subsampled (subsample + fit); and in "
             "memory"
         )
@@ -303,7 +336,7 @@ def main(argv: list[str] | None = None) -> None:
         cases = [(mode, path) for path in sources for mode in ("stream", "subsample")]
         for mode, source in [*cases, ("memory", "-")]:
             for seed in range(args.fit_seeds):
-                cell = _in_child(mode, source, str(seed), model_path)
+                cell = _in_child(mode, source, str(seed), model_path, args.family)
                 label = os.path.basename(source) if source != "-" else "truth"
                 energies.setdefault((label, mode), []).append(cell["energy"])
                 print(
