@@ -18,7 +18,6 @@ import inspect
 import re
 import warnings
 from abc import ABCMeta, abstractmethod
-from collections.abc import Iterator
 from contextlib import contextmanager
 from numbers import Integral, Real
 
@@ -28,6 +27,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
+from . import _progress_bars
 from ._compat import (
     Interval,
     InvalidParameterError,
@@ -41,7 +41,6 @@ from ._threads import resolve_n_threads, torch_threads
 from ._torch_utils import (
     check_random_state,
     draw_seed,
-    iter_chunks,
     make_generator,
     map_tensors,
     resolve_device,
@@ -153,42 +152,6 @@ def pass_input_scale(estimator, shared: bool) -> None:
     """
     if hasattr(type(estimator), "_shared_input_scale"):
         estimator._shared_input_scale = bool(shared)
-
-
-# Seconds after which a fit run with verbose=0 shows its progress bar anyway:
-# no request runs past a minute without a sign of life.
-QUIET_PROGRESS_DELAY = 60.0
-
-
-# Rows a sampler generates at once: bounds the memory of a draw by the chunk.
-SAMPLE_CHUNK_ROWS = 65536
-
-
-def sample_chunks(owner: str, n_rows: int, chunk_rows=None) -> Iterator[slice]:
-    """Slices covering ``range(n_rows)`` in chunks of ``chunk_rows`` (default
-    :data:`SAMPLE_CHUNK_ROWS`), for a draw to make in turn.
-
-    Over more than one chunk, a tqdm bar of the rows drawn appears on stderr
-    once the draw has run for :data:`QUIET_PROGRESS_DELAY` seconds (and is
-    erased at the end): a ``sample`` of many rows from a long flow is never
-    silent. The bar is advanced on the host as the chunks are queued, so it
-    adds no device synchronisation.
-    """
-    chunk_rows = SAMPLE_CHUNK_ROWS if chunk_rows is None else int(chunk_rows)
-    if n_rows <= chunk_rows:
-        yield slice(0, n_rows)
-        return
-    with tqdm(
-        total=n_rows,
-        desc=f"{owner}.sample",
-        unit="row",
-        unit_scale=True,
-        delay=QUIET_PROGRESS_DELAY,
-        leave=False,
-    ) as bar:
-        for rows in iter_chunks(n_rows, chunk_rows):
-            yield rows
-            bar.update(rows.stop - rows.start)
 
 
 def check_n_samples(n_samples) -> int:
@@ -546,16 +509,16 @@ class TorchEstimatorMixin:
 
         With ``verbose`` truthy the bar shows at once and stays; with
         ``verbose=0`` it appears only once the fit has run for
-        :data:`QUIET_PROGRESS_DELAY` seconds, and is erased at the end, so a
-        quiet fit prints nothing unless it runs long enough for the user to
-        wonder whether it hangs. The callback takes ``(n_iter, *values)``, as
-        :func:`skflow._loop.run_loop` calls it, and shows the values under
-        ``names``.
+        :data:`skflow._progress_bars.QUIET_PROGRESS_DELAY` seconds, and is
+        erased at the end, so a quiet fit prints nothing unless it runs long
+        enough for the user to wonder whether it hangs. The callback takes
+        ``(n_iter, *values)``, as :func:`skflow._loop.run_loop` calls it, and
+        shows the values under ``names``.
         """
         with tqdm(
             total=total,
             desc=type(self).__name__,
-            delay=0 if self.verbose else QUIET_PROGRESS_DELAY,
+            delay=0 if self.verbose else _progress_bars.QUIET_PROGRESS_DELAY,
             leave=bool(self.verbose),
         ) as bar:
 

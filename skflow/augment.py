@@ -39,6 +39,7 @@ from ._frames import (
     column_kind,
     float_range_message,
 )
+from ._progress_bars import quiet_progress
 from ._torch_utils import check_random_state, draw_seed
 from .exceptions import NumericalInstabilityError
 from .privacy import refuse_private
@@ -431,7 +432,8 @@ class ClassConditionalSampler(BaseEstimator):
         left unfitted, the model kept with a warning when it was the last.
         """
         fitted = []
-        for estimator, subset, label, n_rows in tasks:
+        progress = quiet_progress(tasks, desc=f"{type(self).__name__}.fit")
+        for estimator, subset, label, n_rows in progress:
             with fit_interrupted_warnings() as held:
                 fitted.append(_fit_one(estimator, subset, label, n_rows))
             if not held:

@@ -30,11 +30,9 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.mixture import GaussianMixture
 from sklearn.model_selection import ParameterGrid, ShuffleSplit, StratifiedShuffleSplit
 from sklearn.utils.validation import check_is_fitted
-from tqdm.auto import tqdm
 
 from ._base import (
     N_JOBS_CONSTRAINT,
-    QUIET_PROGRESS_DELAY,
     BaseSampler,
     fit_interrupted_warnings,
     keeps_state_on_failure,
@@ -44,6 +42,7 @@ from ._compat import Interval, StrOptions, _fit_context
 from ._conditional import gaussian_mixture_conditional
 from ._docstrings import fill_sampler_docstring
 from ._frames import is_dataframe
+from ._progress_bars import quiet_progress
 from ._torch_utils import check_random_state, draw_seed, to_tensor
 from .privacy import DifferentialPrivacy, refuse_private
 
@@ -656,12 +655,8 @@ class AutoSampler(BaseEstimator):
         splits = self._splits(rows, y, scorer, rng)
         # verbose=1 prints a line per fit; a quiet race shows a bar of its
         # fits once it has run for a minute, erased at the end.
-        with tqdm(
-            desc="AutoSampler race",
-            unit="fit",
-            delay=QUIET_PROGRESS_DELAY,
-            leave=False,
-            disable=bool(self.verbose),
+        with quiet_progress(
+            desc="AutoSampler race", unit="fit", disable=bool(self.verbose)
         ) as progress:
             results, status, alive = self._race(
                 entrants, splits, rows, y, scorer, start, progress

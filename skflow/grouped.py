@@ -26,6 +26,7 @@ from ._base import (
     warn_fit_interrupted,
 )
 from ._compat import HasMethods, Interval, StrOptions, _fit_context, validate_data
+from ._progress_bars import quiet_progress
 from ._torch_utils import check_random_state, draw_seed
 from ._warnings import warn
 from .augment import (
@@ -700,7 +701,7 @@ class GroupedSampler(BaseEstimator):
         left unfitted, the model kept with a warning when it was the last.
         """
         fitted = []
-        for task in tasks:
+        for task in quiet_progress(tasks, desc=f"{type(self).__name__}.fit"):
             with fit_interrupted_warnings() as held:
                 fitted.append(_fit_one(*task, unit="group", remedy=_GROUP_REMEDY))
             if not held:

@@ -69,6 +69,19 @@ def test_largest_remainder_counts_sum_and_quota(n_samples):
     assert np.all(np.abs(counts - quota) < 1)
 
 
+def test_a_long_fit_over_classes_shows_its_progress(three_classes, capsys, monkeypatch):
+    import skflow._progress_bars
+
+    X, y, _ = three_classes
+    mixture = GaussianMixture(n_components=1, random_state=0)
+    ClassConditionalSampler(mixture, random_state=0).fit(X, y)
+    assert capsys.readouterr() == ("", "")
+    monkeypatch.setattr(skflow._progress_bars, "QUIET_PROGRESS_DELAY", 0.0)
+    ClassConditionalSampler(mixture, random_state=0).fit(X, y)
+    out, err = capsys.readouterr()
+    assert out == "" and "ClassConditionalSampler.fit" in err
+
+
 def test_largest_remainder_counts_exact_when_divisible():
     assert largest_remainder_counts(16, np.array([40, 25, 15])).tolist() == [8, 5, 3]
     # Remainders 0.5 / 0.5: the tie goes to the earlier class.

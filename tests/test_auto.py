@@ -179,11 +179,11 @@ def test_ctrl_c_in_a_candidate_stops_the_whole_race(blobs, monkeypatch):
 def test_a_long_quiet_race_shows_its_progress(blobs, capsys, monkeypatch):
     # verbose=0: nothing, unless the race outlasts the quiet delay (a minute,
     # zero here): then a bar counting its fits.
-    import skflow.auto
+    import skflow._progress_bars
 
     AutoSampler(candidates=_mixtures(), cv=2, random_state=0).fit(blobs)
     assert capsys.readouterr() == ("", "")
-    monkeypatch.setattr(skflow.auto, "QUIET_PROGRESS_DELAY", 0.0)
+    monkeypatch.setattr(skflow._progress_bars, "QUIET_PROGRESS_DELAY", 0.0)
     AutoSampler(candidates=_mixtures(), cv=2, random_state=0).fit(blobs)
     out, err = capsys.readouterr()
     assert out == "" and "AutoSampler race" in err and "fit" in err

@@ -122,11 +122,11 @@ def test_a_long_quiet_fit_shows_its_progress(
     # verbose=0 prints nothing, unless the fit outlasts the quiet delay (a
     # minute): then its bar appears, so a long fit is never silent. The delay
     # is set to zero here to stand for a fit that long.
-    import skflow._base
+    import skflow._progress_bars
 
     clone(estimator).set_params(verbose=0).fit(blobs_data)
     assert capsys.readouterr() == ("", "")
-    monkeypatch.setattr(skflow._base, "QUIET_PROGRESS_DELAY", 0.0)
+    monkeypatch.setattr(skflow._progress_bars, "QUIET_PROGRESS_DELAY", 0.0)
     clone(estimator).set_params(verbose=0).fit(blobs_data)
     out, err = capsys.readouterr()
     if type(estimator).__name__ == "GaussianMixtureSampler":
@@ -140,16 +140,16 @@ def test_a_long_quiet_fit_shows_its_progress(
 def test_a_long_draw_shows_its_progress(estimator, blobs_data, capsys, monkeypatch):
     # sample draws in chunks; past the quiet delay (a minute, zero here) a bar
     # of the rows drawn appears. Chunks of 16 rows stand for a huge request.
-    import skflow._base
+    import skflow._progress_bars
 
     sampler = clone(estimator).fit(blobs_data)
     capsys.readouterr()
     # Past the fitted particles, where there are any: new rows move.
     n_rows = 50 + getattr(sampler, "n_particles_", 0)
-    monkeypatch.setattr(skflow._base, "SAMPLE_CHUNK_ROWS", 16)
+    monkeypatch.setattr(skflow._progress_bars, "SAMPLE_CHUNK_ROWS", 16)
     expected = sampler.sample(n_rows, random_state=0)
     assert capsys.readouterr() == ("", "")
-    monkeypatch.setattr(skflow._base, "QUIET_PROGRESS_DELAY", 0.0)
+    monkeypatch.setattr(skflow._progress_bars, "QUIET_PROGRESS_DELAY", 0.0)
     rows = sampler.sample(n_rows, random_state=0)
     out, err = capsys.readouterr()
     assert rows.shape == (n_rows, blobs_data.shape[1]) and np.isfinite(rows).all()
@@ -169,7 +169,7 @@ def test_chunks_do_not_change_the_particle_flow(blobs_data):
     # New particles move along the recorded flow row by row, so moving them a
     # chunk at a time gives the same rows as moving them together.
     from skflow import LipschitzParticleSampler
-    from skflow._base import sample_chunks
+    from skflow._progress_bars import sample_chunks
     from skflow._torch_utils import make_generator
     from skflow.particles._core import ParticleModel, draw
 

@@ -96,6 +96,19 @@ def test_each_group_gets_its_own_model(shops):
     assert abs(west["sales"].mean() - 20.0) < 0.2
 
 
+def test_a_long_fit_over_groups_shows_its_progress(shops, capsys, monkeypatch):
+    # One model per group, fitted in turn: nothing printed, unless the fit
+    # outlasts the quiet delay (a minute, zero here); then a bar of the groups.
+    import skflow._progress_bars
+
+    GroupedSampler(_gm(), by="region", random_state=0).fit(shops)
+    assert capsys.readouterr() == ("", "")
+    monkeypatch.setattr(skflow._progress_bars, "QUIET_PROGRESS_DELAY", 0.0)
+    GroupedSampler(_gm(), by="region", random_state=0).fit(shops)
+    out, err = capsys.readouterr()
+    assert out == "" and "GroupedSampler.fit" in err
+
+
 def test_columns_dtypes_and_proportions(shops):
     model = GroupedSampler(_gm(), by=["region", "year"], random_state=0).fit(shops)
     rows = model.sample(100, random_state=0)

@@ -11,13 +11,13 @@ from .._base import (
     LEARNING_RATE_CONSTRAINT,
     BaseSampler,
     check_hidden_layer_sizes,
-    sample_chunks,
 )
 from .._compat import Interval, StrOptions
 from .._conditional import latent_conditional_draw
 from .._docstrings import fill_sampler_docstring
 from .._gaussian import gaussian_start
 from .._memorization import memorization_reference
+from .._progress_bars import sample_chunks
 from .._streaming import SUBSAMPLE_HINT, StreamingFitMixin
 from .._torch_utils import (
     draw_seed,

@@ -12,7 +12,6 @@ from .._base import (
     LEARNING_RATE_CONSTRAINT,
     BaseSampler,
     check_hidden_layer_sizes,
-    sample_chunks,
 )
 from .._compat import Interval, StrOptions
 from .._docstrings import fill_sampler_docstring
@@ -20,6 +19,7 @@ from .._dp import NoisyGradient, PrivacyPlan
 from .._gaussian import draw_gaussian, gaussian_start
 from .._memorization import memorization_reference
 from .._nn import ACTIVATIONS, init_critic, unflatten_critic
+from .._progress_bars import sample_chunks
 from .._recovery import MAX_RECOVERIES
 from .._torch_utils import draw_seed, make_streams, to_numpy, to_tensor
 from .._validation import check_memory, network_bytes, training_bytes

@@ -12,7 +12,6 @@ from .._base import (
     LEARNING_RATE_CONSTRAINT,
     BaseSampler,
     check_hidden_layer_sizes,
-    sample_chunks,
 )
 from .._compat import Hidden, Interval, StrOptions
 from .._conditional import latent_conditional_draw
@@ -20,6 +19,7 @@ from .._docstrings import fill_sampler_docstring
 from .._dp import NoisyGradient, PrivacyPlan
 from .._gaussian import gaussian_start
 from .._nn import init_critic
+from .._progress_bars import sample_chunks
 from .._recovery import MAX_RECOVERIES
 from .._streaming import StreamingFitMixin
 from .._torch_utils import (

@@ -13,12 +13,12 @@ from .._base import (
     BaseSampler,
     check_hidden_layer_sizes,
     keeps_state_on_failure,
-    sample_chunks,
 )
 from .._compat import Interval, StrOptions, _fit_context
 from .._conditional import latent_conditional_draw
 from .._docstrings import fill_sampler_docstring
 from .._gaussian import gaussian_start
+from .._progress_bars import sample_chunks
 from .._streaming import SUBSAMPLE_HINT, StreamingFitMixin
 from .._torch_utils import (
     draw_seed,
