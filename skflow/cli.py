@@ -1069,10 +1069,21 @@ def run_fit_sample(args) -> int:
             "release."
         )
     n_samples = len(frame) if args.n_samples is None else args.n_samples
-    if _is_parquet(args.output):
-        return _fit_sample_to_parquet(
-            model, (cls, sampler), n_samples, table, (train, test), start, log, args
-        )
+    if args.output != "-":
+        # More rows than one partition (about 64 MiB), or any Parquet output:
+        # drawn and written partition by partition, memory bounded by one.
+        partitioned = _output_partitions(model, n_samples, list(table.columns), args)
+        if _is_parquet(args.output) or partitioned[0] > 1:
+            return _fit_sample_in_partitions(
+                model,
+                (cls, sampler),
+                partitioned,
+                table,
+                (train, test),
+                start,
+                log,
+                args,
+            )
     synthetic, features = _draw(model, n_samples, list(table.columns), args)
     seconds = time.perf_counter() - start
     written = _as_written(synthetic, date_formats)
@@ -1099,7 +1110,7 @@ def run_fit_sample(args) -> int:
     return 0
 
 
-def _parquet_partitions(model, n_samples: int, columns: list, args):
+def _output_partitions(model, n_samples: int, columns: list, args):
     """The synthetic rows in partitions: ``(n_partitions, iterator)``.
 
     The partitions of :func:`skflow.dask.sample_dataframe` for the same model,
@@ -1134,32 +1145,38 @@ def _parquet_partitions(model, n_samples: int, columns: list, args):
     return npartitions, partitions()
 
 
-def _fit_sample_to_parquet(model, method, n_samples, table, split, start, log, args):
-    """The Parquet end of fit-sample: rows drawn and written partition by
-    partition, with a progress bar.
+def _fit_sample_in_partitions(
+    model, method, partitioned, table, split, start, log, args
+):
+    """The end of fit-sample for a Parquet output or many rows: rows drawn and
+    written partition by partition, with a progress bar.
 
-    The copies check runs on every partition as it is written (the share of
-    rows equal to an input row, over all rows) and the quality summary on the
-    first rows (as many as the input has), both before the file is moved into
-    place: a file that fails the check, or a run interrupted, leaves nothing.
-    ``method`` is ``(sampler class, fitted sampler)``, ``split`` the rows
-    ``(train, test)`` of the fit and of the summary (``test`` may be None).
+    ``partitioned`` is :func:`_output_partitions`' ``(n_partitions,
+    iterator)``. A ``.parquet`` output gets one row group per partition; a
+    CSV output the partitions one after the other (the input's delimiter and
+    date formats, one header). The copies check runs on every partition as it
+    is written (the share of rows equal to an input row, over all rows) and
+    the quality summary on the first rows (as many as the input has), both
+    before the file is moved into place: a file that fails the check, or a
+    run interrupted, leaves nothing. ``method`` is ``(sampler class, fitted
+    sampler)``, ``split`` the rows ``(train, test)`` of the fit and of the
+    summary (``test`` may be None).
     """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
     from tqdm.auto import tqdm
 
     from .auto import AutoSampler
 
     train, test = split
     date_formats = dict(table.attrs.get("date_formats", {}))
-    columns = list(table.columns)
     real_hashes = _row_hashes(_as_written(table, date_formats))
-    npartitions, partitions = _parquet_partitions(model, n_samples, columns, args)
+    npartitions, partitions = partitioned
+    n_samples = args.n_samples if args.n_samples is not None else len(table)
+    parquet = _is_parquet(args.output)
+    sep = table.attrs.get("sep", ",")
     counted = {"copies": 0, "first": None}
 
     def write_rows(path) -> None:
-        writer = None
+        append = _parquet_appender(path) if parquet else _csv_appender(path, sep)
         bar = tqdm(
             total=n_samples,
             unit="rows",
@@ -1171,17 +1188,14 @@ def _fit_sample_to_parquet(model, method, n_samples, table, split, start, log, a
             for part in partitions:
                 if counted["first"] is None:
                     counted["first"] = part.iloc[: len(table)]
-                hashes = _row_hashes(_as_written(part, date_formats))
+                written = _as_written(part, date_formats)
+                hashes = _row_hashes(written)
                 counted["copies"] += int(np.isin(hashes, real_hashes).sum())
-                chunk = pa.Table.from_pandas(part, preserve_index=False)
-                if writer is None:
-                    writer = pq.ParquetWriter(path, chunk.schema)
-                writer.write_table(chunk)
+                append(part if parquet else written)
                 bar.update(len(part))
         finally:
             bar.close()
-            if writer is not None:
-                writer.close()
+            append(None)
         share = counted["copies"] / n_samples
         counted["line"] = _check_copies(share, n_samples, args.allow_copies)
         if test is not None:
@@ -1198,7 +1212,7 @@ def _fit_sample_to_parquet(model, method, n_samples, table, split, start, log, a
     seconds = time.perf_counter() - start
     log(
         f"Wrote {n_samples} synthetic rows to {args.output} ({npartitions} "
-        f"partition(s) of Parquet) in {seconds:.1f} s."
+        f"partition(s) of {'Parquet' if parquet else 'CSV'}) in {seconds:.1f} s."
     )
     log(counted["line"])
     if test is not None:
@@ -1213,6 +1227,44 @@ def _fit_sample_to_parquet(model, method, n_samples, table, split, start, log, a
             "you trust)."
         )
     return 0
+
+
+def _parquet_appender(path):
+    """``append(frame)`` writes one row group to a Parquet file at ``path``;
+    ``append(None)`` closes it."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    state = {"writer": None}
+
+    def append(frame) -> None:
+        writer = state["writer"]
+        if frame is None:
+            if writer is not None:
+                writer.close()
+            return
+        chunk = pa.Table.from_pandas(frame, preserve_index=False)
+        if writer is None:
+            writer = state["writer"] = pq.ParquetWriter(path, chunk.schema)
+        writer.write_table(chunk)
+
+    return append
+
+
+def _csv_appender(path, sep: str):
+    """``append(frame)`` writes rows to a CSV file at ``path`` (the header
+    with the first); ``append(None)`` closes it."""
+    handle = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
+    state = {"header": True}
+
+    def append(frame) -> None:
+        if frame is None:
+            handle.close()
+            return
+        frame.to_csv(handle, sep=sep, index=False, header=state["header"])
+        state["header"] = False
+
+    return append
 
 
 def _epsilon_type(text: str) -> float:

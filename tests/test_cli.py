@@ -633,6 +633,33 @@ def test_fit_sample_writes_parquet_in_partitions(mixed_csv, tmp_path, monkeypatc
     pd.testing.assert_frame_equal(written, expected.reset_index(drop=True))
 
 
+def test_many_csv_rows_are_written_partition_by_partition(
+    mixed_csv, tmp_path, monkeypatch, capsys
+):
+    # More rows than one partition (about 64 MiB; 4 KiB here) go to a CSV
+    # file partition by partition, memory bounded by one: the same rows as the
+    # Parquet output for the same seed, under one header.
+    pytest.importorskip("pyarrow")
+    import skflow._partitions
+
+    monkeypatch.setattr(skflow._partitions, "PARTITION_BYTES", 4096)
+    path, frame = mixed_csv
+    rows = {}
+    for name in ("rows.csv", "rows.parquet"):
+        out = tmp_path / name
+        args = ["fit-sample", str(path), "-o", str(out), "-n", "2000", "--seed", "3"]
+        assert main([*args, "--target", "label", *FAST]) == 0
+        rows[name] = pd.read_csv(out) if name.endswith("csv") else pd.read_parquet(out)
+    log = capsys.readouterr().out
+    assert "partition(s) of CSV" in log and "partition(s) of Parquet" in log
+    written = rows["rows.csv"]
+    assert list(written.columns) == list(frame.columns) and len(written) == 2000
+    assert (tmp_path / "rows.csv").read_text().count("height,visits") == 1
+    pd.testing.assert_frame_equal(
+        written, rows["rows.parquet"], check_dtype=False, atol=1e-9
+    )
+
+
 def test_parquet_rows_that_copy_the_input_are_not_written(tmp_path, capsys):
     pytest.importorskip("pyarrow")
     text = "a;b\n" + "".join(f"{i % 4};{'xy'[i % 2]}\n" for i in range(40))
