@@ -34,8 +34,9 @@ import numpy as np
 from sklearn.base import BaseEstimator
 
 from ._compat import Interval, StrOptions, validate_parameter_constraints
+from ._private_domains import private_domains
 
-__all__ = ["PRIVATE_FAMILIES", "DifferentialPrivacy"]
+__all__ = ["PRIVATE_FAMILIES", "DifferentialPrivacy", "private_domains"]
 
 # The samplers whose data enter only through per-row minibatch gradients.
 PRIVATE_FAMILIES = ("LipschitzParticleSampler", "ProximalMFGFlow")
