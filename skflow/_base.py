@@ -154,6 +154,12 @@ def pass_input_scale(estimator, shared: bool) -> None:
         estimator._shared_input_scale = bool(shared)
 
 
+# The most inner steps (critic, dual or JKO steps) one iteration may take: the
+# loop reports progress and checks Ctrl-C between iterations, so an iteration
+# must stay short; more work belongs in max_iter.
+MAX_INNER_STEPS = 10_000
+
+
 def check_n_samples(n_samples) -> int:
     """Validate the number of rows asked of ``sample`` (see :func:`check_count`)."""
     return check_count(n_samples, "n_samples", remedy="pass e.g. n_samples=100.")

@@ -20,9 +20,9 @@ warm_start : bool, default=False
         (below 1e6 multiply-adds), otherwise the available CPUs that no other
         process keeps busy at the start of the call, so a busy machine is not
         oversubscribed. ``-1`` uses every available CPU, ``-2`` all but one;
-        a positive int that many. The caller's torch setting is restored after
-        each call. See "Performance" in the user guide for what the thread
-        count may change in the rows.
+        a positive int that many, at most the available CPUs. The caller's
+        torch setting is restored after each call. See "Performance" in the
+        user guide for what the thread count may change in the rows.
 
     dtype : {"float32", "float64"}, default="float32"
         Floating-point precision of the torch computation. Samples are always

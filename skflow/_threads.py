@@ -111,8 +111,10 @@ def resolve_n_threads(n_jobs: int | None, work: float) -> int:
         :data:`PARALLEL_WORK`; above it, the available CPUs
         (:func:`available_cpus`) that no other process keeps busy
         (:func:`busy_cpus_elsewhere`), at least one. A positive int: that many
-        threads. A negative int counts back from the available CPUs,
-        scikit-learn's way: -1 is all of them, -2 all but one.
+        threads, at most the available CPUs (more only contend for them, and
+        ``n_jobs=10**12`` would overflow torch's setting). A negative int
+        counts back from the available CPUs, scikit-learn's way: -1 is all of
+        them, -2 all but one.
     work : float
         Multiply-adds of one batch of the call (rows x widest layer squared).
     """
@@ -123,7 +125,7 @@ def resolve_n_threads(n_jobs: int | None, work: float) -> int:
         return max(1, cpus - busy_cpus_elsewhere())
     if n_jobs < 0:
         return max(1, cpus + 1 + n_jobs)
-    return n_jobs
+    return min(int(n_jobs), cpus)
 
 
 # Calls in flight across Python threads, and the setting to restore when the

@@ -50,7 +50,10 @@ def test_policy_rules(monkeypatch):
     assert resolve_n_threads(-1, 0) == cpus
     assert resolve_n_threads(-2, 0) == max(1, cpus - 1)
     assert resolve_n_threads(-(10**6), 0) == 1
-    assert resolve_n_threads(3, 0) == 3
+    assert resolve_n_threads(1, 0) == 1
+    # More threads than CPUs only contend; a huge count must not overflow.
+    assert resolve_n_threads(cpus + 1, 0) == cpus
+    assert resolve_n_threads(10**12, 0) == cpus
 
 
 def test_environment_caps_the_policy(monkeypatch):

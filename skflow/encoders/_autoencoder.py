@@ -117,8 +117,9 @@ class AutoencoderTransformer(
         ``inverse_transform``. None applies skflow's thread policy: one thread
         for tiny batches (below 1e6 multiply-adds), otherwise the available
         CPUs that no other process keeps busy at the start of the call; ``-1``
-        every available CPU, ``-2`` all but one; a positive int that many. The
-        caller's torch setting is restored after each call.
+        every available CPU, ``-2`` all but one; a positive int that many, at
+        most the available CPUs. The caller's torch setting is restored after
+        each call.
 
     dtype : {"float32", "float64"}, default="float32"
         Precision of the torch computation; outputs are float64 arrays.

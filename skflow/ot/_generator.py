@@ -9,6 +9,7 @@ import torch
 
 from .._base import (
     LEARNING_RATE_CONSTRAINT,
+    MAX_INNER_STEPS,
     BaseSampler,
     check_hidden_layer_sizes,
 )
@@ -112,7 +113,7 @@ class EntropicOTGenerator(StreamingFitMixin, BaseSampler):
     n_dual_steps : int, default=10
         Stochastic ascent steps on ``psi`` per generator step
         (``"semi-discrete"`` only); the first generator step is preceded by ten
-        times as many.
+        times as many. At most 10,000.
 
     dual_step_size : float, default=0.5
         Step of the diagonally preconditioned dual ascent, as a fraction of the
@@ -237,7 +238,7 @@ class EntropicOTGenerator(StreamingFitMixin, BaseSampler):
         ],
         "hidden_layer_sizes": [tuple, list],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "n_dual_steps": [Interval(Integral, 1, None, closed="left")],
+        "n_dual_steps": [Interval(Integral, 1, MAX_INNER_STEPS, closed="both")],
         "dual_step_size": [Interval(Real, 0.0, None, closed="neither")],
         "learning_rate": LEARNING_RATE_CONSTRAINT,
         "batch_size": [Interval(Integral, 2, None, closed="left")],

@@ -10,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._base import (
     LEARNING_RATE_CONSTRAINT,
+    MAX_INNER_STEPS,
     BaseSampler,
     check_hidden_layer_sizes,
 )
@@ -78,7 +79,9 @@ class LipschitzParticleSampler(BaseSampler):
         Maximum number of transport steps.
 
     n_critic_steps : int, default=5
-        Adam ascent steps on the critic per transport step, warm-started.
+        Adam ascent steps on the critic per transport step, warm-started;
+        at most 10,000 (an iteration must stay short: more work belongs in
+        ``max_iter``).
 
     hidden_layer_sizes : tuple of int, default=(64, 64)
         Widths of the critic's hidden layers.
@@ -225,7 +228,7 @@ class LipschitzParticleSampler(BaseSampler):
         ],
         "step_size": [Interval(Real, 0.0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "n_critic_steps": [Interval(Integral, 1, None, closed="left")],
+        "n_critic_steps": [Interval(Integral, 1, MAX_INNER_STEPS, closed="both")],
         "hidden_layer_sizes": [tuple, list],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "learning_rate": LEARNING_RATE_CONSTRAINT,

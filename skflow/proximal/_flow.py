@@ -10,6 +10,7 @@ import torch
 from .._base import (
     DEPRECATED,
     LEARNING_RATE_CONSTRAINT,
+    MAX_INNER_STEPS,
     BaseSampler,
     check_hidden_layer_sizes,
 )
@@ -105,7 +106,7 @@ class ProximalMFGFlow(StreamingFitMixin, BaseSampler):
         Order of the alpha-divergence (> 1); ignored for ``"kl"``.
 
     n_critic_steps : int, default=3
-        Critic ascent steps per generator step.
+        Critic ascent steps per generator step; at most 10,000.
 
     learning_rate : float, default=2e-3
         Adam learning rate of the generator, in (0, 10].
@@ -238,7 +239,7 @@ class ProximalMFGFlow(StreamingFitMixin, BaseSampler):
         "kinetic_weight": [Interval(Real, 0.0, None, closed="left")],
         "divergence": [StrOptions({"kl", "alpha"})],
         "alpha": [Interval(Real, 1.0, None, closed="neither")],
-        "n_critic_steps": [Interval(Integral, 1, None, closed="left")],
+        "n_critic_steps": [Interval(Integral, 1, MAX_INNER_STEPS, closed="both")],
         "learning_rate": LEARNING_RATE_CONSTRAINT,
         "critic_learning_rate": LEARNING_RATE_CONSTRAINT,
         "hidden_layer_sizes": [tuple, list],

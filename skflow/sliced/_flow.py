@@ -10,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from .._base import (
     LEARNING_RATE_CONSTRAINT,
+    MAX_INNER_STEPS,
     BaseSampler,
     check_hidden_layer_sizes,
     keeps_state_on_failure,
@@ -76,7 +77,8 @@ class SlicedWassersteinFlow(StreamingFitMixin, BaseSampler):
         Number of JKO steps.
 
     n_inner_steps : int, default=10
-        Adam steps that solve each JKO step, warm-started from the last one.
+        Adam steps that solve each JKO step, warm-started from the last one;
+        at most 10,000.
 
     learning_rate : float, default=5e-3
         Adam learning rate of the inner solver, in (0, 10].
@@ -182,7 +184,7 @@ class SlicedWassersteinFlow(StreamingFitMixin, BaseSampler):
         "parameterization": [StrOptions(set(PARAMETERIZATIONS))],
         "step_size": [Interval(Real, 0.0, None, closed="neither")],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
-        "n_inner_steps": [Interval(Integral, 1, None, closed="left")],
+        "n_inner_steps": [Interval(Integral, 1, MAX_INNER_STEPS, closed="both")],
         "learning_rate": LEARNING_RATE_CONSTRAINT,
         "n_projections": [Interval(Integral, 1, None, closed="left")],
         "hidden_layer_sizes": [tuple, list],
