@@ -836,22 +836,14 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
         return self._validate_array(X, reset=False, ensure_min_samples=1)
 
     def _validate_array(self, X, *, reset, ensure_min_samples):
-        try:
-            return validate_data(
-                self,
-                X,
-                reset=reset,
-                dtype=np.float64,
-                ensure_min_samples=ensure_min_samples,
-            )
-        except (TypeError, ValueError) as exc:
-            if "convert" in str(exc) or "argument must be" in str(exc):
-                raise type(exc)(
-                    f"{exc}. skflow samplers model numeric features: encode "
-                    "non-numeric columns with a TabularEncoder in front of the "
-                    "sampler, make_generative_pipeline(TabularEncoder(), sampler)."
-                ) from exc
-            raise
+        # skflow's validate_data: sklearn's checks, with the remedies.
+        return validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=np.float64,
+            ensure_min_samples=ensure_min_samples,
+        )
 
     def _fit_scaling(self, X: np.ndarray) -> np.ndarray:
         """Standardise the columns of ``X``; remember constant columns.

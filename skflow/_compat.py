@@ -88,13 +88,66 @@ def _overflow_message(exc: OverflowError, input_name: str) -> str:
     )
 
 
+# scikit-learn's input errors that name the problem but not the remedy, by a
+# fragment of their message, and the remedy skflow adds.
+_ENCODE = (
+    "skflow's estimators read numbers: encode dates, durations, text and "
+    "categories with a TabularEncoder in front, make_generative_pipeline("
+    "TabularEncoder(), sampler)."
+)
+_INPUT_REMEDIES = (
+    (
+        "contains NaN",
+        "Drop or impute the missing cells (skflow.impute.GenerativeImputer "
+        "draws them from a model), or put a TabularEncoder in front, which "
+        "models missing values: make_generative_pipeline(TabularEncoder(), "
+        "sampler).",
+    ),
+    (
+        "contains infinity",
+        "Replace the infinite cells: clip them to finite values, or set them "
+        "to NaN and impute or encode them.",
+    ),
+    ("dim <= 2 is required", "Pass a 2-D table of rows and columns."),
+    ("is required", "Pass more rows (or columns), as the message says."),
+    (
+        "Complex data not supported",
+        "Pass real numbers, e.g. the real and imaginary parts as two columns.",
+    ),
+    (
+        "inhomogeneous",
+        "Every row must have as many cells: pass a 2-D array or a DataFrame.",
+    ),
+    ("could not be promoted", _ENCODE),
+    ("could not convert", _ENCODE),
+    ("argument must be", _ENCODE),
+)
+
+
+def _in_our_words(exc: Exception) -> Exception | None:
+    """``exc`` with skflow's remedy appended, or None where none applies (the
+    message already has one, or is not about the input)."""
+    if isinstance(exc, InvalidParameterError):
+        return None
+    text = str(exc)
+    if "TabularEncoder" in text or "Reshape your data" in text:
+        return None
+    for fragment, remedy in _INPUT_REMEDIES:
+        if fragment in text:
+            kind = ValueError if isinstance(exc, ValueError) else TypeError
+            return kind(f"{text.rstrip()} {remedy}")
+    return None
+
+
 def validate_data(estimator, X="no_validation", y="no_validation", **kwargs):
-    """scikit-learn's ``validate_data``, with skflow's words for two failures.
+    """scikit-learn's ``validate_data``, in skflow's words where it has none.
 
     Duplicated DataFrame column names and integers too large for a float64
     (Python ints beyond 1.8e308 in an object array) raise ``ValueError``
     naming the problem and the remedy, instead of narwhals' ``DuplicateError``
-    and sklearn's bare ``OverflowError``.
+    and sklearn's bare ``OverflowError``; sklearn's messages about NaN,
+    infinity, too few rows, the number of dimensions, complex numbers, ragged
+    rows and non-numeric columns get the remedy appended.
     """
     if not isinstance(X, str):
         check_unique_columns(X, "X")
@@ -103,6 +156,11 @@ def validate_data(estimator, X="no_validation", y="no_validation", **kwargs):
     except OverflowError as exc:
         name = "X" if isinstance(y, str) else "X or y"
         raise ValueError(_overflow_message(exc, name)) from exc
+    except (TypeError, ValueError) as exc:
+        explained = _in_our_words(exc)
+        if explained is None:
+            raise
+        raise explained from exc
 
 
 def check_array(array, *args, input_name: str = "", **kwargs):
@@ -113,6 +171,11 @@ def check_array(array, *args, input_name: str = "", **kwargs):
         return _sklearn_check_array(array, *args, input_name=input_name, **kwargs)
     except OverflowError as exc:
         raise ValueError(_overflow_message(exc, name)) from exc
+    except (TypeError, ValueError) as exc:
+        explained = _in_our_words(exc)
+        if explained is None:
+            raise
+        raise explained from exc
 
 
 __all__ = [

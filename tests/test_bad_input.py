@@ -642,3 +642,60 @@ def test_save_to_a_folder_names_a_file_and_a_valid_path_still_saves(tmp_path):
         _save(tmp_path)
     _save(tmp_path / "model.skflow")
     assert skflow.load(tmp_path / "model.skflow").sample(2).shape == (2, 3)
+
+
+def _with(value, n=30):
+    X = _base_table(n=n).astype(object)
+    X[3, 1] = value
+    return X
+
+
+SKLEARN_INPUT_ERRORS = {
+    # input, the type, sklearn's words, the remedy skflow adds
+    "nan": (_with(np.nan), ValueError, "contains NaN", "impute the missing cells"),
+    "inf": (_with(np.inf), ValueError, "contains infinity", "Replace the infinite"),
+    "one row": (_base_table(n=1), ValueError, "minimum of", "Pass more rows"),
+    "3-D": (np.zeros((4, 3, 2)), ValueError, "dim 3", "Pass a 2-D table"),
+    "complex": (
+        _base_table(n=20) * (1 + 1j),
+        ValueError,
+        "Complex data",
+        "real and imaginary parts",
+    ),
+    "ragged": ([[1.0, 2.0], [3.0]], ValueError, "inhomogeneous", "as many cells"),
+}
+
+
+def _dates_frame():
+    pd = pytest.importorskip("pandas")
+    when = pd.to_datetime(["2020-01-01", "2021-06-01", "2022-03-04"] * 10)
+    return pd.DataFrame({"x": np.arange(30.0), "when": when})
+
+
+INPUT_CALLS = {
+    "sampler": lambda X: LipschitzParticleSampler(max_iter=2).fit(X),
+    "metric": lambda X: skm.energy_distance(X, X),
+}
+
+
+@pytest.mark.parametrize(
+    "owner, case",
+    [
+        (owner, case)
+        for owner in INPUT_CALLS
+        for case in SKLEARN_INPUT_ERRORS
+        # A distance between one row and one row is defined.
+        if (owner, case) != ("metric", "one row")
+    ],
+)
+def test_sklearn_input_errors_come_with_the_remedy(owner, case):
+    X, error, words, remedy = SKLEARN_INPUT_ERRORS[case]
+    with pytest.raises(error, match=re.escape(words)) as info:
+        INPUT_CALLS[owner](X)
+    assert remedy in str(info.value)
+
+
+def test_a_date_column_into_a_metric_names_the_encoder():
+    frame = _dates_frame()
+    with pytest.raises(TypeError, match="could not be promoted.*encode dates"):
+        skm.energy_distance(frame, frame)
