@@ -1006,6 +1006,23 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
                 )
         return rows, extras
 
+    # How many times the data's spread fitted rows may reach before the fit is
+    # taken to have diverged (finite, but far from the data).
+    _DIVERGED_SPREAD = 100.0
+
+    def _check_spread(self, rows: torch.Tensor, reference, remedy: str) -> None:
+        """Raise if the fitted ``rows`` (particles, standardised) spread over
+        more than ``_DIVERGED_SPREAD`` times ``reference`` (the data's largest
+        standard deviation): a flow that diverged without turning non-finite.
+        One host read, after the fit."""
+        spread = rows.std(dim=0).max() if rows.shape[0] > 1 else rows.new_zeros(())
+        ratio = float(spread / torch.as_tensor(reference).clamp_min(1e-12))
+        if not ratio <= self._DIVERGED_SPREAD:
+            raise NumericalInstabilityError(
+                f"{type(self).__name__}.fit diverged: the fitted rows spread "
+                f"{ratio:.3g} times as wide as the data; {remedy}."
+            )
+
     def _check_numerics(self, result, remedy: str, method: str = "fit") -> None:
         """After a fit loop: raise if it stayed non-finite, warn if it recovered.
 

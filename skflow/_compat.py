@@ -6,8 +6,8 @@ module changes.
 
 import numpy as np
 from sklearn.base import _fit_context
+from sklearn.utils._param_validation import HasMethods as _SklearnHasMethods
 from sklearn.utils._param_validation import (
-    HasMethods,
     Hidden,
     InvalidParameterError,
     StrOptions,
@@ -17,6 +17,22 @@ from sklearn.utils._param_validation import Interval as _SklearnInterval
 from sklearn.utils.validation import _check_feature_names_in
 from sklearn.utils.validation import check_array as _sklearn_check_array
 from sklearn.utils.validation import validate_data as _sklearn_validate_data
+
+
+class HasMethods(_SklearnHasMethods):
+    """scikit-learn's ``HasMethods`` constraint that refuses classes.
+
+    A class has the methods of its instances, so sklearn's own constraint
+    accepts ``sampler=GaussianMixtureSampler`` and the error comes later from
+    ``clone``. The error names the rule: "must be an object implementing
+    'fit' and 'sample' (an instance, not a class)".
+    """
+
+    def is_satisfied_by(self, val):
+        return not isinstance(val, type) and super().is_satisfied_by(val)
+
+    def __str__(self):
+        return f"{super().__str__()} (an instance, not a class)"
 
 
 class Interval(_SklearnInterval):

@@ -475,8 +475,15 @@ def _read_archive(path: Path) -> dict[str, bytes]:
     """The members of the file at ``path``, checked before any is read."""
     try:
         archive = zipfile.ZipFile(path)
-    except FileNotFoundError:
-        raise
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(
+            f"There is no file at {str(path)!r} to load; check the path (a "
+            "model written by skflow.save(model, path))."
+        ) from exc
+    except IsADirectoryError as exc:
+        raise IsADirectoryError(
+            f"{str(path)!r} is a folder; name the file in it that skflow.save wrote."
+        ) from exc
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
         raise _incomplete(path, exc) from exc
     with archive:

@@ -105,6 +105,41 @@ class GenerativePipeline(Pipeline):
     # (see skflow._base.pass_input_scale).
     _shared_input_scale = False
 
+    def _check_step_list(self) -> None:
+        """Refuse ``steps`` that are not a list of ``(name, estimator)`` pairs
+        of instances, before scikit-learn unpacks them."""
+        steps = self.steps
+        form = (
+            "steps must be a non-empty list of (name, estimator) pairs ending "
+            "with a sampler, e.g. [('encoder', TabularEncoder()), ('sampler', "
+            "SlicedWassersteinFlow())], or use make_generative_pipeline(...)"
+        )
+        if not isinstance(steps, (list, tuple)) or not steps:
+            raise TypeError(f"{form}; got {steps!r}.")
+        for step in steps:
+            if not (
+                isinstance(step, tuple) and len(step) == 2 and isinstance(step[0], str)
+            ):
+                raise TypeError(f"{form}; got the step {step!r}.")
+        for name, step in steps[:-1]:
+            if step in (None, "passthrough"):
+                continue
+            if isinstance(step, type) or not all(
+                hasattr(step, method) for method in ("fit", "transform")
+            ):
+                raise TypeError(
+                    f"Step {name!r} must be a transformer instance (with fit and "
+                    f"transform) or 'passthrough', got {step!r}."
+                )
+        name, last = steps[-1]
+        if last not in (None, "passthrough") and (
+            isinstance(last, type) or not hasattr(last, "fit")
+        ):
+            raise TypeError(
+                f"The last step {name!r} must be an estimator instance (a sampler, "
+                f"to sample), got {last!r}."
+            )
+
     def fit(self, X, y=None, **params):
         """Fit every step in turn; a fit that raises changes no step.
 
@@ -128,6 +163,7 @@ class GenerativePipeline(Pipeline):
         self : GenerativePipeline
             The fitted pipeline.
         """
+        self._check_step_list()
         # Fitting assigns new attributes rather than mutating old ones (the
         # rule of skflow's and scikit-learn's estimators), so shallow copies of
         # the instance dictionaries are the whole state.

@@ -223,10 +223,22 @@ def public_bounds(privacy: DifferentialPrivacy, n_features: int, passed=None):
         raise ValueError(
             f"bounds must be a pair (low, high), got {len(bounds)} entries."
         )
-    low, high = (
-        np.broadcast_to(np.asarray(side, dtype=np.float64), (n_features,)).copy()
-        for side in bounds
-    )
+    sides = []
+    for name, side in zip(("low", "high"), bounds):
+        try:
+            side = np.asarray(side, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(
+                f"bounds' {name} must be a number or one number per column, got "
+                f"{side!r}."
+            ) from exc
+        if side.ndim > 1 or side.size not in (1, n_features):
+            raise ValueError(
+                f"bounds' {name} has {side.size} values for {n_features} columns; "
+                "give one number for every column, or one per column."
+            )
+        sides.append(np.broadcast_to(side.reshape(-1), (n_features,)).copy())
+    low, high = sides
     if not (np.isfinite(low).all() and np.isfinite(high).all()):
         raise ValueError("bounds must be finite numbers.")
     if np.any(low >= high):

@@ -699,3 +699,81 @@ def test_a_date_column_into_a_metric_names_the_encoder():
     frame = _dates_frame()
     with pytest.raises(TypeError, match="could not be promoted.*encode dates"):
         skm.energy_distance(frame, frame)
+
+
+@pytest.mark.parametrize(
+    "params", [dict(step_size=10**12), dict(lipschitz_constant=2**31)]
+)
+def test_a_particle_flow_that_diverges_is_refused(params):
+    # Finite but absurd: particles 1e10 times as spread as the data.
+    from skflow.exceptions import NumericalInstabilityError
+
+    model = LipschitzParticleSampler(max_iter=5, n_particles=60, random_state=0)
+    X = _base_table()
+    fitted = clone(model).fit(X)
+    before = fitted.sample(5, random_state=0)
+    fitted.set_params(**params)
+    with pytest.raises(NumericalInstabilityError, match="diverged.*lower step_size"):
+        fitted.fit(X)
+    np.testing.assert_array_equal(fitted.sample(5, random_state=0), before)
+    # Within the bound: a large but sane step still fits.
+    assert np.isfinite(clone(model).set_params(step_size=1.0).fit(X).sample(5)).all()
+
+
+def test_meta_estimators_refuse_a_class_for_an_instance():
+    from skflow import GaussianMixtureSampler, GroupedSampler
+
+    X, y = _base_table(n=40), np.arange(40) % 2
+    for make in (
+        lambda: ClassConditionalSampler(GaussianMixtureSampler).fit(X, y),
+        lambda: GroupedSampler(GaussianMixtureSampler, by=[0]).fit(X),
+    ):
+        with pytest.raises(ValueError, match="an instance, not a class"):
+            make()
+
+
+@pytest.mark.parametrize(
+    "steps, shown",
+    [
+        ("a", "non-empty list of \\(name, estimator\\) pairs"),
+        ([], "non-empty list"),
+        ([("a",)], "got the step \\('a',\\)"),
+        ([("scale", "x"), ("gmm", None)], "Step 'scale' must be a transformer"),
+        ([("gmm", LipschitzParticleSampler)], "last step 'gmm' must be an estimator"),
+    ],
+)
+def test_a_pipeline_with_malformed_steps_says_how_to_write_them(steps, shown):
+    from skflow import GenerativePipeline
+
+    with pytest.raises(TypeError, match=shown):
+        GenerativePipeline(steps).fit(_base_table())
+
+
+def test_neighbour_metrics_refuse_what_does_not_read_rows():
+    X = _base_table()
+    for metric in ("precomputed", "mahalanobis", 3):
+        with pytest.raises(ValueError, match="metric must be a callable or one of"):
+            skm.coverage(X, X, metric=metric)
+        with pytest.raises(ValueError, match="not precomputed distances"):
+            skm.dcr(X, X, X, metric=metric)
+    assert 0 <= skm.coverage(X, X + 0.01, metric="cosine") <= 1
+
+
+def test_private_bounds_of_the_wrong_length_are_named():
+    from skflow.privacy import DifferentialPrivacy
+
+    bounds = ((0.0, 0.0), (1.0, 1.0))  # 2 values for 3 columns
+    model = LipschitzParticleSampler(
+        max_iter=2, privacy=DifferentialPrivacy(bounds=bounds)
+    )
+    with pytest.raises(ValueError, match="low has 2 values for 3 columns"):
+        model.fit(_base_table())
+
+
+def test_loading_a_missing_file_or_a_folder_names_it(tmp_path):
+    import skflow
+
+    with pytest.raises(FileNotFoundError, match="There is no file at .*none.skflow"):
+        skflow.load(tmp_path / "none.skflow")
+    with pytest.raises(IsADirectoryError, match="is a folder; name the file"):
+        skflow.load(tmp_path)

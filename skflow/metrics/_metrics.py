@@ -531,8 +531,10 @@ def coverage(X_real, X_synth, *, n_neighbors=5, metric="euclidean"):
         ``k`` of the real rows' nearest-neighbour balls, in
         ``[1, n_real - 1]``.
 
-    metric : str, default="euclidean"
-        Any metric of :class:`sklearn.neighbors.NearestNeighbors`. With the
+    metric : str or callable, default="euclidean"
+        A metric of :class:`sklearn.neighbors.NearestNeighbors` that reads
+        rows of numbers and needs no parameters ("euclidean", "cityblock",
+        "cosine", "chebyshev", ...), or a callable. With the
         Minkowski family, ``"sqeuclidean"``, ``"cosine"``, ``"braycurtis"``,
         ``"canberra"`` or ``"correlation"`` the rows are first divided by a
         common power of two, so that the value is scale-invariant in any
@@ -573,12 +575,44 @@ def coverage(X_real, X_synth, *, n_neighbors=5, metric="euclidean"):
             f"n_neighbors must be in [1, {X_real.shape[0] - 1}] for "
             f"{X_real.shape[0]} real rows, got {n_neighbors}."
         )
+    _check_neighbour_metric(metric)
     X_real, X_synth = _rescaled_for(metric, X_real, X_synth)
     real_knn = NearestNeighbors(n_neighbors=n_neighbors + 1, metric=metric)
     radii = real_knn.fit(X_real).kneighbors(X_real)[0][:, -1]
     synth_nn = NearestNeighbors(n_neighbors=1, metric=metric).fit(X_synth)
     nearest_synth = synth_nn.kneighbors(X_real)[0][:, 0]
     return float(np.mean(nearest_synth <= radii))
+
+
+# The named metrics coverage and dcr take: those of NearestNeighbors that need
+# no parameters and read rows of numbers (not precomputed distances, not
+# booleans).
+_NEIGHBOUR_METRICS = (
+    "braycurtis",
+    "canberra",
+    "chebyshev",
+    "cityblock",
+    "correlation",
+    "cosine",
+    "euclidean",
+    "l1",
+    "l2",
+    "manhattan",
+    "minkowski",
+    "sqeuclidean",
+)
+
+
+def _check_neighbour_metric(metric) -> None:
+    """Refuse a ``metric`` that coverage and dcr cannot use on rows."""
+    if callable(metric):
+        return
+    if not isinstance(metric, str) or metric not in _NEIGHBOUR_METRICS:
+        raise ValueError(
+            f"metric must be a callable or one of {list(_NEIGHBOUR_METRICS)}, got "
+            f"{metric!r} (the rows are points, not precomputed distances; metrics "
+            "that need parameters, such as 'mahalanobis', take a callable)."
+        )
 
 
 def _rescaled_for(metric, *arrays):
@@ -707,8 +741,8 @@ def dcr(X_train, X_synth, X_holdout, *, quantile=0.5, metric="euclidean"):
     quantile : float in (0, 1), default=0.5
         0.5 compares medians; smaller values look at the closest rows.
 
-    metric : str, default="euclidean"
-        Any metric of :class:`sklearn.neighbors.NearestNeighbors`; the rows are
+    metric : str or callable, default="euclidean"
+        As in :func:`coverage`; the rows are
         divided by a common power of two first for the same metrics as in
         :func:`coverage`.
 
@@ -746,6 +780,7 @@ def dcr(X_train, X_synth, X_holdout, *, quantile=0.5, metric="euclidean"):
         low_inclusive=False,
         high_inclusive=False,
     )
+    _check_neighbour_metric(metric)
     X_train, X_synth, X_holdout = _rescaled_for(metric, X_train, X_synth, X_holdout)
     nearest = NearestNeighbors(n_neighbors=1, metric=metric).fit(X_train)
     synth = np.quantile(nearest.kneighbors(X_synth)[0][:, 0], quantile)
