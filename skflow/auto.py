@@ -44,6 +44,7 @@ from ._docstrings import fill_sampler_docstring
 from ._frames import is_dataframe
 from ._progress_bars import quiet_progress
 from ._torch_utils import check_random_state, draw_seed, to_tensor
+from ._validation import check_memory
 from .privacy import DifferentialPrivacy, refuse_private
 
 __all__ = ["AutoSampler"]
@@ -156,6 +157,30 @@ class GaussianMixtureSampler(BaseSampler):
         self.random_state = random_state
         self.verbose = verbose
 
+    def _check_shape(self, X) -> None:
+        """Refuse rows too few for a full covariance, or covariances too big."""
+        n_rows, n_features = X.shape
+        if n_rows <= n_features:
+            raise ValueError(
+                f"GaussianMixtureSampler needs more rows than varying columns "
+                f"for a full covariance; got {n_rows} rows and {n_features} "
+                "columns. Reduce the columns first, e.g. make_generative_pipeline("
+                "PCA(10), GaussianMixtureSampler()), or use another sampler."
+            )
+        largest = max(1, min(self.max_components, n_rows // (n_features + 1)))
+        # EM holds the covariances, their Cholesky factors and precisions, and
+        # the next iteration's: about six d x d float64 matrices per component.
+        check_memory(
+            f"{type(self).__name__}.fit",
+            {
+                f"the covariances of up to {largest} components in {n_features} "
+                "dimensions": (
+                    6 * largest * n_features * n_features * 8,
+                    "reduce the columns (PCA in a pipeline) or max_components.",
+                )
+            },
+        )
+
     def _fit_scaled(self, data, rng) -> None:
         # EM is scikit-learn's, on the CPU in float64: one copy of the rows.
         X = data.detach().to("cpu", torch.float64).numpy()
@@ -176,6 +201,7 @@ class GaussianMixtureSampler(BaseSampler):
             ]
         else:
             # Each component's covariance needs more rows than columns.
+            self._check_shape(X)
             largest = max(1, min(self.max_components, X.shape[0] // (X.shape[1] + 1)))
             sizes = {min(2**k, largest) for k in range(int(math.log2(largest)) + 1)}
             options = [{"n_components": size} for size in sorted(sizes)]

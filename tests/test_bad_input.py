@@ -777,3 +777,10 @@ def test_loading_a_missing_file_or_a_folder_names_it(tmp_path):
         skflow.load(tmp_path / "none.skflow")
     with pytest.raises(IsADirectoryError, match="is a folder; name the file"):
         skflow.load(tmp_path)
+
+
+def test_a_mixture_needs_more_rows_than_columns():
+    from skflow import GaussianMixtureSampler
+
+    with pytest.raises(ValueError, match="12 rows and 10000 columns.*PCA"):
+        GaussianMixtureSampler().fit(np.random.default_rng(0).normal(size=(12, 10000)))
