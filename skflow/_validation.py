@@ -26,10 +26,12 @@ def check_count(
     name: str,
     *,
     minimum: int = 1,
+    maximum: int | None = None,
     allow_none: bool = False,
     remedy: str = "",
 ):
-    """Return ``value`` as an ``int`` if it is an integer ``>= minimum``.
+    """Return ``value`` as an ``int`` if it is an integer ``>= minimum`` (and
+    ``<= maximum`` when given).
 
     Python and numpy integers pass; bools, floats (even ``3.0``) and strings
     raise scikit-learn's ``InvalidParameterError``, which is both a
@@ -51,6 +53,8 @@ def check_count(
         )
     if value < minimum:
         raise ValueError(f"{name} must be {wanted}, got {value}{tail}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{name} must be at most {maximum}, got {value}{tail}")
     return int(value)
 
 

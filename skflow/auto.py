@@ -38,7 +38,7 @@ from ._base import (
     keeps_state_on_failure,
     pass_input_scale,
 )
-from ._compat import Interval, StrOptions, _fit_context
+from ._compat import HasMethods, Interval, StrOptions, _fit_context
 from ._conditional import gaussian_mixture_conditional
 from ._docstrings import fill_sampler_docstring
 from ._frames import is_dataframe
@@ -297,6 +297,22 @@ def _candidate_name(estimator, params) -> str:
     return base + "(" + ", ".join(f"{k}={v!r}" for k, v in sorted(params.items())) + ")"
 
 
+# The most random splits (rounds) a race may have: each is a fit per entrant.
+MAX_RACE_SPLITS = 100
+
+
+def _check_candidate(estimator, item) -> None:
+    """Refuse an entrant that is not a sampler instance."""
+    if isinstance(estimator, type) or not (
+        hasattr(estimator, "fit") and hasattr(estimator, "sample")
+    ):
+        raise TypeError(
+            f"Cannot use {item!r} as a candidate: pass sampler instances (with "
+            "fit and sample), (sampler, param_grid) pairs or (name, sampler) "
+            "pairs."
+        )
+
+
 def expand_candidates(candidates) -> list[tuple[str, BaseEstimator, dict]]:
     """``(name, estimator, params)`` for every entrant of ``candidates``.
 
@@ -310,9 +326,11 @@ def expand_candidates(candidates) -> list[tuple[str, BaseEstimator, dict]]:
     entrants = []
     for item in candidates:
         if isinstance(item, tuple) and len(item) == 2 and isinstance(item[0], str):
+            _check_candidate(item[1], item)
             entrants.append((item[0], item[1], {}))
         elif isinstance(item, tuple) and len(item) == 2:
             estimator, grid = item
+            _check_candidate(estimator, item)
             for params in ParameterGrid(grid):
                 entrants.append(
                     (
@@ -321,13 +339,9 @@ def expand_candidates(candidates) -> list[tuple[str, BaseEstimator, dict]]:
                         params,
                     )
                 )
-        elif hasattr(item, "fit") and hasattr(item, "sample"):
-            entrants.append((_candidate_name(item, {}), item, {}))
         else:
-            raise TypeError(
-                f"Cannot use {item!r} as a candidate: pass samplers (with fit and "
-                "sample), (sampler, param_grid) pairs or (name, sampler) pairs."
-            )
+            _check_candidate(item, item)
+            entrants.append((_candidate_name(item, {}), item, {}))
     if not entrants:
         raise ValueError("candidates is empty: pass at least one sampler.")
     names = [name for name, _, _ in entrants]
@@ -531,8 +545,8 @@ class AutoSampler(BaseEstimator):
         ranks below every candidate that does not.
 
     cv : int or splitter, default=3
-        Number of random splits (rounds of the race at most), or a splitter with
-        ``split(X, y)``.
+        Number of random splits (rounds of the race at most; up to 100), or a
+        splitter with ``split(X, y)`` and ``get_n_splits``.
 
     n_jobs : int or None, default=None
         Candidates fitted at once by :class:`joblib.Parallel` (None: one,
@@ -611,7 +625,10 @@ class AutoSampler(BaseEstimator):
         "candidates": [StrOptions({"default"}), list],
         "time_budget": [Interval(Real, 0, None, closed="neither"), None],
         "scoring": [StrOptions({"c2st_energy", "c2st", "energy_distance"}), callable],
-        "cv": [Interval(Integral, 1, None, closed="left"), "cv_object"],
+        "cv": [
+            Interval(Integral, 1, MAX_RACE_SPLITS, closed="both"),
+            HasMethods(["split", "get_n_splits"]),
+        ],
         "n_jobs": N_JOBS_CONSTRAINT,
         "random_state": ["random_state"],
         "verbose": ["verbose"],

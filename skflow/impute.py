@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._base import keeps_state_on_failure
 from ._compat import Interval, _fit_context, validate_data
 from ._frames import is_dataframe
+from ._progress_bars import quiet_progress
 from ._torch_utils import check_random_state, draw_seed
 
 __all__ = ["GenerativeImputer"]
@@ -50,12 +51,12 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         particles) also works; see :ref:`conditional` for each family's.
 
     n_imputations : int, default=1
-        Draws per missing cell. ``transform`` returns their mean (mode for
-        levels); one draw keeps the spread of the real values, many give the
-        conditional mean (lower squared error).
+        Draws per missing cell, at most 1,000. ``transform`` returns their mean
+        (mode for levels); one draw keeps the spread of the real values, many
+        give the conditional mean (lower squared error).
 
     max_iter : int, default=5
-        Rounds of fill and refit after the first model. 0 keeps the first
+        Rounds of fill and refit after the first model, at most 1,000. 0 keeps the first
         model, fitted on the rows with their holes (each missing cell a
         "missing" state), which also models where values go missing but
         splits a mixture by missingness pattern: its imputations are worse at
@@ -125,8 +126,9 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "sampler": [None, HasMethods(["fit", "sample"])],
-        "n_imputations": [Interval(Integral, 1, None, closed="left")],
-        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        # Each imputation (with sample_posterior) and each round is a fit.
+        "n_imputations": [Interval(Integral, 1, 1000, closed="both")],
+        "max_iter": [Interval(Integral, 0, 1000, closed="both")],
         "sample_posterior": ["boolean"],
         "random_state": ["random_state"],
     }
@@ -167,6 +169,13 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         X = self._validate(X, reset=True)
         rng = check_random_state(self.random_state)
         missing = X.isna()
+        empty = [name for name in X.columns if missing[name].all()]
+        if empty:
+            raise ValueError(
+                f"X has no observed value in the columns {empty}: there is "
+                "nothing to learn them from. Drop those columns, or pass rows "
+                "where they are observed."
+            )
         rows = np.flatnonzero(missing.to_numpy().any(axis=1))
         pipeline = self._fit_model(X, rng)
         completed, self.n_iter_ = X, 0
@@ -175,7 +184,12 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
         # rows, so the model is one of complete rows, not of rows with holes
         # filled at a constant (which fragments a mixture by missingness
         # pattern and biases every fit at high missing rates).
-        for _ in range(self.max_iter if rows.size else 0):
+        rounds = quiet_progress(
+            range(self.max_iter if rows.size else 0),
+            desc=f"{type(self).__name__}.fit",
+            unit="round",
+        )
+        for _ in rounds:
             draws = self._draw([pipeline], X.iloc[rows], missing.iloc[rows], rng)
             completed = _filled(X, missing, rows, draws)
             pipeline = self._fit_model(completed, rng)
@@ -194,7 +208,11 @@ class GenerativeImputer(TransformerMixin, BaseEstimator):
                     ].reset_index(drop=True),
                     rng,
                 )
-                for _ in range(self.n_imputations)
+                for _ in quiet_progress(
+                    range(self.n_imputations),
+                    desc=f"{type(self).__name__}.fit",
+                    unit="model",
+                )
             ]
         return self
 

@@ -55,7 +55,7 @@ class DifferentialPrivacy(BaseEstimator):
     Parameters
     ----------
     epsilon : float, default=3.0
-        The privacy budget, > 0. Smaller is more private and noisier:
+        The privacy budget, in (0, 1e6]. Smaller is more private and noisier:
         1 is strong, 10 weak.
 
     delta : float, default=1e-5
@@ -113,7 +113,9 @@ class DifferentialPrivacy(BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "epsilon": [Interval(Real, 0.0, None, closed="neither")],
+        # Above 1e6 the noise is nil anyway, and the accountant's search for
+        # a noise multiplier at 1e300 does not end.
+        "epsilon": [Interval(Real, 0.0, 1e6, closed="right")],
         "delta": [Interval(Real, 0.0, 1.0, closed="neither")],
         "max_grad_norm": [Interval(Real, 0.0, None, closed="neither")],
         "bounds": [tuple, list, None],

@@ -17,6 +17,17 @@ def _check_nonnegative(value, name):
     return float(value)
 
 
+def _finite(X, owner: str, parameters: str):
+    """``X`` if every value is finite, else a clear error naming ``parameters``
+    (parameters valid one by one can still overflow together)."""
+    if not np.isfinite(X).all():
+        raise ValueError(
+            f"{owner} with these parameters gives values beyond the float64 "
+            f"range (inf or NaN); use smaller {parameters}."
+        )
+    return X
+
+
 def _component_labels(n_samples, n_components, rng):
     """Balanced labels: component sizes differ by at most one, then shuffled."""
     labels = np.arange(n_samples) % n_components
@@ -95,7 +106,7 @@ def make_gaussian_mixture(
     for component in range(n_components):
         rows = y == component
         X[rows] += noise[rows] @ factors[component].T
-    return X, y
+    return _finite(X, "make_gaussian_mixture", "cluster_std or center_box"), y
 
 
 def make_student_t_mixture(
@@ -159,18 +170,23 @@ def make_student_t_mixture(
     n_samples = check_count(n_samples, "n_samples")
     n_features = check_count(n_features, "n_features")
     n_components = check_count(n_components, "n_components")
+    if isinstance(df, (bool, np.bool_)) or not np.isscalar(df):
+        raise TypeError(f"df must be a number, got {df!r}.")
     if not (np.isfinite(df) and df > 0):
         raise ValueError(
             f"df must be a finite positive number, got {df} (for the Gaussian "
             "limit of infinite df, use make_gaussian_mixture)."
         )
+    scale = _check_nonnegative(scale, "scale")
     rng = check_random_state(random_state)
     means = rng.uniform(*center_box, size=(n_components, n_features))
     y = _component_labels(n_samples, n_components, rng)
     # t = z / sqrt(chi2_df / df): a Gaussian scaled by an inverse-gamma mixing.
     z = rng.standard_normal((n_samples, n_features))
     mixing = np.sqrt(rng.chisquare(df, size=n_samples) / df)
-    return means[y] + scale * z / mixing[:, None], y
+    X = means[y] + scale * z / mixing[:, None]
+    # A tiny df puts chi2 draws at zero: infinite rows.
+    return _finite(X, "make_student_t_mixture", "scale or a larger df"), y
 
 
 def make_sphere(
@@ -241,7 +257,7 @@ def make_sphere(
     X = radius * points @ frame.T
     if noise > 0:
         X += noise * rng.standard_normal(X.shape)
-    return X
+    return _finite(X, "make_sphere", "radius or noise")
 
 
 def make_pinwheel(
@@ -310,6 +326,10 @@ def make_pinwheel(
     n_features = check_count(n_features, "n_features", minimum=2)
     radial_std = _check_nonnegative(radial_std, "radial_std")
     tangential_std = _check_nonnegative(tangential_std, "tangential_std")
+    if isinstance(rate, (bool, np.bool_)) or not np.isscalar(rate):
+        raise TypeError(f"rate must be a number, got {rate!r}.")
+    if not np.isfinite(rate):
+        raise ValueError(f"rate must be a finite number, got {rate}.")
     rng = check_random_state(random_state)
     y = _component_labels(n_samples, n_arms, rng)
     along = rng.standard_normal(n_samples) * radial_std + 1.0
@@ -319,4 +339,5 @@ def make_pinwheel(
     X = np.zeros((n_samples, n_features))
     X[:, 0] = cos * along - sin * across
     X[:, 1] = sin * along + cos * across
-    return X, y
+    # exp(along) overflows for a radial_std in the hundreds.
+    return _finite(X, "make_pinwheel", "radial_std, tangential_std or rate"), y

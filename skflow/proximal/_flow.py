@@ -80,7 +80,7 @@ class ProximalMFGFlow(StreamingFitMixin, BaseSampler):
 
     n_steps : int, default=10
         ODE steps on ``[0, time_horizon]`` during training; the default number
-        of steps of ``sample``.
+        of steps of ``sample``. At most 10,000 (also in ``sample``).
 
     time_horizon : float, default=1.0
         ``T``, the duration of the flow.
@@ -233,7 +233,7 @@ class ProximalMFGFlow(StreamingFitMixin, BaseSampler):
         **BaseSampler._parameter_constraints,
         "parameterization": [StrOptions(set(GENERATORS))],
         "solver": [StrOptions(set(SOLVERS))],
-        "n_steps": [Interval(Integral, 1, None, closed="left")],
+        "n_steps": [Interval(Integral, 1, MAX_INNER_STEPS, closed="both")],
         "time_horizon": [Interval(Real, 0.0, None, closed="neither")],
         "lipschitz_constant": [Interval(Real, 0.0, None, closed="right")],
         "kinetic_weight": [Interval(Real, 0.0, None, closed="left")],
@@ -255,7 +255,7 @@ class ProximalMFGFlow(StreamingFitMixin, BaseSampler):
         "generator": [StrOptions(set(GENERATORS)), Hidden(StrOptions({DEPRECATED}))],
         "n_time_steps": [
             Hidden(StrOptions({DEPRECATED})),
-            Interval(Integral, 1, None, closed="left"),
+            Interval(Integral, 1, MAX_INNER_STEPS, closed="both"),
         ],
         "start": [StrOptions(set(STARTS)), Hidden(StrOptions({DEPRECATED}))],
     }
@@ -339,7 +339,7 @@ class ProximalMFGFlow(StreamingFitMixin, BaseSampler):
         """Refuse sizes that cannot fit before the first allocation."""
         itemsize = data.element_size()
         d = data.shape[1]
-        rows, n_steps = int(self.batch_size), int(self.n_steps)
+        rows, n_steps = int(self.batch_size), int(self._param("n_steps"))
         # The field is applied at every time step with its graph kept for the
         # backward pass; the critic sees the terminal points and a data batch.
         field, path = training_bytes((d + 1, *hidden, d), rows * n_steps, itemsize)
@@ -531,6 +531,7 @@ class ProximalMFGFlow(StreamingFitMixin, BaseSampler):
         return check_count(
             n_steps,
             "n_steps",
+            maximum=MAX_INNER_STEPS,
             remedy="pass e.g. n_steps=20, or None for the constructor's n_steps.",
         )
 
