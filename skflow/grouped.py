@@ -417,6 +417,7 @@ class GroupedSampler(BaseEstimator):
             self.group_counts_,
             self._encode_groups,
             ("groups", "rows", "one row is made per group asked for"),
+            owner=self,
         )
         rng = (
             self.random_state_

@@ -784,3 +784,52 @@ def test_a_mixture_needs_more_rows_than_columns():
 
     with pytest.raises(ValueError, match="12 rows and 10000 columns.*PCA"):
         GaussianMixtureSampler().fit(np.random.default_rng(0).normal(size=(12, 10000)))
+
+
+def test_labels_that_are_not_classes_are_named():
+    from skflow import GaussianMixtureSampler, SyntheticOverSampler
+
+    X = _base_table(n=40)
+    continuous = np.random.default_rng(0).random(40)
+    mixed = np.array([1, "a"] * 20, dtype=object)
+    for make in (
+        lambda y: ClassConditionalSampler(GaussianMixtureSampler()).fit(X, y),
+        lambda y: SyntheticOverSampler(GaussianMixtureSampler()).fit_resample(X, y),
+    ):
+        with pytest.raises(ValueError, match="y must hold class labels.*pd.cut"):
+            make(continuous)
+        with pytest.raises(TypeError, match="cannot be sorted together.*astype"):
+            make(mixed)
+
+
+@pytest.mark.parametrize(
+    "strategy, shown",
+    [
+        (1e-300, "increase the ratio"),
+        ({"z": 5}, "not present"),
+        ({0: -1}, "negative"),
+        ({0: 2.5}, "greater or equal"),
+    ],
+)
+def test_sampling_strategies_imbalanced_learn_refuses_are_named(strategy, shown):
+    from skflow import GaussianMixtureSampler, SyntheticOverSampler
+
+    X, y = _base_table(n=50), np.array([0] * 35 + [1] * 15)
+    model = SyntheticOverSampler(GaussianMixtureSampler(), sampling_strategy=strategy)
+    with pytest.raises(ValueError, match=f"sampling_strategy=.*{shown}.*Pass 'auto'"):
+        model.fit_resample(X, y)
+
+
+def test_huge_requests_of_meta_estimators_are_refused_before_allocating():
+    from skflow import GaussianMixtureSampler, GroupedSampler, SyntheticOverSampler
+    from skflow.exceptions import InsufficientMemoryError
+
+    X, y = _base_table(n=50), np.array([0] * 35 + [1] * 15)
+    per_class = ClassConditionalSampler(GaussianMixtureSampler()).fit(X, y)
+    grouped = GroupedSampler(GaussianMixtureSampler(), by=[0]).fit(np.c_[y, X])
+    for model in (per_class, grouped):
+        with pytest.raises(InsufficientMemoryError, match="1000000000000 rows"):
+            model.sample(10**12)
+    huge = SyntheticOverSampler(GaussianMixtureSampler(), sampling_strategy={1: 10**12})
+    with pytest.raises(InsufficientMemoryError, match="sampling_strategy"):
+        huge.fit_resample(X, y)
