@@ -208,6 +208,27 @@ def test_improbable_or_malformed_conditions_raise(conditions, message):
         pipeline.sample(5, conditions=conditions)
 
 
+def test_conditions_of_the_wrong_kind_for_integer_and_boolean_columns_raise():
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame(
+        {
+            "count": rng.integers(0, 5, 200),
+            "flag": rng.random(200) < 0.5,
+            "x": rng.normal(size=200),
+        }
+    )
+    pipeline = make_generative_pipeline(
+        TabularEncoder(), GaussianMixtureSampler(random_state=0)
+    ).fit(table)
+    with pytest.raises(ValueError, match="'count' \\(.*2.5.*\\) is not a whole"):
+        pipeline.sample(5, conditions={"count": 2.5})
+    with pytest.raises(ValueError, match="'flag' \\(3\\) is not a boolean"):
+        pipeline.sample(5, conditions={"flag": 3})
+    rows = pipeline.sample(5, conditions={"count": 2, "flag": True}, random_state=0)
+    assert (rows["count"] == 2).all() and rows["flag"].all()
+    assert (rows.dtypes == table.dtypes).all()
+
+
 def test_sampler_conditions_outside_the_data_raise():
     sampler = GaussianMixtureSampler(random_state=0).fit(_gaussian_rows(500))
     with pytest.raises(ValueError, match="outside the range"):

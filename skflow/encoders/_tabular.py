@@ -49,6 +49,13 @@ def _missing_mask(series) -> np.ndarray:
     return series.isna().to_numpy(dtype=bool)
 
 
+def _is_flag(value) -> bool:
+    """Whether a condition ``value`` is a boolean (or 0 and 1, as numbers)."""
+    if isinstance(value, (bool, np.bool_)):
+        return True
+    return isinstance(value, (int, np.integer)) and value in (0, 1)
+
+
 class TabularEncoder(TransformerMixin, BaseEstimator):
     """Encode a mixed-type table as a continuous matrix, and decode it back.
 
@@ -878,9 +885,26 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
                     residual.add(column)
                 block = codec.encode(values, np.zeros(len(values), dtype=bool))
             elif isinstance(codec, BooleanColumn):
-                block = codec.encode(series[given].to_numpy(dtype=np.float64))
+                values = series[given].to_numpy(dtype=object)
+                flags = np.array([_is_flag(value) for value in values], dtype=bool)
+                if not flags.all():
+                    raise ValueError(
+                        f"The condition on {column!r} ({values[~flags][0]!r}) is "
+                        "not a boolean; the column is True or False: condition on "
+                        "True or False."
+                    )
+                block = codec.encode(values.astype(np.float64))
             else:
                 values = series[given]
+                if kind == "int":
+                    whole = pd.to_numeric(values, errors="coerce")
+                    bad = whole.isna() | (whole % 1 != 0)
+                    if bad.any():
+                        raise ValueError(
+                            f"The condition on {column!r} ({values[bad].iloc[0]!r}) "
+                            "is not a whole number; the column holds integers: "
+                            "condition on an integer, or on a range (low, high)."
+                        )
                 dtype = self._dtypes[index] if self._dtypes is not None else None
                 if dtype is not None and values.dtype != dtype:
                     try:
