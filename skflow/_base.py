@@ -160,6 +160,25 @@ def pass_input_scale(estimator, shared: bool) -> None:
 MAX_INNER_STEPS = 10_000
 
 
+def spread_ratio(rows: np.ndarray, reference=None) -> float:
+    """How many times as wide as ``reference`` the ``rows`` spread.
+
+    The spread of a set of rows is the widest column's 5%-95% quantile range,
+    robust to heavy tails; ``reference`` None stands for a unit spread, and a
+    reference narrower than 0.1 counts as 0.1 (standardised units), so sparse
+    indicator columns do not make every model look diverged.
+    """
+
+    def spread(values):
+        if len(values) < 2:
+            return 0.0
+        low, high = np.nanquantile(values, [0.05, 0.95], axis=0)
+        return float(np.max(high - low, initial=0.0))
+
+    base = 1.0 if reference is None else max(spread(np.asarray(reference)), 0.1)
+    return spread(np.asarray(rows, dtype=np.float64)) / base
+
+
 def check_n_samples(n_samples) -> int:
     """Validate the number of rows asked of ``sample`` (see :func:`check_count`)."""
     return check_count(n_samples, "n_samples", remedy="pass e.g. n_samples=100.")
@@ -619,12 +638,36 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
                 if budget is None
                 else self._fit_public_scaling(X, budget)
             )
-        return self._fit_on_device(
+        self._fit_on_device(
             lambda rng, device, dtype: self._fit_scaled(
                 to_tensor(scaled, device, dtype), rng
             ),
             warm=warm,
         )
+        # A private fit compares with the public scale: the rows' own spread
+        # is a statistic outside the budget.
+        self._check_diverged(None if budget is not None else scaled)
+        return self
+
+    # Generated rows may spread this many times as wide as the data before the
+    # fit is taken to have diverged (finite, but nowhere near the data).
+    _DIVERGED_SPREAD = 100.0
+
+    def _check_diverged(self, scaled) -> None:
+        """Raise if rows drawn from the fitted model spread over more than
+        ``_DIVERGED_SPREAD`` times the standardised data ``scaled`` (None: the
+        unit scale): a fit that diverged without turning non-finite (a huge
+        step size or time horizon). 1,024 rows are drawn with a fixed seed, so
+        the sampling stream does not move."""
+        drawn = to_numpy(self._draw_scaled(1024, seed=0)[0])
+        ratio = spread_ratio(drawn, scaled)
+        if not ratio <= self._DIVERGED_SPREAD:
+            raise NumericalInstabilityError(
+                f"{type(self).__name__}.fit diverged: its rows spread {ratio:.3g} "
+                f"times as wide as the data; {self._diverged_remedy}"
+            )
+
+    _diverged_remedy = "lower learning_rate or step_size, or use dtype='float64'."
 
     def _record_fit(self, n_iter: int, history: dict) -> None:
         """Set ``n_iter_`` and ``history_``, appended to the last fit's when warm."""
@@ -1005,23 +1048,6 @@ class BaseSampler(TorchEstimatorMixin, BaseEstimator, metaclass=ABCMeta):
                     f"{self._sampling_remedy}"
                 )
         return rows, extras
-
-    # How many times the data's spread fitted rows may reach before the fit is
-    # taken to have diverged (finite, but far from the data).
-    _DIVERGED_SPREAD = 100.0
-
-    def _check_spread(self, rows: torch.Tensor, reference, remedy: str) -> None:
-        """Raise if the fitted ``rows`` (particles, standardised) spread over
-        more than ``_DIVERGED_SPREAD`` times ``reference`` (the data's largest
-        standard deviation): a flow that diverged without turning non-finite.
-        One host read, after the fit."""
-        spread = rows.std(dim=0).max() if rows.shape[0] > 1 else rows.new_zeros(())
-        ratio = float(spread / torch.as_tensor(reference).clamp_min(1e-12))
-        if not ratio <= self._DIVERGED_SPREAD:
-            raise NumericalInstabilityError(
-                f"{type(self).__name__}.fit diverged: the fitted rows spread "
-                f"{ratio:.3g} times as wide as the data; {remedy}."
-            )
 
     def _check_numerics(self, result, remedy: str, method: str = "fit") -> None:
         """After a fit loop: raise if it stayed non-finite, warn if it recovered.

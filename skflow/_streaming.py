@@ -72,4 +72,6 @@ class StreamingFitMixin:
                 to_tensor(scaled, device, dtype), rng, next_batch=next_batch
             )
 
-        return self._fit_on_device(fit_step)
+        self._fit_on_device(fit_step)
+        self._check_diverged(scaled)
+        return self

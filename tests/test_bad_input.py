@@ -833,3 +833,30 @@ def test_huge_requests_of_meta_estimators_are_refused_before_allocating():
     huge = SyntheticOverSampler(GaussianMixtureSampler(), sampling_strategy={1: 10**12})
     with pytest.raises(InsufficientMemoryError, match="sampling_strategy"):
         huge.fit_resample(X, y)
+
+
+def test_an_autoencoder_that_diverges_is_refused():
+    from skflow.exceptions import NumericalInstabilityError
+
+    X = _base_table()
+    model = AutoencoderTransformer(n_components=2, max_iter=20, random_state=0)
+    with pytest.raises(NumericalInstabilityError, match="diverged.*learning_rate"):
+        clone(model).set_params(learning_rate=2.5).fit(X)
+    fitted = clone(model).fit(X)
+    assert np.isfinite(fitted.inverse_transform(fitted.transform(X))).all()
+
+
+def test_the_divergence_rule_is_robust_to_heavy_tails():
+    from skflow._base import spread_ratio
+
+    rng = np.random.default_rng(0)
+    data = rng.standard_cauchy((500, 3))
+    drawn = rng.standard_cauchy((1024, 3))
+    # Two Cauchy samples: their standard deviations can differ a thousandfold,
+    # their 5%-95% ranges do not.
+    assert spread_ratio(drawn, data) < 3
+    assert spread_ratio(drawn * 1e6, data) > 1e5
+    # Sparse indicator columns (a range of 0) count as a range of 0.1.
+    sparse = np.zeros((500, 2))
+    sparse[:5] = 1.0
+    assert spread_ratio(rng.normal(size=(100, 2)), sparse) < 100

@@ -24,6 +24,7 @@ from .._base import (
     check_fit_numerics,
     check_hidden_layer_sizes,
     keeps_state_on_failure,
+    spread_ratio,
     warn_fit_interrupted,
 )
 from .._compat import Interval, StrOptions, _fit_context, validate_data
@@ -402,6 +403,21 @@ class AutoencoderTransformer(
             loop.recoveries,
             "lower learning_rate, or use dtype='float64'.",
         )
+        # Finite but diverged (a learning rate of a few units): reconstructions
+        # far wider than the rows they reconstruct.
+        with torch.no_grad():
+            probe = train[:1024]
+            rebuilt = decode(
+                encode(probe, result.parameters, n_encoder),
+                result.parameters,
+                n_encoder,
+            )
+        ratio = spread_ratio(to_numpy(rebuilt), to_numpy(probe))
+        if not ratio <= 100.0:
+            raise NumericalInstabilityError(
+                f"{type(self).__name__}.fit diverged: its reconstructions spread "
+                f"{ratio:.3g} times as wide as the rows; lower learning_rate."
+            )
         # A fit that raised above left the transformer as it was
         # (keeps_state_on_failure); from here on the new model is recorded.
         n_before = self.n_iter_ if warm else 0

@@ -380,13 +380,6 @@ class LipschitzParticleSampler(BaseSampler):
             "lower step_size or lipschitz_constant, use divergence='alpha' for "
             "heavy tails, or dtype='float64'.",
         )
-        # A private fit's reference is the public scale (unit spread): the
-        # data's spread is a statistic outside the budget.
-        self._check_spread(
-            result.particles,
-            1.0 if private is not None else data.std(dim=0).max(),
-            "lower step_size (default 0.1) or lipschitz_constant (default 1.0)",
-        )
 
         trajectory = result.critic_trajectory
         if warm is not None:
@@ -409,6 +402,10 @@ class LipschitzParticleSampler(BaseSampler):
             self._forget_privacy()
         else:
             self._record_privacy(private.plan, private.steps)
+
+    _diverged_remedy = (
+        "lower step_size (default 0.1) or lipschitz_constant (default 1.0)."
+    )
 
     def _record_outcome(self, result, private=False) -> None:
         """History, stop reason and particles of a finished flow; its warnings."""

@@ -500,6 +500,7 @@ class ProximalMFGFlow(StreamingFitMixin, BaseSampler):
         "refit with dtype='float64', a larger kinetic_weight or a smaller "
         "learning_rate."
     )
+    _diverged_remedy = "lower time_horizon or learning_rate, or raise kinetic_weight."
 
     _conditional_method = "latent MCMC"
 
