@@ -692,7 +692,16 @@ def save(estimator, path, *, key=None) -> None:
     checksums = {name: _digest(data) for name, data in contents.items()}
     if key is not None:
         signature = _signature(key, contents)
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    try:
+        archive = zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED)
+    except OSError as exc:
+        # A folder that exists but takes no files (/proc, a read-only mount).
+        raise type(exc)(
+            exc.errno,
+            f"Cannot save to {str(path)!r}: {exc.strerror or exc}; save somewhere "
+            "writable",
+        ) from exc
+    with archive:
         for name, data in contents.items():
             archive.writestr(name, data)
         archive.writestr(_CHECKSUMS, json.dumps(checksums))

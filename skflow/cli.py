@@ -258,6 +258,17 @@ def check_output_path(
             f"cannot write {option} {path}: the folder {folder} is not writable; "
             "choose another folder."
         )
+    # Permissions can say yes where the file system says no (/proc, a full or
+    # read-only mount): create and remove a file there to know.
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".skflow-probe.", dir=folder)
+    except OSError as exc:
+        raise CommandLineError(
+            f"cannot write {option} {path}: {exc.strerror or exc} in {folder}; "
+            "choose another folder."
+        ) from exc
+    os.close(handle)
+    os.remove(probe)
 
 
 def _new_file_mode(path: str) -> int:
@@ -658,6 +669,11 @@ def read_table(path: str, sep: str | None = None, encoding: str = "utf-8"):
         except ImportError as exc:
             raise CommandLineError(
                 "reading Parquet needs pyarrow: pip install pyarrow (or give a CSV)."
+            ) from exc
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is both
+            raise CommandLineError(
+                f"cannot read {path} as Parquet ({exc}); give a Parquet file, or "
+                "a CSV file with a .csv name."
             ) from exc
     else:
         frame = _read_csv(path, sep, encoding)
@@ -1164,6 +1180,7 @@ def _fit_sample_in_partitions(
     """
     from tqdm.auto import tqdm
 
+    from ._progress_bars import QUIET_PROGRESS_DELAY
     from .auto import AutoSampler
 
     train, test = split
@@ -1177,12 +1194,14 @@ def _fit_sample_in_partitions(
 
     def write_rows(path) -> None:
         append = _parquet_appender(path) if parquet else _csv_appender(path, sep)
+        # At once on a terminal; in a log (no terminal) after a minute, so a
+        # long write is never silent there either.
         bar = tqdm(
             total=n_samples,
             unit="rows",
             unit_scale=True,
             desc="skflow fit-sample",
-            disable=None,
+            delay=0 if sys.stderr.isatty() else QUIET_PROGRESS_DELAY,
         )
         try:
             for part in partitions:

@@ -758,3 +758,22 @@ def test_domains_alone_build_the_encoder_from_them(mixed_csv, domains_json, tmp_
     )
     assert status == 0
     assert joblib.load(model)[0].fits_without_data_
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_a_folder_that_takes_no_files_is_refused_before_fitting(mixed_csv, capsys):
+    # /proc exists and root may "write" there by its permissions, but no file
+    # can be created: the probe file says so before the fit.
+    path, _ = mixed_csv
+    assert main(["fit-sample", str(path), "-o", "/proc/out.csv", *FAST]) == 2
+    assert "cannot write --output /proc/out.csv" in _one_error_line(capsys)
+
+
+def test_a_parquet_name_on_a_csv_file_is_named(mixed_csv, tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    path, _ = mixed_csv
+    fake = tmp_path / "table.parquet"
+    fake.write_bytes(path.read_bytes())
+    assert main(["fit-sample", str(fake), "-o", str(tmp_path / "o.csv"), *FAST]) == 2
+    line = _one_error_line(capsys)
+    assert "cannot read" in line and "as Parquet" in line and ".csv name" in line

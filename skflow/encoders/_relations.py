@@ -133,6 +133,8 @@ def detect(numbers: dict, labels: dict, steps: dict, n_rows: int) -> list[Relati
             derived.add(target)
             used.update((relation.left, relation.right))
     free = [name for name in names if name not in derived]
+    if len(free) > MAX_PAIR_COLUMNS:
+        free = []  # orders: a loop over pairs, columns^2 of them
     for i, left in enumerate(free):
         for right in free[i + 1 :]:
             for low, high in ((left, right), (right, left)):
@@ -140,7 +142,7 @@ def detect(numbers: dict, labels: dict, steps: dict, n_rows: int) -> list[Relati
                 overlap = a.max() > b.min()
                 if overlap and np.all(a <= b) and np.any(a < b):
                     found.append(Relation("order", None, low, high))
-    categorical = list(labels)
+    categorical = list(labels) if len(labels) <= MAX_PAIR_COLUMNS else []
     for left in categorical:
         if len(set(labels[left])) > n_rows / 2:
             continue
@@ -155,8 +157,10 @@ def detect(numbers: dict, labels: dict, steps: dict, n_rows: int) -> list[Relati
 
 
 # Arithmetic relations are searched among at most this many numeric columns
-# (the screen costs rows x columns^3).
+# (the screen costs rows x columns^3), orders and lookups among at most
+# MAX_PAIR_COLUMNS numeric or categorical columns (a test per pair).
 MAX_ARITHMETIC_COLUMNS = 50
+MAX_PAIR_COLUMNS = 200
 
 
 def _first_arithmetic(target, sources, small, numbers, steps):
