@@ -134,6 +134,11 @@ _INPUT_REMEDIES = (
         "inhomogeneous",
         "Every row must have as many cells: pass a 2-D array or a DataFrame.",
     ),
+    (
+        "inconsistent numbers of samples",
+        "X and y need one entry per row each: pass one label per row of X.",
+    ),
+    ("should be a 1d array", "Pass y as one label per row, e.g. y.ravel()."),
     ("could not be promoted", _ENCODE),
     ("could not convert", _ENCODE),
     ("argument must be", _ENCODE),
