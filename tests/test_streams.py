@@ -99,7 +99,8 @@ def test_critic_steps_keep_the_flows_start_points(data, monkeypatch):
     first = list(starts)
     starts.clear()
     _fit(skflow.ProximalMFGFlow(n_critic_steps=3, **common), data)
-    assert len(first) == 3
+    # One draw per iteration, then the divergence check's draw after the fit.
+    assert len(first) == 3 + 1
     assert _same([draw for (draw,) in first], [draw for (draw,) in starts])
 
 
