@@ -830,7 +830,15 @@ class SyntheticOverSampler(_OverSamplerBase):
             )
         if np.ndim(y) == 1:
             _check_no_missing_labels(y)
-            _class_labels(np.asarray(y))
+            classes = _class_labels(np.asarray(y))[0]
+            if len(classes) < 2:
+                which = f"one class ({classes[0]!r})" if len(classes) else "no label"
+                raise ValueError(
+                    f"y has {which}; "
+                    f"{type(self).__name__} grows the smaller of two or more "
+                    "classes. Pass rows of at least two classes, or draw more "
+                    "rows of one class with a sampler's sample(n)."
+                )
         try:
             return super().fit_resample(X, y, **params)
         except (TypeError, ValueError, AttributeError) as exc:

@@ -314,18 +314,26 @@ def init_generator(
     latent_dim: int,
     hidden_layer_sizes: tuple[int, ...],
     generator: torch.Generator,
+    cholesky: torch.Tensor | None = None,
 ) -> Generator:
     """A generator whose initial law is the Gaussian ``N(mean, cov)`` (rank-k).
 
-    ``A`` holds the ``latent_dim`` leading principal axes scaled by their
-    standard deviations (with ``latent_dim >= n_features`` extra columns are
-    zero), so ``A z + b`` is the best rank-``k`` Gaussian approximation. The MLP's
-    last layer is zeroed: training starts exactly from that Gaussian.
+    With ``latent_dim >= n_features``, ``A`` is a Cholesky factor of ``cov``
+    (``cholesky`` when given) and extra columns are zero, so ``A z + b`` is
+    that Gaussian exactly; with fewer latent dimensions, ``A`` holds the
+    ``latent_dim`` leading principal axes scaled by their standard deviations,
+    the best rank-``k`` Gaussian approximation. The MLP's last layer is
+    zeroed: training starts exactly from that Gaussian.
     """
     d = mean.shape[0]
-    eigenvalues, eigenvectors = torch.linalg.eigh(covariance)
-    order = torch.argsort(eigenvalues, descending=True)[: min(latent_dim, d)]
-    axes = eigenvectors[:, order] * eigenvalues[order].clamp_min(0).sqrt()
+    if latent_dim >= d:
+        # Exact either way; a Cholesky factor costs a fraction of an
+        # eigendecomposition, which takes minutes for 10,000 columns.
+        axes = torch.linalg.cholesky(covariance) if cholesky is None else cholesky
+    else:
+        eigenvalues, eigenvectors = torch.linalg.eigh(covariance)
+        order = torch.argsort(eigenvalues, descending=True)[:latent_dim]
+        axes = eigenvectors[:, order] * eigenvalues[order].clamp_min(0).sqrt()
     a = torch.zeros(d, latent_dim, device=mean.device, dtype=mean.dtype)
     a[:, : axes.shape[1]] = axes
     return Generator(

@@ -364,7 +364,12 @@ class EntropicOTGenerator(StreamingFitMixin, BaseSampler):
         else:
             mean, cholesky = gaussian_start(data)
             model = init_generator(
-                mean, cholesky @ cholesky.t(), latent_dim, hidden, streams.init
+                mean,
+                cholesky @ cholesky.t(),
+                latent_dim,
+                hidden,
+                streams.init,
+                cholesky=cholesky,
             )
         names = ("semi_dual", "generator_loss")
         with self._progress(self.max_iter, names) as report:
