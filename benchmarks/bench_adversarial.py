@@ -637,6 +637,10 @@ def _container_problem(out, X, pipeline: bool) -> str:
         return "" if isinstance(X, pd.Series) else "DataFrame for an array input"
     dtype = np.asarray(out).dtype
     ok = dtype.kind in "fiub" if pipeline else dtype == np.float64
+    # Where dtypes are kept (a wrapper, a resampler), an object array's rows
+    # come back as objects: their group keys keep their values.
+    kept = isinstance(X, np.ndarray) and X.dtype.kind in "OU" and dtype.kind == "O"
+    ok = ok or (pipeline and kept)
     return "" if ok else f"returned dtype {dtype}, expected float64"
 
 
@@ -735,7 +739,9 @@ def check_metric(value) -> Verdict:
     for key, item in items:
         if isinstance(item, (bool, np.bool_)) or not isinstance(item, numbers.Real):
             return wrong(f"{key} is a {type(item).__name__}, not a float")
-        if not math.isfinite(float(item)):
+        # dcr is documented as inf when the held-out rows are themselves
+        # copies of training rows and the synthetic rows are not.
+        if not math.isfinite(float(item)) and not (key == "dcr" and item == INF):
             return wrong(f"{key} = {item}")
     if not isinstance(value, (dict, float, np.floating)):
         return wrong(f"returned {type(value).__name__}, not a float")
@@ -1605,6 +1611,15 @@ def _rewrite(path: str, change: Callable[[dict], dict]) -> str:
     return path
 
 
+def _zip_with(folder: str, name: str, contents: dict) -> str:
+    """A zip archive of ``contents`` (member name -> bytes) in ``folder``."""
+    path = os.path.join(folder, name)
+    with zipfile.ZipFile(path, "w") as archive:
+        for member, data in contents.items():
+            archive.writestr(member, data)
+    return path
+
+
 def _swap_class(contents: dict) -> dict:
     """Name ``os:system`` as the estimator class, checksums recomputed."""
     text = contents["manifest.json"].decode()
@@ -1681,10 +1696,7 @@ def _damaged_files() -> dict:
         "signed, key 123": (lambda d: (_saved(d, key="a"), 123), False),
         "a joblib pickle": (lambda d: (_pickled(d), None), False),
         "unrelated zip": (
-            lambda d: (
-                _rewrite(_write_bytes(d, "z.zip", b""), lambda c: {"a.txt": b"a"}),
-                None,
-            ),
+            lambda d: (_zip_with(d, "z.zip", {"a.txt": b"a"}), None),
             False,
         ),
         "path 3": (lambda d: (3, None), False),
@@ -2141,6 +2153,7 @@ SKLEARN_REMEDIES = (
     "convert them all to str",
     "requires y to be passed",
     "Cannot have number of splits",
+    "You can enable metadata routing",
 )
 REMEDY_WORDS = ("must", "expected", "expects", "use ", "pass ", "set ", "remove")
 REMEDY_WORDS += ("rescale", "drop", "choose", "rename", "convert", "encode")
@@ -2226,6 +2239,24 @@ def classify_exception(exc: BaseException, hints: tuple) -> Verdict:
     fitted_check = fitted_check or (
         origin == "sklearn" and any(words in text for words in SKLEARN_REMEDIES)
     )
+    # A method that is not available (scikit-learn's available_if): the
+    # AttributeError of duck typing, whose chained cause says why and what to do.
+    cause = exc.__cause__
+    unavailable = (
+        isinstance(exc, AttributeError)
+        and cause is not None
+        and _raising_frame(cause)[1] == "skflow"
+        and names_problem(str(cause), hints)
+    )
+    if unavailable:
+        return Verdict(
+            "clear error",
+            "",
+            type(exc).__qualname__,
+            f"{first} ({cause})",
+            where,
+            origin,
+        )
     if not _clear_type(exc):
         reason = f"bare {type(exc).__name__}"
     elif origin not in ("skflow", "sklearn parameter validation") and not fitted_check:
@@ -2303,6 +2334,9 @@ def _child_main(case: Case, conn, err_path: str, mem_cap_gib: float) -> None:
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)
     _redirect_output(err_path)
+    # Files a case writes by relative path (a Pipeline's memory='a' cache, a
+    # CLI output) land in the run's temporary folder, not in the checkout.
+    os.chdir(os.path.dirname(err_path))
     faulthandler.enable()
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     _cap_memory(mem_cap_gib)

@@ -70,9 +70,13 @@ _SCORE_MAX_SAMPLES = 5000
 
 # ``n_jobs``: None (the thread policy), a positive count, or a negative one
 # counted back from the available CPUs; 0 is refused.
+# n_jobs: None, a positive count or a negative count back from the CPUs; at
+# most 2**15 either way (joblib's process backend overflows a C int at 2**31,
+# and no machine or cluster runs that many workers).
+MAX_JOBS = 2**15
 N_JOBS_CONSTRAINT = [
-    Interval(Integral, 1, None, closed="left"),
-    Interval(Integral, None, -1, closed="right"),
+    Interval(Integral, 1, MAX_JOBS, closed="both"),
+    Interval(Integral, -MAX_JOBS, -1, closed="both"),
     None,
 ]
 

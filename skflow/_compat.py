@@ -141,18 +141,21 @@ _INPUT_REMEDIES = (
     ("should be a 1d array", "Pass y as one label per row, e.g. y.ravel()."),
     ("could not be promoted", _ENCODE),
     ("could not convert", _ENCODE),
+    ("not compatible with arrays of bytes/strings", _ENCODE),
     ("argument must be", _ENCODE),
 )
 
 
-def _in_our_words(exc: Exception) -> Exception | None:
+def in_our_words(exc: Exception) -> Exception | None:
     """``exc`` with skflow's remedy appended, or None where none applies (the
     message already has one, or is not about the input)."""
     if isinstance(exc, InvalidParameterError):
         return None
     text = str(exc)
-    if "TabularEncoder" in text or "Reshape your data" in text:
-        return None
+    if "Reshape your data" in text or any(
+        remedy in text for _, remedy in _INPUT_REMEDIES
+    ):
+        return None  # sklearn's own remedy, or skflow's already
     for fragment, remedy in _INPUT_REMEDIES:
         if fragment in text:
             kind = ValueError if isinstance(exc, ValueError) else TypeError
@@ -178,7 +181,7 @@ def validate_data(estimator, X="no_validation", y="no_validation", **kwargs):
         name = "X" if isinstance(y, str) else "X or y"
         raise ValueError(_overflow_message(exc, name)) from exc
     except (TypeError, ValueError) as exc:
-        explained = _in_our_words(exc)
+        explained = in_our_words(exc)
         if explained is None:
             raise
         raise explained from exc
@@ -193,7 +196,7 @@ def check_array(array, *args, input_name: str = "", **kwargs):
     except OverflowError as exc:
         raise ValueError(_overflow_message(exc, name)) from exc
     except (TypeError, ValueError) as exc:
-        explained = _in_our_words(exc)
+        explained = in_our_words(exc)
         if explained is None:
             raise
         raise explained from exc

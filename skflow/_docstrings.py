@@ -35,7 +35,7 @@ warm_start : bool, default=False
 
     verbose : int, default=0
         1 shows a tqdm progress bar with the current loss on stderr. 0 prints
-        nothing, unless the fit runs past a minute: its bar then appears, so a
+        nothing, unless the fit runs past half a minute: its bar then appears, so a
         long fit is never silent, and is erased when the fit ends."""
 
 SAMPLER_ATTRIBUTES = """\

@@ -70,8 +70,8 @@ class PrivacyPlan:
         self.n_rows = int(n_rows)
         self.sample_rate = min(1.0, int(batch_size) / self.n_rows)
         self.max_steps = int(max_steps)
-        self.noise_multiplier = float(
-            get_noise_multiplier(
+        try:
+            noise = get_noise_multiplier(
                 target_epsilon=self.epsilon,
                 target_delta=self.delta,
                 sample_rate=self.sample_rate,
@@ -79,7 +79,15 @@ class PrivacyPlan:
                 accountant=self.accountant,
                 **self._orders(),
             )
-        )
+        except ValueError as exc:  # Opacus: "The privacy budget is too low."
+            raise ValueError(
+                f"epsilon={self.epsilon:g} (delta={self.delta:g}) is out of reach "
+                f"for {self.max_steps} private steps at a sampling rate of "
+                f"{self.sample_rate:.3g}: no noise level spends that little. Raise "
+                "epsilon (1 is already strong), or lower max_iter or "
+                "n_critic_steps."
+            ) from exc
+        self.noise_multiplier = float(noise)
 
     def _orders(self) -> dict:
         return {"alphas": RDP_ORDERS} if self.accountant == "rdp" else {}

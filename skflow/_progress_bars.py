@@ -3,7 +3,7 @@
 A fit's own bar (``TorchEstimatorMixin._progress``) shows at once with
 ``verbose=1``; these appear only once a request has run for
 :data:`QUIET_PROGRESS_DELAY` seconds, and are erased when it ends, so that no
-request runs past a minute without a sign of life: an ``AutoSampler`` race, a
+request runs past half a minute without a sign of life: an ``AutoSampler`` race, a
 fit per class or per group, a ``sample`` of many chunks.
 """
 
@@ -15,9 +15,9 @@ from tqdm.auto import tqdm
 
 from ._torch_utils import iter_chunks
 
-# Seconds after which a fit run with verbose=0 shows its progress bar anyway:
-# no request runs past a minute without a sign of life.
-QUIET_PROGRESS_DELAY = 60.0
+# Seconds after which a request made without verbose shows its progress bar:
+# no request runs past half a minute without a sign of life.
+QUIET_PROGRESS_DELAY = 30.0
 
 
 def quiet_progress(

@@ -31,6 +31,7 @@ from ._compat import (
     HasMethods,
     _fit_context,
     check_array,
+    in_our_words,
     refusing_bools,
     validate_data,
 )
@@ -625,7 +626,12 @@ class ClassConditionalSampler(BaseEstimator):
     def _encode_labels(self, y) -> np.ndarray:
         """Indices into ``classes_`` of the labels ``y``; unknown labels raise."""
         labels = np.asarray(y)
-        labels = column_or_1d(labels.reshape(1) if labels.ndim == 0 else labels)
+        if labels.ndim > 1:
+            raise ValueError(
+                f"y must be one label per row to generate, 1-D; got an array of "
+                f"shape {labels.shape} (pass y.ravel())."
+            )
+        labels = labels.reshape(1) if labels.ndim == 0 else labels
         if len(labels) == 0:
             raise ValueError("y is empty; pass at least one label to generate.")
         known = np.isin(labels, self.classes_)
@@ -828,6 +834,11 @@ class SyntheticOverSampler(_OverSamplerBase):
                 f"{type(self).__name__}.fit_resample needs the class labels y, "
                 "one per row of X: the classes to over-sample."
             )
+        if np.ndim(y) != 1:
+            raise ValueError(
+                f"y must be 1-D, one class label per row of X; got an array of "
+                f"shape {np.shape(y)} (pass y.ravel() for one column of labels)."
+            )
         if np.ndim(y) == 1:
             _check_no_missing_labels(y)
             classes = _class_labels(np.asarray(y))[0]
@@ -863,8 +874,15 @@ class SyntheticOverSampler(_OverSamplerBase):
             type(dtype).__name__ == "SparseDtype" for dtype in X.dtypes
         ):
             # Arrays, and DataFrames of sparse columns, which imbalanced-learn
-            # turns into a sparse matrix.
-            return super()._check_X_y(X, y, accept_sparse=accept_sparse)
+            # turns into a sparse matrix; its checks are scikit-learn's, given
+            # skflow's remedies here.
+            try:
+                return super()._check_X_y(X, y, accept_sparse=accept_sparse)
+            except (TypeError, ValueError) as exc:
+                explained = in_our_words(exc)
+                if explained is None:
+                    raise
+                raise explained from exc
         # A DataFrame goes to the per-class samplers as it is, so a sampler
         # that encodes its columns (a TabularEncoder pipeline) can take text
         # and categorical columns; imbalanced-learn's check would cast it to

@@ -559,7 +559,7 @@ class AutoSampler(BaseEstimator):
 
     verbose : int, default=0
         1 prints a line per candidate fit and the choice. 0 prints nothing,
-        unless the race runs past a minute: a bar counting its fits then
+        unless the race runs past half a minute: a bar counting its fits then
         appears on stderr, and is erased when the race ends.
 
     Attributes
@@ -697,7 +697,7 @@ class AutoSampler(BaseEstimator):
         scorer = _Scorer(rows, y, self.scoring, shared_scale=self._shared_input_scale)
         splits = self._splits(rows, y, scorer, rng)
         # verbose=1 prints a line per fit; a quiet race shows a bar of its
-        # fits once it has run for a minute, erased at the end.
+        # fits once it has run for half a minute, erased at the end.
         with quiet_progress(
             desc="AutoSampler race", unit="fit", disable=bool(self.verbose)
         ) as progress:

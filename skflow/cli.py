@@ -1194,7 +1194,7 @@ def _fit_sample_in_partitions(
 
     def write_rows(path) -> None:
         append = _parquet_appender(path) if parquet else _csv_appender(path, sep)
-        # At once on a terminal; in a log (no terminal) after a minute, so a
+        # At once on a terminal; in a log (no terminal) after half a minute, so a
         # long write is never silent there either.
         bar = tqdm(
             total=n_samples,

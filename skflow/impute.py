@@ -6,11 +6,10 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted
 
 from ._base import keeps_state_on_failure
-from ._compat import Interval, _fit_context, validate_data
+from ._compat import HasMethods, Interval, _fit_context, validate_data
 from ._frames import is_dataframe
 from ._progress_bars import quiet_progress
 from ._torch_utils import check_random_state, draw_seed

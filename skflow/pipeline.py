@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import os
 
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.utils.metaestimators import available_if
@@ -121,6 +122,22 @@ class GenerativePipeline(Pipeline):
                 isinstance(step, tuple) and len(step) == 2 and isinstance(step[0], str)
             ):
                 raise TypeError(f"{form}; got the step {step!r}.")
+        names = [name for name, _ in steps]
+        repeated = sorted({name for name in names if names.count(name) > 1})
+        if repeated:
+            raise ValueError(
+                f"The step names {repeated} repeat; give every step its own name."
+            )
+        if isinstance(self.memory, (str, os.PathLike)):
+            try:
+                os.makedirs(self.memory, exist_ok=True)
+            except OSError as exc:
+                raise type(exc)(
+                    exc.errno,
+                    f"memory={str(self.memory)!r} cannot hold the pipeline's cache "
+                    f"({exc.strerror or exc}); give a writable folder, or "
+                    "memory=None",
+                ) from exc
         for name, step in steps[:-1]:
             if step in (None, "passthrough"):
                 continue

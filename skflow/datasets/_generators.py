@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from numbers import Real
+
 import numpy as np
 
 from .._torch_utils import check_random_state
-from .._validation import check_count
+from .._validation import check_count, check_memory
+
+
+def _check_number(value, name):
+    """A real number (not a bool, a string or an array), or a clear error."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real):
+        raise TypeError(f"{name} must be a number, got {value!r}.")
+    return value
 
 
 def _check_nonnegative(value, name):
     """A finite number >= 0 (a spread, a radius), or a clear error."""
-    if isinstance(value, (bool, np.bool_)) or not np.isscalar(value):
-        raise TypeError(f"{name} must be a number, got {value!r}.")
+    _check_number(value, name)
     if not (np.isfinite(value) and value >= 0):
         raise ValueError(f"{name} must be a finite number >= 0, got {value}.")
     return float(value)
@@ -26,6 +34,39 @@ def _finite(X, owner: str, parameters: str):
             f"range (inf or NaN); use smaller {parameters}."
         )
     return X
+
+
+def _check_size(owner: str, n_samples: int, n_features: int, extra: int = 0):
+    """Refuse an output (and ``extra`` bytes of intermediate arrays, such as
+    per-component factors) that cannot fit in memory, before drawing it."""
+    check_memory(
+        owner,
+        {
+            f"{n_samples} rows of {n_features} features": (
+                # The rows, the noise and a temporary copy, in float64.
+                3 * n_samples * n_features * 8 + n_samples * 8,
+                "ask for fewer rows or features.",
+            ),
+            "the components' parameters": (extra, "ask for fewer components."),
+        },
+    )
+
+
+def _check_box(center_box) -> tuple[float, float]:
+    """``(low, high)``: two finite numbers with low < high."""
+    try:
+        low, high = center_box
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"center_box must be a pair (low, high), got {center_box!r}."
+        ) from None
+    low, high = _check_number(low, "center_box"), _check_number(high, "center_box")
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise ValueError(
+            f"center_box must be two finite numbers with low < high, got "
+            f"{center_box!r}."
+        )
+    return float(low), float(high)
 
 
 def _component_labels(n_samples, n_components, rng):
@@ -94,6 +135,13 @@ def make_gaussian_mixture(
     n_features = check_count(n_features, "n_features")
     n_components = check_count(n_components, "n_components")
     cluster_std = _check_nonnegative(cluster_std, "cluster_std")
+    center_box = _check_box(center_box)
+    _check_size(
+        "make_gaussian_mixture",
+        n_samples,
+        n_features,
+        2 * n_components * n_features * (n_features + 1) * 8,
+    )
     rng = check_random_state(random_state)
     means = rng.uniform(*center_box, size=(n_components, n_features))
     factors = rng.standard_normal((n_components, n_features, n_features))
@@ -170,14 +218,17 @@ def make_student_t_mixture(
     n_samples = check_count(n_samples, "n_samples")
     n_features = check_count(n_features, "n_features")
     n_components = check_count(n_components, "n_components")
-    if isinstance(df, (bool, np.bool_)) or not np.isscalar(df):
-        raise TypeError(f"df must be a number, got {df!r}.")
+    _check_number(df, "df")
     if not (np.isfinite(df) and df > 0):
         raise ValueError(
             f"df must be a finite positive number, got {df} (for the Gaussian "
             "limit of infinite df, use make_gaussian_mixture)."
         )
     scale = _check_nonnegative(scale, "scale")
+    center_box = _check_box(center_box)
+    _check_size(
+        "make_student_t_mixture", n_samples, n_features, n_components * n_features * 8
+    )
     rng = check_random_state(random_state)
     means = rng.uniform(*center_box, size=(n_components, n_features))
     y = _component_labels(n_samples, n_components, rng)
@@ -250,6 +301,9 @@ def make_sphere(
     n_features = check_count(n_features, "n_features", minimum=intrinsic_dim + 1)
     radius = _check_nonnegative(radius, "radius")
     noise = _check_nonnegative(noise, "noise")
+    _check_size(
+        "make_sphere", n_samples, n_features, n_features * (intrinsic_dim + 1) * 16
+    )
     rng = check_random_state(random_state)
     points = rng.standard_normal((n_samples, intrinsic_dim + 1))
     points /= np.linalg.norm(points, axis=1, keepdims=True)
@@ -326,8 +380,8 @@ def make_pinwheel(
     n_features = check_count(n_features, "n_features", minimum=2)
     radial_std = _check_nonnegative(radial_std, "radial_std")
     tangential_std = _check_nonnegative(tangential_std, "tangential_std")
-    if isinstance(rate, (bool, np.bool_)) or not np.isscalar(rate):
-        raise TypeError(f"rate must be a number, got {rate!r}.")
+    _check_number(rate, "rate")
+    _check_size("make_pinwheel", n_samples, n_features)
     if not np.isfinite(rate):
         raise ValueError(f"rate must be a finite number, got {rate}.")
     rng = check_random_state(random_state)

@@ -131,7 +131,7 @@ class AutoencoderTransformer(
 
     verbose : int, default=0
         1 shows a tqdm progress bar with the losses on stderr. 0 prints
-        nothing, unless the fit runs past a minute: its bar then appears, and
+        nothing, unless the fit runs past half a minute: its bar then appears, and
         is erased when the fit ends.
 
     Attributes

@@ -688,7 +688,11 @@ def c2st_auc(X_real, X_synth, *, classifier=None, cv=5, random_state=None):
     True
     """
     cv = check_count(cv, "cv", minimum=2, remedy="the number of stratified folds.")
-    if classifier is not None and not is_classifier(classifier):
+    if classifier is not None and (
+        isinstance(classifier, type)
+        or not hasattr(classifier, "get_params")
+        or not is_classifier(classifier)
+    ):
         raise TypeError(
             f"classifier must be a scikit-learn classifier (is_classifier true, "
             f"with predict_proba or decision_function), got {classifier!r}."
