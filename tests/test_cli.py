@@ -777,3 +777,19 @@ def test_a_parquet_name_on_a_csv_file_is_named(mixed_csv, tmp_path, capsys):
     assert main(["fit-sample", str(fake), "-o", str(tmp_path / "o.csv"), *FAST]) == 2
     line = _one_error_line(capsys)
     assert "cannot read" in line and "as Parquet" in line and ".csv name" in line
+
+
+def test_an_output_the_disk_cannot_hold_is_refused_before_drawing(
+    mixed_csv, tmp_path, monkeypatch, capsys
+):
+    import shutil
+
+    path, _ = mixed_csv
+    usage = shutil.disk_usage(tmp_path)
+    monkeypatch.setattr(shutil, "disk_usage", lambda folder: usage._replace(free=1000))
+    out = tmp_path / "rows.csv"
+    args = ["fit-sample", str(path), "-o", str(out), "-n", "100000", *FAST]
+    assert main(args) == 2
+    line = _one_error_line(capsys)
+    assert "100000 rows would need about" in line and "free; ask for fewer" in line
+    assert not out.exists()
