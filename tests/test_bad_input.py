@@ -860,3 +860,13 @@ def test_the_divergence_rule_is_robust_to_heavy_tails():
     sparse = np.zeros((500, 2))
     sparse[:5] = 1.0
     assert spread_ratio(rng.normal(size=(100, 2)), sparse) < 100
+
+
+def test_return_trajectories_is_a_flag():
+    from skflow import ProximalMFGFlow
+
+    model = _sized("proximal").fit(_base_table(n=30, d=2))
+    assert isinstance(model, ProximalMFGFlow)
+    for bad in ("a", 1, None):
+        with pytest.raises(TypeError, match="return_trajectories must be True or"):
+            model.sample(3, return_trajectories=bad)

@@ -29,7 +29,13 @@ from .._torch_utils import (
     resolve_dtype,
     to_numpy,
 )
-from .._validation import check_count, check_memory, trace_need, training_bytes
+from .._validation import (
+    check_bool,
+    check_count,
+    check_memory,
+    trace_need,
+    training_bytes,
+)
 from ..exceptions import NumericalInstabilityError
 from ..privacy import DifferentialPrivacy, check_privacy
 from ._core import (
@@ -615,11 +621,12 @@ class ProximalMFGFlow(StreamingFitMixin, BaseSampler):
             return super().sample(
                 n_samples, random_state=random_state, conditions=conditions
             )
+        return_trajectories = check_bool(return_trajectories, "return_trajectories")
         X_new, extras = self._sample(
             n_samples,
             random_state,
             n_steps=n_steps,
-            keep_path=bool(return_trajectories),
+            keep_path=return_trajectories,
         )
         if not return_trajectories:
             return X_new
