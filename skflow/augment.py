@@ -834,11 +834,6 @@ class SyntheticOverSampler(_OverSamplerBase):
                 f"{type(self).__name__}.fit_resample needs the class labels y, "
                 "one per row of X: the classes to over-sample."
             )
-        if np.ndim(y) != 1:
-            raise ValueError(
-                f"y must be 1-D, one class label per row of X; got an array of "
-                f"shape {np.shape(y)} (pass y.ravel() for one column of labels)."
-            )
         if np.ndim(y) == 1:
             _check_no_missing_labels(y)
             classes = _class_labels(np.asarray(y))[0]
@@ -853,6 +848,12 @@ class SyntheticOverSampler(_OverSamplerBase):
         try:
             return super().fit_resample(X, y, **params)
         except (TypeError, ValueError, AttributeError) as exc:
+            if "Multilabel and multioutput" in str(exc):
+                raise ValueError(
+                    f"y of shape {np.shape(y)} holds several labels per row; "
+                    f"{type(self).__name__} takes one class per row: a 1-D y, "
+                    "or one-hot rows with a single 1."
+                ) from exc
             if not _raised_by_sampling_strategy(exc):
                 raise
             raise ValueError(

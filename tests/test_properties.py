@@ -196,3 +196,91 @@ def test_any_labelled_table_in_a_class_conditional_sampler(
     rows = _fit_and_draw(model, X, y, n_rows)
     if rows is not None:
         _check_rows(rows, X, n_rows)
+
+
+def _check_table(out, X, n_rows):
+    """``out`` has ``n_rows`` rows of ``X``'s columns, every value finite."""
+    assert out.shape == (n_rows, X.shape[1])
+    values = (
+        out.to_numpy(dtype=np.float64)
+        if isinstance(out, pd.DataFrame)
+        else np.asarray(out, dtype=np.float64)
+    )
+    assert np.isfinite(values).all(), "non-finite values"
+
+
+def _ours_or_raise(call):
+    """``call()``, or None for one of our errors (any other error fails)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return call()
+        except Exception as error:
+            assert _raised_by_us(error), (
+                f"{type(error).__name__} from inside a dependency: {error}\n"
+                + "".join(traceback.format_tb(error.__traceback__)[-3:])
+            )
+            return None
+
+
+@PROPERTY_SETTINGS
+@given(table=tables(), seed=st.integers(0, 2**32 - 1))
+def test_any_table_through_the_autoencoder(table, seed):
+    from skflow import AutoencoderTransformer
+
+    X, _ = table
+    model = AutoencoderTransformer(
+        n_components=1, hidden_layer_sizes=(8,), max_iter=5, random_state=seed
+    )
+    codes = _ours_or_raise(lambda: model.fit_transform(X))
+    if codes is not None:
+        assert codes.shape == (X.shape[0], 1) and np.isfinite(codes).all()
+        _check_table(model.inverse_transform(codes), X, X.shape[0])
+
+
+@PROPERTY_SETTINGS
+@given(table=tables(min_rows=20), seed=st.integers(0, 2**32 - 1))
+def test_any_labelled_table_in_the_resampler_and_grouped_sampler(table, seed):
+    from skflow import GaussianMixtureSampler, GroupedSampler, SyntheticOverSampler
+
+    X, _ = table
+    n_rows = X.shape[0]
+    y = np.where(np.arange(n_rows) < n_rows // 3, "rare", "common")
+    resampled = _ours_or_raise(
+        lambda: SyntheticOverSampler(
+            GaussianMixtureSampler(), random_state=seed
+        ).fit_resample(X, y)
+    )
+    if resampled is not None:
+        X_new, y_new = resampled
+        assert len(X_new) == len(y_new) == 2 * (n_rows - n_rows // 3)
+        _check_table(X_new, X, len(y_new))
+    frame = pd.DataFrame(np.asarray(X, dtype=np.float64)).assign(group=y)
+    grouped = GroupedSampler(GaussianMixtureSampler(), by="group", random_state=seed)
+    rows = _ours_or_raise(lambda: grouped.fit(frame).sample(10))
+    if rows is not None:
+        _check_table(rows.drop(columns="group"), frame.drop(columns="group"), 10)
+        assert set(rows["group"]) <= {"rare", "common"}
+
+
+@PROPERTY_SETTINGS
+@given(
+    table=tables(min_rows=20),
+    share=st.sampled_from([0.05, 0.3]),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_any_table_with_holes_through_the_imputer(table, share, seed):
+    from skflow import GaussianMixtureSampler
+    from skflow.impute import GenerativeImputer
+
+    X, _ = table
+    values = np.asarray(X, dtype=np.float64).copy()
+    holes = np.random.default_rng(seed).random(values.shape) < share
+    holes[:, 0] &= np.arange(len(values)) % 2 == 0  # every column keeps values
+    values[holes] = np.nan
+    imputer = GenerativeImputer(GaussianMixtureSampler(), max_iter=1, random_state=seed)
+    filled = _ours_or_raise(lambda: imputer.fit_transform(values))
+    if filled is not None:
+        _check_table(filled, values, len(values))
+        observed = ~np.isnan(values)
+        np.testing.assert_array_equal(filled[observed], values[observed])
