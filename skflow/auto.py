@@ -393,6 +393,11 @@ def _seeded(estimator, seed: int, shared_scale: bool):
     return estimator
 
 
+def _ldexp_columns(rows, exponents):
+    """``rows`` times ``2**exponents``, column by column, exactly."""
+    return np.ldexp(np.asarray(rows, dtype=np.float64), exponents)
+
+
 class _Scorer:
     """Scores generated rows against held-out ones in one fixed space.
 
@@ -406,8 +411,10 @@ class _Scorer:
     """
 
     def __init__(self, X, y, scoring, *, shared_scale: bool):
+        from sklearn.pipeline import make_pipeline
         from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
+        from ._scaling import column_exponents
         from .encoders import TabularEncoder
 
         self.scoring = scoring
@@ -416,7 +423,14 @@ class _Scorer:
         elif shared_scale:
             self.space = FunctionTransformer(validate=False).fit(X)
         else:
-            self.space = StandardScaler().fit(X)
+            # Divided by exact powers of two first: StandardScaler's variance
+            # of columns near 1e300 overflows (see skflow._scaling).
+            self.space = make_pipeline(
+                FunctionTransformer(
+                    _ldexp_columns, kw_args={"exponents": -column_exponents(X)}
+                ),
+                StandardScaler(),
+            ).fit(X)
         self.labels = None
         if y is not None:
             self.labels = TabularEncoder().fit(self._label_frame(y))

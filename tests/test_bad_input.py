@@ -870,3 +870,18 @@ def test_return_trajectories_is_a_flag():
     for bad in ("a", 1, None):
         with pytest.raises(TypeError, match="return_trajectories must be True or"):
             model.sample(3, return_trajectories=bad)
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_autosampler_races_at_any_scale(scale):
+    # Its scorer standardised columns near 1e300 with an overflowing variance
+    # and refused its own NaN ("Input X contains NaN").
+    from skflow import AutoSampler, GaussianMixtureSampler
+
+    X = _base_table()
+    make = lambda: AutoSampler(  # noqa: E731
+        candidates=[GaussianMixtureSampler()], cv=2, random_state=0
+    )
+    at_one, scaled = make().fit(X), make().fit(X * scale)
+    assert scaled.best_score_ == pytest.approx(at_one.best_score_, rel=1e-9)
+    assert np.isfinite(scaled.sample(5)).all()
