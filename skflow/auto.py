@@ -157,8 +157,9 @@ class GaussianMixtureSampler(BaseSampler):
         self.random_state = random_state
         self.verbose = verbose
 
-    def _check_shape(self, X) -> None:
-        """Refuse rows too few for a full covariance, or covariances too big."""
+    def _largest_mixture(self, X) -> int:
+        """The most components to try on ``X``, after refusing rows too few
+        for a full covariance or covariances too big for memory."""
         n_rows, n_features = X.shape
         if n_rows <= n_features:
             raise ValueError(
@@ -180,6 +181,7 @@ class GaussianMixtureSampler(BaseSampler):
                 )
             },
         )
+        return largest
 
     def _fit_scaled(self, data, rng) -> None:
         # EM is scikit-learn's, on the CPU in float64: one copy of the rows.
@@ -201,8 +203,7 @@ class GaussianMixtureSampler(BaseSampler):
             ]
         else:
             # Each component's covariance needs more rows than columns.
-            self._check_shape(X)
-            largest = max(1, min(self.max_components, X.shape[0] // (X.shape[1] + 1)))
+            largest = self._largest_mixture(X)
             sizes = {min(2**k, largest) for k in range(int(math.log2(largest)) + 1)}
             options = [{"n_components": size} for size in sorted(sizes)]
         fitted = []

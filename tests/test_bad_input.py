@@ -21,6 +21,7 @@ from hypothesis.extra.numpy import arrays
 from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 
+import skflow
 from skflow import (
     AutoencoderTransformer,
     ClassConditionalSampler,
@@ -607,12 +608,12 @@ DEPENDENCY_ERRORS = {
         "path must be a str or path-like.*got None",
     ),
     "load-None": (
-        lambda: __import__("skflow").load(None),
+        lambda: skflow.load(None),
         TypeError,
         "path must be a str or path-like.*got None of type NoneType",
     ),
     "load-bytes": (
-        lambda: __import__("skflow").load(b"model.skflow"),
+        lambda: skflow.load(b"model.skflow"),
         TypeError,
         "path must be a str or path-like.*of type bytes",
     ),

@@ -408,27 +408,23 @@ def test_fit_partitions_refuses_what_it_cannot_stream(estimator, match, monkeypa
     assert read == []  # refused before any partition was read
 
 
-def _fast_proximal():
-    return ProximalMFGFlow(
-        max_iter=4,
-        n_steps=3,
-        n_critic_steps=2,
-        hidden_layer_sizes=(8,),
-        batch_size=100,
-        device="cpu",
-        random_state=0,
+def _fast(cls, **params):
+    """The quick-to-fit ``cls`` of skflow._testing, with ``params``."""
+    from sklearn.base import clone
+
+    from skflow._testing import fast_samplers
+
+    return clone(next(e for e in fast_samplers() if type(e) is cls)).set_params(
+        **params
     )
+
+
+def _fast_proximal():
+    return _fast(ProximalMFGFlow, batch_size=100)
 
 
 def _fast_sinkhorn():
-    return EntropicOTGenerator(
-        solver="auto",
-        max_iter=5,
-        hidden_layer_sizes=(8,),
-        batch_size=60,
-        device="cpu",
-        random_state=0,
-    )
+    return _fast(EntropicOTGenerator, solver="auto", batch_size=60)
 
 
 @pytest.mark.parametrize(

@@ -123,18 +123,13 @@ def _check_rows(rows, X, n_rows):
 
 def _fit_and_draw(model, X, y, n_rows):
     """``model.fit`` and ``sample``: the rows, or None for one of our errors."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            model.fit(X) if y is None else model.fit(X, y)
-            drawn = model.sample(n_rows) if y is None else model.sample(y=y[:n_rows])
-        except Exception as error:  # the property: ours, or valid rows
-            assert _raised_by_us(error), (
-                f"{type(error).__name__} from inside a dependency: {error}\n"
-                + "".join(traceback.format_tb(error.__traceback__)[-3:])
-            )
-            return None
-    return drawn[0] if y is not None else drawn
+
+    def fit_and_draw():
+        if y is None:
+            return model.fit(X).sample(n_rows)
+        return model.fit(X, y).sample(y=y[:n_rows])[0]
+
+    return _ours_or_raise(fit_and_draw)
 
 
 @pytest.mark.parametrize("estimator", SAMPLERS, ids=_id)
