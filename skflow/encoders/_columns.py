@@ -60,6 +60,15 @@ QUANTILE_SKEW = 1.0
 QUANTILE_KURTOSIS = 3.0
 # At most this many knots of the quantile map.
 MAX_QUANTILES = 1000
+# A value of the continuous part on at least MASS_MIN_ROWS rows, in a column
+# not recorded as whole numbers, is an *atom* of the quantile map: decoding
+# returns it exactly over its whole share of normal scores (a logged price
+# list, a per-family amount repeated on every member's row, temperatures
+# converted from whole Fahrenheit degrees), where interpolating between knots
+# would spread it into nearby values a classifier tells apart at once. A
+# continuous part with at least this share of its rows on atoms is mapped
+# through quantiles even when it is not skewed.
+ATOM_QUANTILE_SHARE = 0.5
 # Decimal places searched for a column's recorded precision.
 MAX_DECIMALS = 6
 # A date column whose values span at least this many years, on at least
@@ -150,6 +159,14 @@ def _recorded_step(values: np.ndarray) -> tuple[float, int] | None:
     return None
 
 
+def _atoms_off_grid(step) -> bool:
+    """Whether repeated values can be atoms of the quantile map: values not
+    recorded as whole numbers (whole numbers come back by rounding to their
+    grid; a column recorded to 0.1 whose values are unit conversions repeats
+    only some of its tenths)."""
+    return step is None or step[1] > 0
+
+
 def _round_to_step(values: np.ndarray, step: float, decimals: int) -> np.ndarray:
     return np.round(np.rint(values / step) * step, decimals)
 
@@ -180,6 +197,9 @@ class NumericColumn(BaseEstimator):
 
     # Codecs saved before the phase existed have none.
     period_ = None
+    # Codecs saved before atoms decode through the forward map's knots.
+    inverse_knots_ = None
+    inverse_scores_ = None
     # Set by fit_domain: values beyond the declared range are clipped onto it
     # when encoded. Codecs fitted on rows leave values as they are.
     clips_input_ = False
@@ -218,9 +238,9 @@ class NumericColumn(BaseEstimator):
         self.step_ = _recorded_step(observed - self.origin_)
         if self.has_value_:
             self.low_, self.high_ = float(rest.min()), float(rest.max())
-            self.transform_ = self._choose_transform(rest)
+            self.transform_ = self._choose_transform(rest, self.step_)
             if self.transform_ == "quantile":
-                self._fit_quantiles(rest)
+                self._fit_quantiles(rest, self.step_)
             else:
                 mean, std = mean_and_std(rest, axis=None)
                 self.mean_, self.std_ = float(mean), float(std) or 1.0
@@ -347,7 +367,7 @@ class NumericColumn(BaseEstimator):
         return np.sort(levels[heavy])
 
     @staticmethod
-    def _choose_transform(rest: np.ndarray) -> str:
+    def _choose_transform(rest: np.ndarray, step=None) -> str:
         # The shape of rest divided by a power of two: the same standardised
         # values, without squares of 1e300 overflowing (or of 1e-300
         # underflowing).
@@ -361,24 +381,79 @@ class NumericColumn(BaseEstimator):
         excess_kurtosis = float(np.mean(z**4)) - 3.0
         if abs(skew) > QUANTILE_SKEW or excess_kurtosis > QUANTILE_KURTOSIS:
             return "quantile"
+        if _atoms_off_grid(step):
+            _, counts = np.unique(rest, return_counts=True)
+            atom_share = counts[counts >= MASS_MIN_ROWS].sum() / rest.size
+            if atom_share >= ATOM_QUANTILE_SHARE:
+                return "quantile"
         return "linear"
 
-    def _fit_quantiles(self, rest: np.ndarray) -> None:
+    def _fit_quantiles(self, rest: np.ndarray, step=None) -> None:
         # Knots at evenly spaced levels of the empirical distribution, from the
         # minimum (level 0) to the maximum (level 1); their normal scores
-        # avoid +-infinity by the half-row continuity correction. Tied knots
-        # (repeated values) are merged, keeping np.interp's abscissae
-        # increasing. Written here rather than with sklearn's
-        # QuantileTransformer because decoding must reflect or extrapolate
-        # beyond the range instead of clipping onto its ends.
+        # avoid +-infinity by the half-row continuity correction. An atom (see
+        # ATOM_QUANTILE_SHARE) spans exactly the levels of its rows in the
+        # sorted values, so every score in between decodes to it; two atoms
+        # with no value between them meet halfway. Tied knots are merged for
+        # encoding, at the middle of their scores. Written here rather than
+        # with sklearn's QuantileTransformer because decoding must reflect or
+        # extrapolate beyond the range instead of clipping onto its ends, and
+        # return atoms exactly.
         n = rest.size
+        ordered = np.sort(rest)
         levels = np.linspace(0.0, 1.0, min(n, MAX_QUANTILES))
-        knots = np.quantile(rest, levels)
-        scores = ndtri(np.clip(levels, 0.5 / n, 1 - 0.5 / n))
-        knots, first = np.unique(knots, return_index=True)
-        last = np.append(first[1:], len(levels)) - 1
-        self.knots_ = knots
-        self.scores_ = (scores[first] + scores[last]) / 2
+        knots = np.quantile(ordered, levels)
+        distinct, counts = np.unique(ordered, return_counts=True)
+        atoms = distinct[counts >= MASS_MIN_ROWS]
+        if not _atoms_off_grid(step):
+            # Whole numbers come back by rounding to the grid; atoms there
+            # would only copy the train rows' chance frequencies of each
+            # value (measured: C2ST 0.02 worse on cars, no better on gbsg2).
+            atoms = atoms[:0]
+        # np.quantile's level of sorted position k is k / (n - 1).
+        first = np.searchsorted(ordered, atoms, side="left").astype(np.float64)
+        last = np.searchsorted(ordered, atoms, side="right") - 1.0
+        meet = first[1:] == last[:-1] + 1
+        last[:-1] = np.where(meet, last[:-1] + 0.5, last[:-1])
+        first[1:] = np.where(meet, first[1:] - 0.5, first[1:])
+
+        def score(level):
+            return ndtri(np.clip(level, 0.5 / n, 1 - 0.5 / n))
+
+        first_scores, last_scores = score(first / (n - 1)), score(last / (n - 1))
+        # Where two atoms meet, the upper one starts just after the lower ends.
+        first_scores[1:] = np.where(
+            meet, np.nextafter(last_scores[:-1], np.inf), first_scores[1:]
+        )
+        # Knots strictly inside an atom's levels equal it, and knots between
+        # two atoms that meet are np.quantile's interpolation across their
+        # gap; the others lie outside every atom's levels, so the scores stay
+        # strictly increasing.
+        above = np.searchsorted(atoms, knots, side="right")
+        between_meeting = np.zeros(knots.size, dtype=bool)
+        inside = (above > 0) & (above < atoms.size)
+        between_meeting[inside] = meet[above[inside] - 1]
+        off_atoms = ~np.isin(knots, atoms) & ~between_meeting
+        scores = np.concatenate([score(levels[off_atoms]), first_scores, last_scores])
+        all_values = np.concatenate([knots[off_atoms], atoms, atoms])
+        order = np.argsort(scores, kind="stable")
+        scores, all_values = scores[order], all_values[order]
+        # Tied knots that are no atom merge at the middle of their scores, in
+        # both maps; an atom keeps its two ends for decoding.
+        self.knots_, first_index = np.unique(all_values, return_index=True)
+        last_index = np.append(first_index[1:], len(all_values)) - 1
+        self.scores_ = (scores[first_index] + scores[last_index]) / 2
+        is_atom = np.isin(self.knots_, atoms)
+        # Per knot, the decoding scores: (first, last) of an atom, the middle
+        # of any other (taken once).
+        pairs = np.where(
+            is_atom[:, None],
+            np.column_stack([scores[first_index], scores[last_index]]),
+            self.scores_[:, None],
+        )
+        taken = np.column_stack([is_atom, np.ones_like(is_atom)])
+        self.inverse_knots_ = np.repeat(self.knots_, np.where(is_atom, 2, 1))
+        self.inverse_scores_ = pairs[taken]
 
     def _states(self, values: np.ndarray) -> np.ndarray:
         """State codes: 0 = a value (when the column has values), then the
@@ -462,8 +537,36 @@ class NumericColumn(BaseEstimator):
         if self.transform_ == "quantile":
             if self.knots_.size == 1:
                 return np.zeros_like(values)
-            return np.interp(values, self.knots_, self.scores_)
+            if self.inverse_knots_ is None:
+                return np.interp(values, self.knots_, self.scores_)
+            return self._forward_quantile(values)
         return (values - self.mean_) / self.std_
+
+    def _forward_quantile(self, values: np.ndarray) -> np.ndarray:
+        # The inverse of the decoding map: between two knots, the segment
+        # that decodes back to the value (for a value just above an atom, the
+        # one that starts where the atom's levels end); a knot's own value, an
+        # atom above all, at the middle of its scores. np.interp cannot do
+        # this: its abscissae must not repeat.
+        knots, scores = self.inverse_knots_, self.inverse_scores_
+        clipped = np.clip(values, knots[0], knots[-1])
+        below = np.clip(
+            np.searchsorted(knots, clipped, side="right") - 1, 0, knots.size - 2
+        )
+        width = knots[below + 1] - knots[below]
+        fraction = np.divide(
+            clipped - knots[below],
+            width,
+            out=np.zeros_like(clipped),
+            where=width > 0,
+        )
+        out = scores[below] + fraction * (scores[below + 1] - scores[below])
+        nearest = np.minimum(
+            np.searchsorted(self.knots_, clipped), self.knots_.size - 1
+        )
+        on_knot = self.knots_[nearest] == clipped
+        out[on_knot] = self.scores_[nearest[on_knot]]
+        return out
 
     def _inverse(self, scores: np.ndarray, phases=None) -> np.ndarray:
         if self.transform_ == "quantile":
@@ -503,7 +606,10 @@ class NumericColumn(BaseEstimator):
         return moved
 
     def _inverse_quantile(self, scores: np.ndarray) -> np.ndarray:
-        knots, knot_scores = self.knots_, self.scores_
+        if self.inverse_knots_ is None:
+            knots, knot_scores = self.knots_, self.scores_
+        else:
+            knots, knot_scores = self.inverse_knots_, self.inverse_scores_
         if knots.size == 1:
             return np.full_like(scores, knots[0])
         if self.clip:

@@ -64,7 +64,9 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
 
     * numbers (float and integer columns), dates and durations become one
       continuous column, standardised or, when its marginal is skewed or
-      heavy-tailed, mapped through the normal quantile function; values that
+      heavy-tailed or mostly on repeated values off a whole-number grid,
+      mapped through the normal quantile function, which decodes each such
+      repeated value (an *atom*) exactly with its share of rows; values that
       hold at least 10 % of the column (the zeros of a zero-inflated amount,
       the levels of a small integer scale) and missing values become the
       levels of a state block beside it; decoding puts them back exactly, at

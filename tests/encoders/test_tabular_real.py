@@ -267,6 +267,75 @@ def test_heavy_tailed_column_is_quantile_mapped_and_bounds_do_not_pile_up():
         assert at_bound < 0.01, name
 
 
+def test_repeated_values_of_a_continuous_column_come_back_exactly():
+    # A logged amount: 40 distinct values off any grid (more than MAX_MASSES,
+    # each under MASS_MIN_SHARE), each on many rows, plus a continuous part.
+    rng = np.random.default_rng(11)
+    n = 6000
+    atoms = np.log(rng.uniform(50, 5000, 40))
+    weights = rng.dirichlet(np.full(40, 2.0))
+    on_atom = rng.random(n) < 0.8
+    amount = np.where(
+        on_atom, rng.choice(atoms, n, p=weights), rng.uniform(3.0, 9.0, n)
+    )
+    frame = pd.DataFrame({"amount": amount})
+    codec = TabularEncoder().fit(frame).codecs_["amount"]
+    assert codec.masses_.size == 0 and codec.transform_ == "quantile"
+    # Every normal score decodes: scores drawn from N(0, 1), the encoded
+    # marginal's law, give each atom its share of rows within 0.01 (the
+    # binomial sd of a share is at most 0.0035 here), and the rows off the
+    # atoms their share.
+    scores = np.random.default_rng(12).normal(size=20_000)
+    values = codec._inverse(scores * codec.fill_std_ + codec.fill_mean_)
+    real_share = (amount[:, None] == atoms).mean(axis=0)
+    decoded_share = (values[:, None] == atoms).mean(axis=0)
+    np.testing.assert_allclose(decoded_share, real_share, atol=0.01)
+    assert abs(np.isin(values, atoms).mean() - on_atom.mean()) < 0.02
+    # Encoded rows decode to themselves.
+    assert_frame_equal(
+        TabularEncoder()
+        .fit(frame)
+        .inverse_transform(TabularEncoder().fit(frame).transform(frame)),
+        frame,
+    )
+
+
+def test_adjacent_atoms_meet_without_a_value_between_them():
+    # Thirty values, all repeated: the column is discrete, and no score
+    # decodes between two of them.
+    rng = np.random.default_rng(13)
+    atoms = np.round(rng.lognormal(size=30), 6)
+    values = rng.choice(atoms, 5000, p=rng.dirichlet(np.full(30, 3.0)))
+    codec = TabularEncoder().fit(pd.DataFrame({"v": values})).codecs_["v"]
+    assert codec.transform_ == "quantile"
+    assert np.all(np.diff(codec.inverse_scores_) > 0)
+    decoded = codec._inverse(np.linspace(-6, 6, 100_001))
+    assert np.isin(decoded, atoms).all()
+
+
+def test_a_plain_continuous_column_keeps_interpolating():
+    rng = np.random.default_rng(14)
+    values = rng.lognormal(size=3000)
+    codec = TabularEncoder().fit(pd.DataFrame({"v": values})).codecs_["v"]
+    assert codec.transform_ == "quantile"
+    decoded = codec._inverse(np.random.default_rng(15).normal(size=3000))
+    # Values between the knots, not copies of the rows.
+    assert np.isin(decoded, values).mean() < 0.01
+
+
+def test_whole_numbers_get_no_atoms_rounding_returns_them():
+    # A skewed count: quantile-mapped, repeated values, but on the whole-number
+    # grid, so the decoding map is the encoding's (no flats) and rounding
+    # returns whole numbers.
+    rng = np.random.default_rng(16)
+    values = rng.negative_binomial(2, 0.05, 3000).astype(float) + 50
+    codec = TabularEncoder().fit(pd.DataFrame({"v": values})).codecs_["v"]
+    assert codec.transform_ == "quantile" and codec.step_ == (1.0, 0)
+    np.testing.assert_array_equal(codec.inverse_knots_, codec.knots_)
+    decoded = codec._inverse(np.random.default_rng(17).normal(size=3000))
+    np.testing.assert_array_equal(decoded, np.round(decoded))
+
+
 def test_many_levels_stay_within_the_width_bound_with_their_frequencies():
     rng = np.random.default_rng(5)
     n = 6000
