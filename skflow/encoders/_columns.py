@@ -36,6 +36,7 @@ they have no parameters of their own and are not meant for direct use.
 
 from __future__ import annotations
 
+import warnings
 import zlib
 
 import numpy as np
@@ -157,6 +158,26 @@ def _recorded_step(values: np.ndarray) -> tuple[float, int] | None:
             divisor = int(np.gcd.reduce(integers)) if integers.any() else 1
             return max(divisor, 1) / 10.0**decimals, decimals
     return None
+
+
+# Rows x pooled levels of class probabilities held at once when drawing
+# pooled levels (a 2,000-level column over a million rows would be 16 GB).
+DRAW_CHUNK_CELLS = 2**22
+
+
+def _draw_from_classifier(model, features: np.ndarray, random) -> np.ndarray:
+    """One class per row, drawn from ``model.predict_proba``, in chunks of
+    rows so memory is bounded by DRAW_CHUNK_CELLS."""
+    n_classes = len(model.classes_)
+    chunk = max(DRAW_CHUNK_CELLS // n_classes, 1)
+    uniforms = random.random_sample(len(features))
+    draws = np.empty(len(features), dtype=np.intp)
+    for start in range(0, len(features), chunk):
+        stop = start + chunk
+        cumulative = np.cumsum(model.predict_proba(features[start:stop]), axis=1)
+        picked = (cumulative < uniforms[start:stop, None] * cumulative[:, -1:]).sum(1)
+        draws[start:stop] = np.minimum(picked, n_classes - 1)
+    return model.classes_[draws]
 
 
 def _atoms_off_grid(step) -> bool:
@@ -632,9 +653,12 @@ class CategoricalColumn(BaseEstimator):
     ``fit`` takes the column's values as an object array and a boolean mask of
     the missing entries. At most ``max_categories`` levels get an indicator:
     beyond that, the rarest levels share one pooled level, and decoding draws
-    one of them by their training frequencies (deterministically for given
-    encoded rows).
+    one of them given the rest of the row (:meth:`fit_pooled_model`), or by
+    their training frequencies, deterministically for given encoded rows.
     """
+
+    # Codecs saved before the pooled model existed draw by frequency.
+    pooled_model_ = None
 
     def fit(self, values: np.ndarray, missing: np.ndarray, *, max_categories: int):
         import pandas as pd
@@ -715,8 +739,12 @@ class CategoricalColumn(BaseEstimator):
             return np.zeros((len(values), 0))
         return _encode_levels(self._codes(values, missing), self.frequencies_)
 
-    def decode(self, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The decoded values (object array) and the mask of missing rows."""
+    def decode(
+        self, block: np.ndarray, context: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The decoded values (object array) and the mask of missing rows;
+        ``context`` (the rest of each encoded row) conditions the draw of a
+        pooled level when :meth:`fit_pooled_model` has run."""
         if self.width_ == 0:
             # A constant column (one declared level, never missing).
             return np.repeat(self.levels_[:1], len(block)), np.zeros(
@@ -735,11 +763,46 @@ class CategoricalColumn(BaseEstimator):
                 # Seeded by the rows themselves: the same generated rows always
                 # decode to the same levels.
                 seed = zlib.crc32(np.ascontiguousarray(block[pooled]).tobytes())
-                draws = np.random.RandomState(seed).choice(
-                    len(self.pooled_), size=int(pooled.sum()), p=self.pooled_weights_
-                )
+                random = np.random.RandomState(seed)
+                if self.pooled_model_ is not None and context is not None:
+                    draws = _draw_from_classifier(
+                        self.pooled_model_, context[pooled], random
+                    )
+                else:
+                    draws = random.choice(
+                        len(self.pooled_),
+                        size=int(pooled.sum()),
+                        p=self.pooled_weights_,
+                    )
                 out[pooled] = self.pooled_[draws]
         return out, missing
+
+    def fit_pooled_model(self, values: np.ndarray, context: np.ndarray) -> None:
+        """Learn which pooled level a row holds from the rest of its encoded
+        row (``context``: the other columns' blocks), on the rows of a pooled
+        level, so a decoded row in the pooled state gets a level that goes
+        with its other values (a small state with its coordinates), not one
+        drawn by frequency alone.
+
+        scikit-learn's linear discriminant analysis with Ledoit-Wolf
+        shrinkage: class means and one shared covariance, stable with a
+        handful of rows per level, priors the levels' frequencies, so a
+        context that says nothing gives back the frequency draw.
+        """
+        import pandas as pd
+        from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+        codes = pd.Index(self.pooled_).get_indexer(values)
+        rows = codes >= 0
+        self.pooled_model_ = None
+        if context.shape[1] == 0 or np.unique(codes[rows]).size < 2:
+            return
+        model = LinearDiscriminantAnalysis(solver="lsqr", shrinkage="auto")
+        with warnings.catch_warnings():
+            # A level seen once adds nothing to the shared covariance; its
+            # Ledoit-Wolf estimate warns about that, and nothing is wrong.
+            warnings.filterwarnings("ignore", "Only one sample", UserWarning)
+            self.pooled_model_ = model.fit(context[rows], codes[rows])
 
     def feature_names(self, name: str) -> list[str]:
         if self.width_ == 0:

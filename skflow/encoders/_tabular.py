@@ -74,7 +74,8 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
       whole days for dates) and inside its range;
     * categorical columns (``object``, ``string`` or ``category`` dtype, and
       booleans with missing values) become a centred, scaled one-hot block,
-      missing as a level, the rarest levels pooled beyond ``max_categories``;
+      missing as a level, the rarest levels pooled beyond ``max_categories``
+      (decoding draws a pooled level given the rest of the row);
     * complete boolean columns become one standardised 0/1 column.
 
     ``inverse_transform`` turns generated rows back into a DataFrame with the
@@ -348,8 +349,37 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
                 "Every column of X is a row key (unique consecutive integers): "
                 "there is nothing to model. Add the other columns."
             )
+        self._fit_pooled_models(columns)
         self.fits_without_data_ = False
         return self
+
+    def _fit_pooled_models(self, columns: dict) -> None:
+        """Teach each column with pooled levels which of them goes with the
+        rest of a row (see ``CategoricalColumn.fit_pooled_model``)."""
+        pooling = [
+            name
+            for name, codec in self.codecs_.items()
+            if isinstance(codec, CategoricalColumn) and codec.pooled_.size > 1
+        ]
+        if not pooling:
+            return
+        import pandas as pd
+
+        # Only rows in a pooled level teach the models: encode just those.
+        labels = {name: columns[name].to_numpy(dtype=object) for name in pooling}
+        rows = np.zeros(len(labels[pooling[0]]), dtype=bool)
+        for name in pooling:
+            rows |= pd.Index(self.codecs_[name].pooled_).get_indexer(labels[name]) >= 0
+        encoded = np.hstack(
+            [self._encode(name, values[rows]) for name, values in columns.items()]
+        )
+        for name in pooling:
+            context = np.delete(encoded, self._block_slice(name), axis=1)
+            self.codecs_[name].fit_pooled_model(labels[name][rows], context)
+
+    def _block_slice(self, name) -> slice:
+        index = list(self.codecs_).index(name)
+        return slice(self._offsets[index], self._offsets[index + 1])
 
     def _fit_domains(self, X):
         """Build every codec from ``self.domains`` and the schema of ``X``.
@@ -471,7 +501,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             if name in self._derived:
                 continue
             block = X[:, self._offsets[index] : self._offsets[index + 1]]
-            raw[name] = self._decode_raw(name, block)
+            raw[name] = self._decode_raw(name, block, X)
         self._apply_relations(raw)
         self._check_decoded_range(raw)
         if self._columns is None:
@@ -756,16 +786,20 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             return codec.encode(np.where(np.isnan(numbers), codec.mean_, numbers))
         return codec.encode(self._to_numbers(values, kind))
 
-    def _decode_raw(self, name, block):
+    def _decode_raw(self, name, block, encoded=None):
         """A column decoded, before its dtype: float64 (seconds for times, NaN
-        for missing) or, for a categorical column, ``(values, missing)``."""
+        for missing) or, for a categorical column, ``(values, missing)``;
+        ``encoded`` (the whole encoded rows) conditions pooled levels."""
         codec = self.codecs_[name]
         if codec is None:  # an integer row key
             return (np.arange(block.shape[0]) + self._key_starts[name]).astype(float)
         if isinstance(codec, TextKeyColumn):
             return codec.decode(block.shape[0]), np.zeros(block.shape[0], dtype=bool)
         if isinstance(codec, CategoricalColumn):
-            values, missing = codec.decode(block)
+            context = None
+            if codec.pooled_model_ is not None and encoded is not None:
+                context = np.delete(encoded, self._block_slice(name), axis=1)
+            values, missing = codec.decode(block, context)
             values[missing] = codec.missing_marker_
             return values, missing
         return codec.decode(block)

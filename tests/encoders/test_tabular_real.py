@@ -139,7 +139,7 @@ def test_dates_keep_time_zone_resolution_and_grid():
     assert (out["day"] == out["day"].dt.normalize()).all()  # at midnight
     assert (out["minute"].dt.second == 0).all()
     assert str(out["minute"].dt.tz) == "America/Lima"
-    assert (out["weekly"].dt.dayofweek == 0).all()  # still Mondays
+    assert (out["weekly"].dt.day_of_week == 0).all()  # still Mondays
     assert (out["wait"] % pd.Timedelta(minutes=1) == pd.Timedelta(0)).all()
     for name in frame.columns:
         assert frame[name].min() <= out[name].min() <= out[name].max()
@@ -155,7 +155,7 @@ def _seasonal_frame(seed=0):
 
 
 def _season(dates):
-    day = pd.DatetimeIndex(dates).dayofyear.to_numpy()
+    day = pd.DatetimeIndex(dates).day_of_year.to_numpy()
     return 10 - 8 * np.cos(2 * np.pi * (day - 15) / 365.25)
 
 
@@ -355,6 +355,83 @@ def test_many_levels_stay_within_the_width_bound_with_their_frequencies():
     assert out["store"].nunique() > 200
     again = encoder.inverse_transform(encoded)
     assert_frame_equal(out, again)  # deterministic for the same rows
+
+
+def _levels_on_a_line(n_levels=60, rows_per_level=40, seed=30):
+    """Levels that a numeric column tells apart: level i sits near x = i."""
+    rng = np.random.default_rng(seed)
+    index = np.repeat(np.arange(n_levels), rows_per_level)
+    return pd.DataFrame(
+        {
+            "site": np.array([f"S{i:03d}" for i in range(n_levels)])[index],
+            "x": index + rng.normal(0, 0.1, index.size),
+        }
+    )
+
+
+def test_pooled_levels_are_drawn_given_the_rest_of_the_row():
+    # Sixty equally common levels, fifty-one of them pooled: a draw by
+    # frequency alone would hit a row's own level 1 time in 51; given x, the
+    # level is nearly determined.
+    frame = _levels_on_a_line()
+    encoder = TabularEncoder(max_categories=10).fit(frame)
+    assert encoder.codecs_["site"].pooled_.size == 51
+    out = encoder.inverse_transform(encoder.transform(frame))
+    pooled = frame["site"].isin(encoder.codecs_["site"].pooled_)
+    assert (out["site"][pooled] == frame["site"][pooled]).mean() > 0.8
+    # The same rows still decode to the same levels.
+    assert_frame_equal(out, encoder.inverse_transform(encoder.transform(frame)))
+
+
+def test_a_context_that_says_nothing_gives_back_the_frequencies():
+    rng = np.random.default_rng(31)
+    n, n_levels = 20_000, 80
+    weights = 0.93 ** np.arange(n_levels)
+    levels = np.array([f"L{i:02d}" for i in range(n_levels)])
+    frame = pd.DataFrame(
+        {
+            "store": rng.choice(levels, n, p=weights / weights.sum()),
+            "x": rng.normal(size=n),
+            "y": rng.exponential(size=n),
+        }
+    )
+    encoder = TabularEncoder(max_categories=10).fit(frame)
+    pooled = encoder.codecs_["store"].pooled_
+    out = encoder.inverse_transform(encoder.transform(frame))
+    real = frame["store"][frame["store"].isin(pooled)].value_counts(normalize=True)
+    decoded = out["store"][out["store"].isin(pooled)].value_counts(normalize=True)
+    total_variation = 0.5 * real.sub(decoded, fill_value=0).abs().sum()
+    # About 12,000 pooled rows over 71 levels: sampling noise alone gives a
+    # total variation near 0.03.
+    assert total_variation < 0.06
+
+
+def test_pooled_draws_do_not_depend_on_the_chunk_size(monkeypatch):
+    from skflow.encoders import _columns
+
+    frame = _levels_on_a_line(seed=32)
+    encoder = TabularEncoder(max_categories=10).fit(frame)
+    encoded = encoder.transform(frame) + np.random.default_rng(33).normal(
+        0, 0.3, (len(frame), 1 + 10)
+    )
+    whole = encoder.inverse_transform(encoded)
+    monkeypatch.setattr(_columns, "DRAW_CHUNK_CELLS", 7 * 51)
+    assert_frame_equal(whole, encoder.inverse_transform(encoded))
+
+
+def test_pooled_models_survive_saving_and_codecs_saved_without_them(tmp_path):
+    frame = _levels_on_a_line(seed=34)
+    encoder = TabularEncoder(max_categories=10).fit(frame)
+    encoded = encoder.transform(frame)
+    skflow.save(encoder, tmp_path / "encoder.skflow")
+    loaded = skflow.load(tmp_path / "encoder.skflow")
+    assert_frame_equal(
+        loaded.inverse_transform(encoded), encoder.inverse_transform(encoded)
+    )
+    # A codec from before the pooled model draws by frequency.
+    del loaded.codecs_["site"].__dict__["pooled_model_"]
+    out = loaded.inverse_transform(encoded)
+    assert out["site"].isin(frame["site"]).all()
 
 
 def test_row_key_is_regenerated_unique():
