@@ -974,7 +974,12 @@ def score(raw, train_raw, train, holdout, target, seed):
 
 
 def syntheval_scores(train, holdout, synthetic, categorical, target):
-    """syntheval's mean normalised utility and privacy scores per method."""
+    """syntheval's mean normalised utility and privacy scores per method.
+
+    syntheval refuses missing values by default; rows with one are dropped
+    from every frame it scores (``missing_directive="drop"``), so on tables
+    with gaps its scores cover the complete rows only.
+    """
     from syntheval import SynthEval
 
     scores = {}
@@ -989,6 +994,7 @@ def syntheval_scores(train, holdout, synthetic, categorical, target):
                     console="off",
                     enable_plots=False,
                     show_warnings=False,
+                    missing_directive="drop",
                 )
                 result = evaluator.evaluate(rows, target, presets_file="fast_eval")
             by_dim = result.groupby("dim")["n_val"].mean()
