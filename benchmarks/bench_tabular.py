@@ -343,9 +343,20 @@ def _sdv(class_name):
 
 
 def cart(train, n_rows, seed):
+    """synthpop's CART; dates as seconds (synthpop-py refuses datetime
+    columns), back to the train dtype."""
     from synthpop import Synthesiser
 
-    return Synthesiser(random_seed=seed).fit(train).generate(n_rows)
+    dates = [name for name in train.columns if _kind(train[name].dtype) == "date"]
+    numeric = train.assign(**{name: _seconds(train[name]) for name in dates})
+    out = Synthesiser(random_seed=seed).fit(numeric).generate(n_rows)
+    for name in dates:
+        dates_out = pd.to_datetime(out[name], unit="s")
+        zone = getattr(train[name].dt, "tz", None)
+        if zone is not None:  # _seconds kept the wall time
+            dates_out = dates_out.dt.tz_localize(zone)
+        out[name] = dates_out.astype(train[name].dtype)
+    return out
 
 
 def tabular_argn(train, n_rows, seed):
