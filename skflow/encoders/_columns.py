@@ -739,12 +739,14 @@ class CategoricalColumn(BaseEstimator):
             return np.zeros((len(values), 0))
         return _encode_levels(self._codes(values, missing), self.frequencies_)
 
-    def decode(
-        self, block: np.ndarray, context: np.ndarray | None = None
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """The decoded values (object array) and the mask of missing rows;
-        ``context`` (the rest of each encoded row) conditions the draw of a
-        pooled level when :meth:`fit_pooled_model` has run."""
+    def decode(self, block: np.ndarray, context=None) -> tuple[np.ndarray, np.ndarray]:
+        """The decoded values (object array) and the mask of missing rows.
+
+        ``context(rows)`` returns the rest of the encoded rows selected by a
+        boolean mask (the other columns' blocks); it conditions the draw of a
+        pooled level when :meth:`fit_pooled_model` has run, and is called
+        for the pooled rows only, so no copy of every row is made.
+        """
         if self.width_ == 0:
             # A constant column (one declared level, never missing).
             return np.repeat(self.levels_[:1], len(block)), np.zeros(
@@ -766,7 +768,7 @@ class CategoricalColumn(BaseEstimator):
                 random = np.random.RandomState(seed)
                 if self.pooled_model_ is not None and context is not None:
                     draws = _draw_from_classifier(
-                        self.pooled_model_, context[pooled], random
+                        self.pooled_model_, context(pooled), random
                     )
                 else:
                     draws = random.choice(

@@ -378,6 +378,7 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
             self.codecs_[name].fit_pooled_model(labels[name][rows], context)
 
     def _block_slice(self, name) -> slice:
+        """The columns of ``name``'s block in the encoded rows."""
         index = list(self.codecs_).index(name)
         return slice(self._offsets[index], self._offsets[index + 1])
 
@@ -798,7 +799,11 @@ class TabularEncoder(TransformerMixin, BaseEstimator):
         if isinstance(codec, CategoricalColumn):
             context = None
             if codec.pooled_model_ is not None and encoded is not None:
-                context = np.delete(encoded, self._block_slice(name), axis=1)
+                own = self._block_slice(name)
+
+                def context(rows):
+                    return np.delete(encoded[rows], own, axis=1)
+
             values, missing = codec.decode(block, context)
             values[missing] = codec.missing_marker_
             return values, missing
