@@ -157,11 +157,15 @@ def test_a_spinning_neighbour_is_seen_and_our_own_threads_are_not():
         # Our own pool, just used, may spin: it must not count as load.
         torch.randn(2000, 2000) @ torch.randn(2000, 2000)
         assert busy_cpus_elsewhere() <= before + 1
-    spinner = context.Process(target=_spin, args=(stop,), daemon=True)
+    started = context.Event()
+    spinner = context.Process(target=_spin, args=(stop, started), daemon=True)
     spinner.start()
     try:
         import time
 
+        # A spawned child imports this module (and torch) before it spins:
+        # seconds on a loaded machine. Measure only once it spins.
+        assert started.wait(timeout=120)
         time.sleep(1.0)
         assert busy_cpus_elsewhere() >= 1
     finally:
@@ -169,7 +173,8 @@ def test_a_spinning_neighbour_is_seen_and_our_own_threads_are_not():
         spinner.join(timeout=10)
 
 
-def _spin(stop):
+def _spin(stop, started):
+    started.set()
     while not stop.is_set():
         sum(i * i for i in range(10_000))
 
