@@ -30,6 +30,7 @@ an explicit ``torch.Generator``, nothing is validated or printed here.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -244,9 +245,16 @@ def hj_residual(field: Field, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     frozen = field._replace(parameters=params)
     with torch.no_grad():
         v = _network(frozen, x, t)
-    _, directional = torch.func.jvp(
-        lambda xs, ts: _network(frozen, xs, ts), (x, t), (v, torch.ones_like(t))
-    )
+    with warnings.catch_warnings():
+        # torch's first forward-mode JVP in a process loads its decompositions
+        # through torch.jit.script, which torch 2.13 itself deprecates: a
+        # warning about torch's internals that the user can do nothing about.
+        warnings.filterwarnings(
+            "ignore", message=r".*torch\.jit\.script.*", category=DeprecationWarning
+        )
+        _, directional = torch.func.jvp(
+            lambda xs, ts: _network(frozen, xs, ts), (x, t), (v, torch.ones_like(t))
+        )
     return directional.pow(2).sum(dim=1).mean().detach()
 
 

@@ -199,3 +199,24 @@ def test_legacy_file_moves_old_spellings_to_the_new_names():
     params = flow.get_params()
     assert params["parameterization"] == "potential" and params["n_steps"] == 3
     assert params["generator"] == params["start"] == "deprecated"
+
+
+def test_a_fresh_process_fit_warns_nothing_about_torch_internals():
+    # The first forward-mode JVP in a process (the HJB residual diagnostic)
+    # makes torch 2.13 warn that torch.jit.script is deprecated, from torch's
+    # own decompositions; skflow silences that one warning, nothing else.
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np, skflow\n"
+        "X = np.random.RandomState(0).normal(size=(64, 2))\n"
+        "skflow.ProximalMFGFlow(max_iter=2, random_state=0).fit(X).sample(4)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-W", "error::DeprecationWarning", "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
