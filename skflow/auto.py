@@ -4,10 +4,13 @@ Candidates (the four families in a few settings each, and a Gaussian mixture
 as a floor) race by successive halving: every candidate is fitted on the train
 part of a first random split and scored on its held-out part, the best third go
 on to the next split, and so on until one is left or the splits run out; the
-survivor with the best mean score is refitted on every row. Scores join what a
-classifier can tell apart (the two-sample AUC) with how far the generated rows
-are (energy distance, relative to real rows), and a candidate whose rows sit
-closer to its training rows than held-out rows do (``dcr`` under 0.8) loses.
+survivor with the best mean score is refitted on every row, unless its lead
+over the incumbent (the first candidate: by default the library's default
+sampler, which runs every round) is within one standard error of the paired
+score differences. Scores join what a classifier can tell apart (the
+two-sample AUC) with how far the generated rows are (energy distance, relative
+to real rows), and a candidate whose rows sit closer to its training rows
+than held-out rows do (``dcr`` under 0.8) loses.
 
 The race is written here rather than with scikit-learn's
 ``HalvingRandomSearchCV``: that search has no time budget, scores one estimator
@@ -267,13 +270,16 @@ class GaussianMixtureSampler(BaseSampler):
 
 
 def default_candidates() -> list[tuple[str, BaseEstimator]]:
-    """The race's default entrants, cheapest first, with their names.
+    """The race's default entrants, with their names.
 
-    Each family in its default setting; the particle sampler also with the
-    alpha divergence (heavier tails); the entropic generator also with
-    ``reg=0.1, debias=0.8``, the setting that beat the published ForestFlow on
-    the ForestDiffusion protocol; and :class:`GaussianMixtureSampler` as the
-    floor.
+    First the incumbent, :class:`~skflow.LipschitzParticleSampler` in its
+    default setting (the best or tied-best single sampler on most tables of
+    our benchmarks); then :class:`GaussianMixtureSampler`, the floor; the
+    particle sampler with the alpha divergence (heavier tails); the entropic
+    generator in its default setting and with ``reg=0.1, debias=0.8``, the
+    setting that beat the published ForestFlow on the ForestDiffusion
+    protocol; and the sliced and proximal flows. The cheap ones come first, so
+    that a short budget still scores them.
     """
     from .ot import EntropicOTGenerator
     from .particles import LipschitzParticleSampler
@@ -281,8 +287,8 @@ def default_candidates() -> list[tuple[str, BaseEstimator]]:
     from .sliced import SlicedWassersteinFlow
 
     return [
-        ("gaussian_mixture", GaussianMixtureSampler()),
         ("lipschitz", LipschitzParticleSampler()),
+        ("gaussian_mixture", GaussianMixtureSampler()),
         ("lipschitz_alpha", LipschitzParticleSampler(divergence="alpha")),
         ("entropic", EntropicOTGenerator()),
         ("entropic_reg0.1_debias0.8", EntropicOTGenerator(reg=0.1, debias=0.8)),
@@ -392,6 +398,37 @@ def _seeded(estimator, seed: int, shared_scale: bool):
     estimator.set_params(**params)
     pass_input_scale(estimator, shared_scale)
     return estimator
+
+
+def paired_gaps(challenger_runs, incumbent_runs) -> np.ndarray:
+    """Score differences, challenger minus incumbent, on the splits both were
+    scored on (a candidate's runs are the race's splits in order)."""
+    return np.asarray(
+        [
+            mine["score"] - theirs["score"]
+            for mine, theirs in zip(challenger_runs, incumbent_runs)
+            if mine["status"] == "ok" and theirs["status"] == "ok"
+        ],
+        dtype=np.float64,
+    )
+
+
+def lead_and_standard_error(leader_gaps, all_gaps) -> tuple[float, float]:
+    """The leader's mean lead over the incumbent and its standard error.
+
+    The differences of every challenger to the incumbent on shared splits
+    estimate the noise of one paired difference: their pooled within-
+    challenger variance (each challenger's differences about its own mean,
+    so true leads do not count as noise). The standard error is that spread
+    over the square root of the leader's shared splits; NaN when no
+    challenger has two shared splits (nothing to estimate the noise from).
+    """
+    lead = float(np.mean(leader_gaps)) if len(leader_gaps) else float("nan")
+    squares = sum(float(((g - g.mean()) ** 2).sum()) for g in all_gaps if len(g) > 1)
+    dof = sum(len(g) - 1 for g in all_gaps if len(g) > 1)
+    if dof == 0 or not len(leader_gaps):
+        return lead, float("nan")
+    return lead, math.sqrt(squares / dof / len(leader_gaps))
 
 
 def _ldexp_columns(rows, exponents):
@@ -559,6 +596,19 @@ class AutoSampler(BaseEstimator):
         sit closer to its training rows than held-out rows do: it memorises)
         ranks below every candidate that does not.
 
+    incumbent : int, str or None, default=0
+        The candidate to beat: its position among the entrants (after grids
+        are expanded) or its name; by default the first, which among the
+        default entrants is ``LipschitzParticleSampler()``. It runs on every
+        split the race runs, whatever its rank, and the best challenger takes
+        its place only when the challenger's mean score lead over it, on the
+        splits both ran, is more than one standard error of such paired
+        differences (pooled over the challengers; the one-standard-error rule
+        of model selection). On small tables one split's score moves more
+        between seeds than good samplers differ, so a lead within that noise
+        is not evidence. None ranks by mean score alone; so does a race in
+        which no challenger ran two splits beside the incumbent.
+
     cv : int or splitter, default=3
         Number of random splits (rounds of the race at most; up to 100), or a
         splitter with ``split(X, y)`` and ``get_n_splits``.
@@ -590,9 +640,11 @@ class AutoSampler(BaseEstimator):
 
     leaderboard_ : DataFrame
         One row per candidate, best first: ``candidate``, ``params``,
-        ``score_mean``, ``score_std``, ``c2st``, ``energy_distance``, ``dcr``
-        (means over the candidate's splits), ``n_splits`` (splits it was scored
-        on), ``seconds`` (mean fit + sample per split) and ``status``.
+        ``score_mean``, ``score_std``, ``lead`` (mean score minus the
+        incumbent's on the splits both ran; NaN for the incumbent and without
+        an incumbent), ``c2st``, ``energy_distance``, ``dcr`` (means over the
+        candidate's splits), ``n_splits`` (splits it was scored on),
+        ``seconds`` (mean fit + sample per split) and ``status``.
 
     n_features_in_ : int
         Number of columns seen during ``fit``.
@@ -608,9 +660,13 @@ class AutoSampler(BaseEstimator):
 
     Notes
     -----
-    With ``k`` candidates and the default ``cv=3`` the race fits ``k +
-    ceil(k / 3)`` models (the third round would have one entrant and is not
-    run), then refits the winner once.
+    With ``k`` candidates (an incumbent and ``c = k - 1`` challengers) and the
+    default ``cv=3`` the race fits ``k`` models on the first split, ``m =
+    ceil(c / 3)`` challengers and the incumbent on the second, and ``ceil(m /
+    3)`` and the incumbent on the third: 7 + 3 + 2 = 12 for the seven default
+    entrants. With ``incumbent=None`` it fits ``k + ceil(k / 3)`` (a third
+    round would have one entrant and is not run). Then it refits the winner
+    once.
 
     Ctrl-C (``KeyboardInterrupt``) in a candidate's fit stops the whole race
     and is passed on, the estimator left as it was; see "Interrupting a fit"
@@ -640,6 +696,7 @@ class AutoSampler(BaseEstimator):
         "candidates": [StrOptions({"default"}), list],
         "time_budget": [Interval(Real, 0, None, closed="neither"), None],
         "scoring": [StrOptions({"c2st_energy", "c2st", "energy_distance"}), callable],
+        "incumbent": [Interval(Integral, 0, None, closed="left"), str, None],
         "cv": [
             Interval(Integral, 1, MAX_RACE_SPLITS, closed="both"),
             HasMethods(["split", "get_n_splits"]),
@@ -655,6 +712,7 @@ class AutoSampler(BaseEstimator):
         candidates="default",
         time_budget=120.0,
         scoring="c2st_energy",
+        incumbent=0,
         cv=3,
         n_jobs=None,
         random_state=None,
@@ -663,6 +721,7 @@ class AutoSampler(BaseEstimator):
         self.candidates = candidates
         self.time_budget = time_budget
         self.scoring = scoring
+        self.incumbent = incumbent
         self.cv = cv
         self.n_jobs = n_jobs
         self.random_state = random_state
@@ -708,6 +767,7 @@ class AutoSampler(BaseEstimator):
             (name, _wrap(est, frame=frame, labelled=labelled), params)
             for name, est, params in candidates
         ]
+        incumbent = self._incumbent_index(entrants)
         rng = check_random_state(self.random_state)
         scorer = _Scorer(rows, y, self.scoring, shared_scale=self._shared_input_scale)
         splits = self._splits(rows, y, scorer, rng)
@@ -717,7 +777,7 @@ class AutoSampler(BaseEstimator):
             desc="AutoSampler race", unit="fit", disable=bool(self.verbose)
         ) as progress:
             results, status, alive = self._race(
-                entrants, splits, rows, y, scorer, start, progress
+                entrants, incumbent, splits, rows, y, scorer, start, progress
             )
         scored = [i for i in alive if _succeeded(results[entrants[i][0]])]
         if not scored:
@@ -734,8 +794,9 @@ class AutoSampler(BaseEstimator):
                 + "; pass other candidates or raise time_budget."
             )
         best = self._rank(scored, entrants, results)[0]
+        best = self._defend(best, incumbent, scored, entrants, results, status)
         name, estimator, params = entrants[best]
-        self._leaderboard = self._table(entrants, results, status, best)
+        self._leaderboard = self._table(entrants, incumbent, results, status, best)
         self.best_params_ = {"candidate": name, **params}
         self.best_score_ = float(np.mean(self._ok_scores(results[name])))
         seed = draw_seed(rng)
@@ -748,11 +809,67 @@ class AutoSampler(BaseEstimator):
             print(f"AutoSampler: chose {name} (mean score {self.best_score_:.4f})")
         return self
 
-    def _race(self, entrants, splits, rows, y, scorer, start, progress):
+    def _incumbent_index(self, entrants):
+        """The position of ``self.incumbent`` among ``entrants``, or None."""
+        if self.incumbent is None:
+            return None
+        names = [name for name, _, _ in entrants]
+        if isinstance(self.incumbent, str):
+            if self.incumbent not in names:
+                raise ValueError(
+                    f"incumbent={self.incumbent!r} is not an entrant's name; the "
+                    f"entrants are {names}. Pass one of them, a position, or None."
+                )
+            return names.index(self.incumbent)
+        if self.incumbent >= len(entrants):
+            raise ValueError(
+                f"incumbent={self.incumbent} but there are {len(entrants)} "
+                "entrants; pass a position below that, a name, or None."
+            )
+        return int(self.incumbent)
+
+    def _defends(self, incumbent, entrants, results) -> bool:
+        """Whether the incumbent stays in the race: every fit of it scored, and
+        it does not memorise."""
+        if incumbent is None:
+            return False
+        runs = results[entrants[incumbent][0]]
+        if not runs or len(_succeeded(runs)) < len(runs):
+            return False
+        return np.mean([r["dcr"] for r in runs]) >= MIN_DCR
+
+    def _defend(self, best, incumbent, scored, entrants, results, status):
+        """The incumbent instead of the leader ``best`` when the leader's lead
+        is within one standard error (see the ``incumbent`` parameter); the
+        leader's ``status`` then says so."""
+        if (
+            incumbent is None
+            or best == incumbent
+            or incumbent not in scored
+            or not self._defends(incumbent, entrants, results)
+        ):
+            return best
+        defender = results[entrants[incumbent][0]]
+        gaps = {
+            i: paired_gaps(results[entrants[i][0]], defender)
+            for i in range(len(entrants))
+            if i != incumbent
+        }
+        lead, error = lead_and_standard_error(gaps[best], list(gaps.values()))
+        if not np.isfinite(error) or lead > error:
+            return best
+        status[entrants[best][0]] = (
+            f"runner-up: lead {lead:.4f} within one standard error ({error:.4f}) "
+            "of the incumbent"
+        )
+        return incumbent
+
+    def _race(self, entrants, incumbent, splits, rows, y, scorer, start, progress):
         """Successive halving over ``splits``: ``(results, status, alive)``,
         the per-candidate outcomes, the reason each left the race, and the
         candidates still in it at the end; ``progress`` (a tqdm bar) counts
-        the fits."""
+        the fits. The ``incumbent`` (an index or None) stays in every round
+        while it fits, scores and does not memorise."""
         results = {name: [] for name, _, _ in entrants}
         status = {name: "" for name, _, _ in entrants}
         alive = list(range(len(entrants)))
@@ -761,10 +878,16 @@ class AutoSampler(BaseEstimator):
         for round_index, split in enumerate(splits):
             if round_index > 0:
                 ranked = self._rank(alive, entrants, results)
-                keep = max(1, math.ceil(len(alive) / FACTOR))
-                for index in ranked[keep:]:
-                    status[entrants[index][0]] = f"out after round {round_index}"
-                alive = ranked[:keep]
+                # The best third of the challengers go on, and the incumbent
+                # beside them.
+                challengers = [i for i in ranked if i != incumbent]
+                keep = max(1, math.ceil(len(challengers) / FACTOR))
+                alive = challengers[:keep]
+                if self._defends(incumbent, entrants, results):
+                    alive.append(incumbent)
+                for index in ranked:
+                    if index not in alive:
+                        status[entrants[index][0]] = f"out after round {round_index}"
             if len(alive) == 1 and round_index > 0:
                 break
             pending = list(alive)
@@ -873,7 +996,7 @@ class AutoSampler(BaseEstimator):
 
         return sorted(indices, key=key)
 
-    def _table(self, entrants, results, status, best) -> dict:
+    def _table(self, entrants, incumbent, results, status, best) -> dict:
         ranked = self._rank(range(len(entrants)), entrants, results)
         # Candidates with more rounds are ahead of those out earlier.
         ranked = sorted(
@@ -889,6 +1012,7 @@ class AutoSampler(BaseEstimator):
                 "params",
                 "score_mean",
                 "score_std",
+                "lead",
                 "c2st",
                 "energy_distance",
                 "dcr",
@@ -910,6 +1034,12 @@ class AutoSampler(BaseEstimator):
             scores = [r["score"] for r in ok]
             columns["score_mean"].append(float(np.mean(scores)) if ok else float("nan"))
             columns["score_std"].append(float(np.std(scores)) if ok else float("nan"))
+            gaps = (
+                paired_gaps(runs, results[entrants[incumbent][0]])
+                if incumbent is not None and index != incumbent
+                else []
+            )
+            columns["lead"].append(float(np.mean(gaps)) if len(gaps) else float("nan"))
             columns["n_splits"].append(len(ok))
             columns["seconds"].append(
                 float(np.mean([r["seconds"] for r in runs])) if runs else float("nan")

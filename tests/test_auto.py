@@ -104,13 +104,79 @@ def test_successive_halving_keeps_the_best_third(blobs):
     candidates = [
         (f"gmm{k}", GaussianMixtureSampler(max_components=k)) for k in (1, 2, 4, 8, 16)
     ]
-    auto = AutoSampler(candidates=candidates, cv=3, random_state=0).fit(blobs)
-    counts = auto.leaderboard_.set_index("candidate")["n_splits"]
+    auto = AutoSampler(candidates=candidates, cv=3, incumbent=None, random_state=0)
+    counts = auto.fit(blobs).leaderboard_.set_index("candidate")["n_splits"]
     # Round 1: all 5; round 2: ceil(5 / 3) = 2; round 3 would have 1: not run.
     assert sorted(counts) == [1, 1, 1, 2, 2]
     assert counts[auto.best_params_["candidate"]] == 2
     out = auto.leaderboard_[auto.leaderboard_["n_splits"] == 1]
     assert (out["status"] == "out after round 1").all()
+    assert auto.leaderboard_["lead"].isna().all()
+
+
+def test_the_incumbent_runs_every_round_beside_the_best_challengers(blobs):
+    candidates = [
+        (f"gmm{k}", GaussianMixtureSampler(max_components=k)) for k in (1, 2, 4, 8, 16)
+    ]
+    auto = AutoSampler(candidates=candidates, cv=3, random_state=0).fit(blobs)
+    board = auto.leaderboard_.set_index("candidate")
+    # The incumbent (the first, one Gaussian: the worst on four blobs) is in
+    # every round; round 2: ceil(4 / 3) = 2 challengers, round 3: 1.
+    assert board.loc["gmm1", "n_splits"] == 3
+    assert sorted(board["n_splits"]) == [1, 1, 2, 3, 3]
+    assert np.isnan(board.loc["gmm1", "lead"])
+    # Its lead is clear on four blobs: the mixture takes the incumbent's place.
+    assert auto.best_params_["candidate"] != "gmm1"
+    assert board.loc[auto.best_params_["candidate"], "n_splits"] == 3
+    assert board.loc[auto.best_params_["candidate"], "lead"] > 0
+
+
+class ReseededMixture(GaussianMixtureSampler):
+    """GaussianMixtureSampler on another seed than the race gives it: the same
+    model as its parent, with other noise."""
+
+    def fit(self, X, y=None):
+        seed = None if self.random_state is None else self.random_state + 1
+        return GaussianMixtureSampler(
+            max_components=self.max_components, random_state=seed
+        ).fit(X)
+
+
+def test_a_lead_within_the_noise_keeps_the_incumbent(blobs):
+    # The twin is the incumbent's own model on other seeds: its lead is noise.
+    candidates = [
+        ("incumbent", GaussianMixtureSampler(max_components=8)),
+        ("twin", ReseededMixture(max_components=8)),
+    ]
+    # A seed on which the noise favours the twin, a little (under pure noise
+    # a lead passes one standard error on about a fifth of the seeds).
+    auto = AutoSampler(candidates=candidates, cv=4, random_state=10).fit(blobs)
+    board = auto.leaderboard_.set_index("candidate")
+    assert board.loc["twin", "lead"] > 0  # the premise: noise favours the twin
+    assert board.loc["twin", "n_splits"] == board.loc["incumbent", "n_splits"] == 4
+    assert auto.best_params_ == {"candidate": "incumbent"}
+    assert board.loc["twin", "status"].startswith("runner-up: lead")
+    # By the mean score alone the twin would have been chosen.
+    assert board.loc["twin", "score_mean"] > board.loc["incumbent", "score_mean"]
+
+
+def test_the_standard_error_pools_each_challengers_spread():
+    from skflow.auto import lead_and_standard_error, paired_gaps
+
+    ok = lambda score: {"status": "ok", "score": score}  # noqa: E731
+    incumbent = [ok(0.0), ok(1.0), ok(2.0), {"status": "failed"}]
+    leader = [ok(0.3), ok(1.1), ok(2.2), ok(9.0)]
+    gaps = paired_gaps(leader, incumbent)
+    np.testing.assert_allclose(gaps, [0.3, 0.1, 0.2])
+    # Another challenger's differences about its own mean (a true lead of
+    # 5 does not count as noise): squares 0.01 + 0.01 and 0.01 + 0.01 + 0 over
+    # 1 + 2 degrees of freedom; the error is for the leader's three splits.
+    other = np.array([5.1, 4.9])
+    lead, error = lead_and_standard_error(gaps, [gaps, other])
+    assert lead == pytest.approx(0.2)
+    assert error == pytest.approx(np.sqrt((0.02 + 0.02) / 3 / 3))
+    # No challenger with two shared splits: the noise cannot be estimated.
+    assert np.isnan(lead_and_standard_error(gaps[:1], [gaps[:1]])[1])
 
 
 def test_the_time_budget_holds(blobs):
@@ -322,3 +388,7 @@ def test_bad_parameters_are_refused(blobs):
         AutoSampler(scoring="accuracy").fit(blobs)
     with pytest.raises(ValueError, match="one label per row"):
         AutoSampler(candidates=_mixtures()).fit(blobs, np.zeros(3))
+    with pytest.raises(ValueError, match="not an entrant's name.*one_gaussian"):
+        AutoSampler(candidates=_mixtures(), incumbent="lipschitz").fit(blobs)
+    with pytest.raises(ValueError, match="incumbent=2 but there are 2 entrants"):
+        AutoSampler(candidates=_mixtures(), incumbent=2).fit(blobs)

@@ -282,7 +282,7 @@ def test_fit_sample_races_samplers_by_default(mixed_csv, tmp_path, capsys):
     assert list(synthetic.columns) == list(frame.columns) and len(synthetic) == 25
     printed = capsys.readouterr().out
     assert "skflow fit-sample: AutoSampler on" in printed
-    # The cheapest candidates run first; the budget cuts the rest.
+    # The incumbent and the cheap candidates run first; the budget cuts the rest.
     chosen = re.search(r"AutoSampler chose (\S+) in", printed).group(1)
     assert chosen in ("gaussian_mixture", "lipschitz", "lipschitz_alpha")
     assert "not run (time budget)" in printed
