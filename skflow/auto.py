@@ -386,6 +386,12 @@ def _succeeded(runs) -> list[dict]:
     return [run for run in runs if run["status"] == "ok"]
 
 
+def _memorises(runs) -> bool:
+    """Whether scored ``runs`` put the generated rows closer to the training
+    rows than held-out rows are (mean dcr under MIN_DCR)."""
+    return bool(np.mean([run["dcr"] for run in runs]) < MIN_DCR)
+
+
 def _seeded(estimator, seed: int, shared_scale: bool):
     """A clone of ``estimator`` with every ``random_state`` in it set to
     ``seed``, told the scale of its rows (see skflow._base.pass_input_scale)."""
@@ -836,15 +842,14 @@ class AutoSampler(BaseEstimator):
         runs = results[entrants[incumbent][0]]
         if not runs or len(_succeeded(runs)) < len(runs):
             return False
-        return np.mean([r["dcr"] for r in runs]) >= MIN_DCR
+        return not _memorises(runs)
 
     def _defend(self, best, incumbent, scored, entrants, results, status):
         """The incumbent instead of the leader ``best`` when the leader's lead
         is within one standard error (see the ``incumbent`` parameter); the
         leader's ``status`` then says so."""
         if (
-            incumbent is None
-            or best == incumbent
+            best == incumbent
             or incumbent not in scored
             or not self._defends(incumbent, entrants, results)
         ):
@@ -991,8 +996,7 @@ class AutoSampler(BaseEstimator):
             runs = _succeeded(results[entrants[index][0]])
             if not runs:
                 return (2, 0.0)
-            memorises = np.mean([r["dcr"] for r in runs]) < MIN_DCR
-            return (int(memorises), -np.mean([r["score"] for r in runs]))
+            return (int(_memorises(runs)), -np.mean([r["score"] for r in runs]))
 
         return sorted(indices, key=key)
 
@@ -1048,7 +1052,7 @@ class AutoSampler(BaseEstimator):
                 label = "chosen"
             elif len(ok) < len(runs):
                 label = next(r["status"] for r in runs if r["status"] != "ok")
-            elif ok and np.mean([r["dcr"] for r in ok]) < MIN_DCR:
+            elif ok and _memorises(ok):
                 label = f"memorises (dcr < {MIN_DCR})"
             else:
                 label = status[name] or "runner-up"

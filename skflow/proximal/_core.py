@@ -29,6 +29,7 @@ an explicit ``torch.Generator``, nothing is validated or printed here.
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 from collections.abc import Callable, Iterable
@@ -245,17 +246,28 @@ def hj_residual(field: Field, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
     frozen = field._replace(parameters=params)
     with torch.no_grad():
         v = _network(frozen, x, t)
+    _load_forward_mode_quietly()
+    _, directional = torch.func.jvp(
+        lambda xs, ts: _network(frozen, xs, ts), (x, t), (v, torch.ones_like(t))
+    )
+    return directional.pow(2).sum(dim=1).mean().detach()
+
+
+@functools.cache
+def _load_forward_mode_quietly() -> None:
+    """Run one trivial JVP, once per process, with one warning silenced.
+
+    torch's first forward-mode JVP in a process loads its decompositions
+    through ``torch.jit.script``, which torch 2.13 itself deprecates: a warning
+    about torch's internals that the user can do nothing about. Loading them
+    here, once, keeps the filter out of the training loop (``catch_warnings``
+    swaps the process-wide filters, which threads share).
+    """
     with warnings.catch_warnings():
-        # torch's first forward-mode JVP in a process loads its decompositions
-        # through torch.jit.script, which torch 2.13 itself deprecates: a
-        # warning about torch's internals that the user can do nothing about.
         warnings.filterwarnings(
             "ignore", message=r".*torch\.jit\.script.*", category=DeprecationWarning
         )
-        _, directional = torch.func.jvp(
-            lambda xs, ts: _network(frozen, xs, ts), (x, t), (v, torch.ones_like(t))
-        )
-    return directional.pow(2).sum(dim=1).mean().detach()
+        torch.func.jvp(lambda u: u, (torch.zeros(1),), (torch.ones(1),))
 
 
 class ProximalFlowResult(NamedTuple):
